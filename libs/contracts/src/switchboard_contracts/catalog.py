@@ -1,0 +1,50 @@
+"""Every published event type and its data model: the source of the JSON Schemas in docs/contracts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from . import commands, conversation, message, sender
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    type: str
+    entity: str
+    name: str
+    model: type[BaseModel]
+    description: str
+
+
+EVENTS: tuple[EventSpec, ...] = (
+    EventSpec(message.RECEIVED, "message", "received", message.MessageReceived,
+              "An inbound message from a contact to one of our senders."),
+    EventSpec(message.ACCEPTED, "message", "accepted", message.MessageAccepted,
+              "An outbound message accepted by the session-pool for sending, with its content."),
+    EventSpec(message.STATUS, "message", "status", message.MessageStatus,
+              "A delivery status of an outbound message (queued, sent, delivered, read, failed...)."),
+    EventSpec(sender.REGISTERED, "sender", "registered", sender.SenderRegistered,
+              "A sender (WhatsApp number or session) was registered."),
+    EventSpec(sender.CONNECTED, "sender", "connected", sender.SenderConnected,
+              "A sender is connected and can send."),
+    EventSpec(conversation.STARTED, "conversation", "started", conversation.ConversationStarted,
+              "The first message between a sender and a contact opened a conversation."),
+)
+
+COMMANDS: tuple[EventSpec, ...] = (
+    EventSpec(commands.SEND_MESSAGE, "message", "send", commands.SendMessage,
+              "Send one message through a sender."),
+    EventSpec(commands.REGISTER_SENDER, "sender", "register", commands.RegisterSender,
+              "Register a sender with the session-pool."),
+    EventSpec(commands.SIMULATE_INBOUND, "sender", "simulate_inbound", commands.SimulateInbound,
+              "Make a simulator sender receive an inbound message."),
+)
+
+BY_TYPE: dict[str, EventSpec] = {spec.type: spec for spec in EVENTS + COMMANDS}
+
+
+def data_model(type_: str) -> type[BaseModel]:
+    """The data model of a known event or command type (KeyError for an unknown one)."""
+    return BY_TYPE[type_].model

@@ -1,0 +1,41 @@
+"""Commands (internal): they travel on `sb.cmd.<orgid>.<entity>.<command>` in the work-queue stream."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .envelope import command_type
+from .sender import Provider, Quotas
+
+SEND_MESSAGE = command_type("message", "send")
+REGISTER_SENDER = command_type("sender", "register")
+SIMULATE_INBOUND = command_type("sender", "simulate_inbound")
+
+
+class SendMessage(BaseModel):
+    message_id: str
+    sender_id: str
+    to: str
+    type: str = "text"
+    text: str
+    client_ref: str | None = None
+    requested_at: datetime
+
+
+class RegisterSender(BaseModel):
+    sender_id: str
+    name: str
+    provider: Provider
+    quotas: Quotas = Field(default_factory=Quotas)
+
+
+class SimulateInbound(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    request_id: str
+    sender_id: str
+    from_: str = Field(alias="from")
+    text: str
+    contact_name: str | None = None

@@ -1,0 +1,89 @@
+"""The CloudEvents 1.0 structured-mode envelope every event and command travels in."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SPEC_VERSION = "1.0"
+CONTENT_TYPE = "application/json"
+
+
+def event_type(entity: str, name: str, version: int = 1) -> str:
+    """`switchboard.<entity>.<event>.v<N>`."""
+    return f"switchboard.{entity}.{name}.v{version}"
+
+
+def command_type(entity: str, name: str, version: int = 1) -> str:
+    """`switchboard.command.<entity>.<command>.v<N>` (internal, not a public contract)."""
+    return f"switchboard.command.{entity}.{name}.v{version}"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class CloudEvent(BaseModel):
+    """A CloudEvents 1.0 document with Switchboard's extension attributes."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    specversion: str = SPEC_VERSION
+    id: str
+    source: str
+    type: str
+    time: datetime = Field(default_factory=utcnow)
+    subject: str | None = None
+    datacontenttype: str = CONTENT_TYPE
+    data: dict[str, Any]
+    orgid: str
+    correlationid: str
+    causationid: str
+    traceparent: str | None = None
+
+    def to_json_bytes(self) -> bytes:
+        return self.model_dump_json(exclude_none=True).encode()
+
+    @classmethod
+    def from_json_bytes(cls, raw: bytes) -> CloudEvent:
+        return cls.model_validate_json(raw)
+
+
+def make_envelope(
+    *,
+    id: str,
+    source: str,
+    type: str,
+    orgid: str,
+    data: BaseModel,
+    subject: str | None = None,
+    correlationid: str | None = None,
+    causationid: str | None = None,
+    traceparent: str | None = None,
+    time: datetime | None = None,
+) -> CloudEvent:
+    """Wrap a contract model; correlation and causation default to the event's own id."""
+    return CloudEvent(
+        id=id,
+        source=source,
+        type=type,
+        orgid=orgid,
+        subject=subject,
+        data=data.model_dump(mode="json", by_alias=True),
+        correlationid=correlationid or id,
+        causationid=causationid or id,
+        traceparent=traceparent,
+        time=time or utcnow(),
+    )
+
+
+def subject_of(event: CloudEvent) -> str:
+    """The NATS subject an envelope travels on, from its type and orgid."""
+    parts = event.type.split(".")
+    if len(parts) == 5 and parts[0] == "switchboard" and parts[1] == "command":
+        return f"sb.cmd.{event.orgid}.{parts[2]}.{parts[3]}"
+    if len(parts) == 4 and parts[0] == "switchboard":
+        return f"sb.evt.{event.orgid}.{parts[1]}.{parts[2]}"
+    raise ValueError(f"not a Switchboard event or command type: {event.type!r}")

@@ -1,0 +1,114 @@
+"""Message events: `message.received`, `message.accepted`, `message.status` (all v1)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .envelope import event_type
+
+ENTITY = "message"
+RECEIVED = event_type(ENTITY, "received")
+ACCEPTED = event_type(ENTITY, "accepted")
+STATUS = event_type(ENTITY, "status")
+
+
+class MediaRef(BaseModel):
+    """A reference to provider-hosted media; the bytes are never inside an event."""
+
+    id: str | None = None
+    url: str | None = None
+    mime_type: str | None = None
+    sha256: str | None = None
+    filename: str | None = None
+    caption: str | None = None
+
+
+class MessageContext(BaseModel):
+    """The message this one replies to."""
+
+    provider_message_id: str | None = None
+    message_id: str | None = None
+    from_: str | None = Field(default=None, alias="from")
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class MessageReceived(BaseModel):
+    """An inbound message from a contact to one of our senders."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    message_id: str
+    provider_message_id: str
+    sender_id: str
+    from_: str = Field(alias="from")
+    to: str
+    timestamp: datetime
+    type: str
+    text: str | None = None
+    media: MediaRef | None = None
+    context: MessageContext | None = None
+    contact_name: str | None = None
+
+
+class MessageAccepted(BaseModel):
+    """An outbound message the session-pool accepted for sending (its content)."""
+
+    message_id: str
+    sender_id: str
+    to: str
+    type: str = "text"
+    text: str | None = None
+    client_ref: str | None = None
+    timestamp: datetime
+
+
+class Status(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    PLAYED = "played"
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+
+# Statuses only move forward along this order; failed and expired are terminal.
+STATUS_RANK: dict[Status, int] = {
+    Status.QUEUED: 0,
+    Status.SENT: 1,
+    Status.DELIVERED: 2,
+    Status.READ: 3,
+    Status.PLAYED: 4,
+    Status.FAILED: 5,
+    Status.EXPIRED: 5,
+}
+
+
+def advances(current: str | None, new: str) -> bool:
+    """True when `new` moves a message past `current` (a late status never moves it back)."""
+    if current is None:
+        return True
+    return STATUS_RANK[Status(new)] > STATUS_RANK[Status(current)]
+
+
+class StatusError(BaseModel):
+    code: int | str
+    title: str
+    detail: str | None = None
+
+
+class MessageStatus(BaseModel):
+    """A delivery status of an outbound message."""
+
+    message_id: str | None
+    provider_message_id: str | None = None
+    sender_id: str
+    recipient: str
+    status: Status
+    timestamp: datetime
+    error: StatusError | None = None
+    client_ref: str | None = None

@@ -1,0 +1,96 @@
+"""Streams, consumers and key-value buckets as data; the runtime declares them idempotently."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel
+
+from . import subjects
+
+DAY = 24 * 3600
+
+
+class StreamSpec(BaseModel):
+    name: str
+    subjects: list[str]
+    retention: Literal["limits", "workqueue"] = "limits"
+    max_age_seconds: int = 0  # 0 = unlimited
+    max_bytes: int = -1  # -1 = unlimited
+    duplicate_window_seconds: int = 120
+    description: str = ""
+
+
+class ConsumerSpec(BaseModel):
+    stream: str
+    durable: str  # `<service>__<purpose>`
+    filter_subjects: list[str]
+    max_deliver: int = 5
+    ack_wait_seconds: float = 30.0
+    max_ack_pending: int = 10_000
+
+    @property
+    def dead_letter_subject(self) -> str:
+        return subjects.dead_letter_subject(self.durable)
+
+
+class KeyValueSpec(BaseModel):
+    bucket: str
+    ttl_seconds: int = 0
+    description: str = ""
+
+
+EVENTS = StreamSpec(
+    name="SWITCHBOARD_EVENTS",
+    subjects=[subjects.EVENTS_ALL],
+    max_age_seconds=365 * DAY,
+    description="Every public event (CloudEvents), all organizations, in order.",
+)
+
+COMMANDS = StreamSpec(
+    name="SWITCHBOARD_COMMANDS",
+    subjects=[subjects.COMMANDS_ALL],
+    retention="workqueue",
+    max_age_seconds=7 * DAY,
+    description="Internal commands; each is removed once a consumer acks it.",
+)
+
+DEAD_LETTERS = StreamSpec(
+    name="SWITCHBOARD_DEAD_LETTERS",
+    subjects=[subjects.DEAD_LETTER_ALL],
+    max_age_seconds=30 * DAY,
+    description="Messages a consumer could not process, with the reason.",
+)
+
+SERVICES = KeyValueSpec(
+    bucket="sb_services",
+    ttl_seconds=15,
+    description="Readiness heartbeats: one key per service instance.",
+)
+
+# --- consumers -------------------------------------------------------------------------
+
+SESSION_POOL_SEND = ConsumerSpec(
+    stream=COMMANDS.name,
+    durable="session_pool__send",
+    filter_subjects=[subjects.any_org_command("message", "send")],
+    max_ack_pending=20_000,
+)
+
+SESSION_POOL_SENDERS = ConsumerSpec(
+    stream=COMMANDS.name,
+    durable="session_pool__senders",
+    filter_subjects=["sb.cmd.*.sender.>"],
+)
+
+CONVERSATIONS_HISTORY = ConsumerSpec(
+    stream=EVENTS.name,
+    durable="conversations__history",
+    filter_subjects=[subjects.any_org_events("message")],
+)
+
+GATEWAY_READ_MODELS = ConsumerSpec(
+    stream=EVENTS.name,
+    durable="gateway__read_models",
+    filter_subjects=[subjects.EVENTS_ALL],
+)

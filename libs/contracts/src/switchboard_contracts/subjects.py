@@ -1,0 +1,33 @@
+"""NATS subject names. Events: `sb.evt.<orgid>.<entity>.<event>`; commands: `sb.cmd.<orgid>.<entity>.<command>`."""
+
+from __future__ import annotations
+
+EVENTS_ALL = "sb.evt.>"
+COMMANDS_ALL = "sb.cmd.>"
+DEAD_LETTER_ALL = "sb.dlq.>"
+
+
+def event_subject(orgid: str, entity: str, name: str) -> str:
+    return f"sb.evt.{orgid}.{entity}.{name}"
+
+
+def org_events(orgid: str) -> str:
+    """Filter for one organization's whole history."""
+    return f"sb.evt.{orgid}.>"
+
+
+def command_subject(orgid: str, entity: str, name: str) -> str:
+    return f"sb.cmd.{orgid}.{entity}.{name}"
+
+
+def any_org_command(entity: str, name: str) -> str:
+    return f"sb.cmd.*.{entity}.{name}"
+
+
+def any_org_events(entity: str, name: str = "*") -> str:
+    return f"sb.evt.*.{entity}.{name}"
+
+
+def dead_letter_subject(durable: str) -> str:
+    """Where a consumer puts what it cannot process: `sb.dlq.<durable>`."""
+    return f"sb.dlq.{durable}"

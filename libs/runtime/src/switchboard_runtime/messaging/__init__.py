@@ -1,0 +1,1 @@
+"""JetStream plumbing: declaration, publishing, batch consumers, readiness heartbeats."""

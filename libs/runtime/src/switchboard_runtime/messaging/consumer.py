@@ -1,0 +1,188 @@
+"""Durable JetStream pull consumers that hand a service whole batches in stream order, ack
+explicitly, retry with a bounded `max_deliver`, and dead-letter what cannot be processed, with the
+reason. (A plain nats-py pull loop: faststream 0.7's batch subscriber crashes on fetch timeouts and
+waits to fill batches; see ARCHITECTURE.md.)"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import nats.errors
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from pydantic import ValidationError
+
+from switchboard_contracts.envelope import CloudEvent
+from switchboard_contracts.streams import ConsumerSpec
+
+from ..logs import get_logger
+
+log = get_logger(__name__)
+
+
+@dataclass
+class Delivery:
+    """One JetStream message of a batch."""
+
+    raw: Msg
+    _event: CloudEvent | None = field(default=None, repr=False)
+
+    @property
+    def subject(self) -> str:
+        return self.raw.subject
+
+    @property
+    def data(self) -> bytes:
+        return self.raw.data
+
+    @property
+    def stream_seq(self) -> int:
+        return self.raw.metadata.sequence.stream
+
+    @property
+    def num_delivered(self) -> int:
+        return self.raw.metadata.num_delivered
+
+    def event(self) -> CloudEvent:
+        """The CloudEvent inside (raises BadMessage when it is not one)."""
+        if self._event is None:
+            try:
+                self._event = CloudEvent.from_json_bytes(self.raw.data)
+            except (ValidationError, ValueError) as exc:
+                raise BadMessage(f"not a CloudEvents JSON document: {exc}") from exc
+        return self._event
+
+
+class BadMessage(Exception):
+    """A message that can never be processed: it goes to the dead-letter subject, not back to retry."""
+
+
+@dataclass
+class BatchOutcome:
+    """What a handler reports: messages to dead-letter with their reasons, and messages it keeps
+    to ack later itself; the rest are acked."""
+
+    rejected: list[tuple[Delivery, str]] = field(default_factory=list)
+    deferred: list[Delivery] = field(default_factory=list)
+
+    def reject(self, delivery: Delivery, reason: str) -> None:
+        self.rejected.append((delivery, reason))
+
+    def defer(self, delivery: Delivery) -> None:
+        """The handler keeps this message and will ack it itself later."""
+        self.deferred.append(delivery)
+
+
+BatchHandler = Callable[[list[Delivery]], Awaitable[BatchOutcome | None]]
+DeadLetterHook = Callable[[Delivery, str], Awaitable[None]]
+
+
+def consumer_config(spec: ConsumerSpec) -> ConsumerConfig:
+    [subject] = spec.filter_subjects
+    return ConsumerConfig(
+        durable_name=spec.durable, filter_subject=subject, ack_policy=AckPolicy.EXPLICIT,
+        deliver_policy=DeliverPolicy.ALL, max_deliver=spec.max_deliver,
+        ack_wait=spec.ack_wait_seconds, max_ack_pending=spec.max_ack_pending,
+    )
+
+
+class BatchConsumer:
+    def __init__(self, js: JetStreamContext, spec: ConsumerSpec, handler: BatchHandler, *,
+                 batch_size: int = 256, fetch_timeout: float = 1.0,
+                 on_dead_letter: DeadLetterHook | None = None):
+        self.js = js
+        self.spec = spec
+        self.handler = handler
+        self.batch_size = batch_size
+        self.fetch_timeout = fetch_timeout
+        self.on_dead_letter = on_dead_letter
+        self._task: asyncio.Task | None = None
+        self._sub = None
+        self._running = False
+
+    async def start(self) -> None:
+        """Create (or bind to) the durable consumer and start pulling."""
+        [subject] = self.spec.filter_subjects
+        sub = await self.js.pull_subscribe(subject, durable=self.spec.durable, stream=self.spec.stream,
+                                           config=consumer_config(self.spec))
+        self._sub = sub
+        self._running = True
+        self._task = asyncio.create_task(self._loop(sub), name=f"consumer-{self.spec.durable}")
+
+    async def stop(self) -> None:
+        self._running = False
+        if self._sub is not None:
+            try:
+                await self._sub.unsubscribe()
+            except Exception:  # noqa: BLE001
+                pass
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001
+                pass
+
+    async def _loop(self, sub) -> None:
+        while self._running:
+            try:
+                msgs = await sub.fetch(self.batch_size, timeout=self.fetch_timeout)
+            except (nats.errors.TimeoutError, TimeoutError):
+                continue
+            except (nats.errors.ConnectionClosedError, nats.errors.NoServersError,
+                    nats.errors.ConnectionReconnectingError) as exc:
+                log.warning("consumer lost NATS; retrying", consumer=self.spec.durable, error=repr(exc))
+                await asyncio.sleep(1.0)
+                continue
+            except Exception as exc:  # noqa: BLE001 - keep consuming whatever happens
+                log.warning("fetch failed", consumer=self.spec.durable, error=repr(exc))
+                await asyncio.sleep(0.5)
+                continue
+            if msgs:
+                await self.consume([Delivery(m) for m in msgs])
+
+    async def consume(self, deliveries: list[Delivery]) -> None:
+        deliveries.sort(key=lambda d: d.stream_seq)
+        try:
+            outcome = await self.handler(deliveries) or BatchOutcome()
+        except Exception as exc:  # noqa: BLE001 - anything else is retried, then dead-lettered
+            log.warning("batch failed; will retry", consumer=self.spec.durable, error=repr(exc),
+                        size=len(deliveries))
+            await self._retry_or_dead_letter(deliveries, repr(exc))
+            return
+        rejected = {id(d): reason for d, reason in outcome.rejected}
+        deferred = {id(d) for d in outcome.deferred}
+        for d in deliveries:
+            if id(d) in deferred:
+                continue
+            if id(d) in rejected:
+                await self.dead_letter(d, rejected[id(d)])
+            else:
+                await d.raw.ack()
+
+    async def _retry_or_dead_letter(self, deliveries: list[Delivery], reason: str) -> None:
+        for d in deliveries:
+            if d.num_delivered >= self.spec.max_deliver:
+                await self.dead_letter(d, f"gave up after {d.num_delivered} deliveries: {reason}")
+            else:
+                await d.raw.nak(delay=min(0.5 * 2 ** d.num_delivered, 30.0))
+
+    async def dead_letter(self, d: Delivery, reason: str) -> None:
+        headers = {
+            "Switchboard-Dead-Letter-Reason": reason[:1000].replace("\r", " ").replace("\n", " "),
+            "Switchboard-Original-Subject": d.subject,
+            "Switchboard-Original-Sequence": str(d.stream_seq),
+            "Switchboard-Consumer": self.spec.durable,
+            "Nats-Msg-Id": f"dlq:{self.spec.durable}:{d.stream_seq}",
+        }
+        await self.js.publish(self.spec.dead_letter_subject, d.data, headers=headers)
+        log.warning("dead-lettered", consumer=self.spec.durable, subject=d.subject, reason=reason[:300])
+        if self.on_dead_letter is not None:
+            try:
+                await self.on_dead_letter(d, reason)
+            except Exception as exc:  # noqa: BLE001
+                log.error("dead-letter hook failed", error=repr(exc))
+        await d.raw.ack()

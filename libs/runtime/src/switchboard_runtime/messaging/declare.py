@@ -1,0 +1,60 @@
+"""Idempotent declaration of streams and key-value buckets from the specs in switchboard_contracts."""
+
+from __future__ import annotations
+
+from nats.js import JetStreamContext
+from nats.js.api import KeyValueConfig, RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import BucketNotFoundError, NotFoundError
+
+from switchboard_contracts import streams as specs
+
+from ..settings import ServiceSettings
+
+
+def stream_config(spec: specs.StreamSpec) -> StreamConfig:
+    return StreamConfig(
+        name=spec.name,
+        subjects=list(spec.subjects),
+        description=spec.description or None,
+        retention=RetentionPolicy.WORK_QUEUE if spec.retention == "workqueue" else RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        max_age=float(spec.max_age_seconds),
+        max_bytes=spec.max_bytes,
+        duplicate_window=float(spec.duplicate_window_seconds),
+    )
+
+
+def platform_streams(settings: ServiceSettings) -> list[specs.StreamSpec]:
+    """The platform's streams, with the retention the operator configured."""
+    events = specs.EVENTS.model_copy(update={
+        "max_age_seconds": settings.events_max_age_days * specs.DAY,
+        "max_bytes": settings.events_max_bytes,
+    })
+    dead = specs.DEAD_LETTERS.model_copy(update={
+        "max_age_seconds": settings.dead_letters_max_age_days * specs.DAY,
+    })
+    return [events, specs.COMMANDS, dead]
+
+
+async def ensure_stream(js: JetStreamContext, spec: specs.StreamSpec) -> None:
+    config = stream_config(spec)
+    try:
+        await js.stream_info(spec.name)
+    except NotFoundError:
+        await js.add_stream(config)
+        return
+    await js.update_stream(config)
+
+
+async def ensure_streams(js: JetStreamContext, settings: ServiceSettings) -> None:
+    for spec in platform_streams(settings):
+        await ensure_stream(js, spec)
+
+
+async def ensure_key_value(js: JetStreamContext, spec: specs.KeyValueSpec):
+    try:
+        return await js.key_value(spec.bucket)
+    except BucketNotFoundError:
+        return await js.create_key_value(KeyValueConfig(
+            bucket=spec.bucket, description=spec.description or None, ttl=float(spec.ttl_seconds) or None,
+        ))

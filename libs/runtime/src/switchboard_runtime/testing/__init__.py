@@ -1,0 +1,1 @@
+"""Test support: real NATS and PostgreSQL started by the suite itself (a pytest plugin)."""

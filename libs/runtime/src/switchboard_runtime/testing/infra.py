@@ -1,0 +1,58 @@
+"""Test infrastructure: one PostgreSQL for the session (a fresh database per test that asks), and a
+fresh NATS JetStream server per test — or the servers named by SWITCHBOARD_NATS_URL /
+SWITCHBOARD_DATABASE_URL."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+from ..devinfra.nats_server import NatsServer
+from ..devinfra.postgres_server import PostgresServer
+
+
+class TestInfra:
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="switchboard-test-"))
+        os.chmod(self.root, 0o755)
+        self.external_nats = os.environ.get("SWITCHBOARD_NATS_URL")
+        self.external_db = os.environ.get("SWITCHBOARD_DATABASE_URL")
+        self.postgres: PostgresServer | None = None
+        self._nats: list[NatsServer] = []
+
+    def start(self) -> TestInfra:
+        if not self.external_db:
+            self.postgres = PostgresServer(self.root / "pg", durable=False).start()
+        return self
+
+    def new_database(self) -> str:
+        """A URL to a database no other test uses."""
+        name = "t_" + uuid.uuid4().hex[:12]
+        if self.postgres:
+            return self.postgres.create_database(name)
+        import psycopg
+
+        assert self.external_db
+        with psycopg.connect(self.external_db, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.external_db.rsplit("/", 1)[0] + "/" + name
+
+    def new_nats(self) -> str:
+        """A URL to a NATS JetStream server with empty streams."""
+        if self.external_nats:
+            return self.external_nats
+        server = NatsServer(self.root / f"nats-{uuid.uuid4().hex[:8]}").start()
+        self._nats.append(server)
+        return server.url
+
+    def stop(self) -> None:
+        for server in self._nats:
+            server.stop()
+        if self.postgres:
+            self.postgres.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+        if self.postgres and self.postgres.data_dir != self.root / "pg":
+            shutil.rmtree(self.postgres.data_dir.parent, ignore_errors=True)

@@ -1,0 +1,31 @@
+"""pytest fixtures: `infra` (session), `nats_url` and `database_url` (fresh per test),
+`settings_env` (both, as SWITCHBOARD_* variables for a service under test)."""
+
+from __future__ import annotations
+
+import pytest
+
+from .infra import TestInfra
+
+
+@pytest.fixture(scope="session")
+def infra():
+    infra = TestInfra().start()
+    yield infra
+    infra.stop()
+
+
+@pytest.fixture
+def nats_url(infra: TestInfra) -> str:
+    return infra.new_nats()
+
+
+@pytest.fixture
+def database_url(infra: TestInfra) -> str:
+    return infra.new_database()
+
+
+@pytest.fixture
+def service_env(nats_url: str, database_url: str) -> dict[str, str]:
+    return {"SWITCHBOARD_NATS_URL": nats_url, "SWITCHBOARD_DATABASE_URL": database_url,
+            "SWITCHBOARD_LOG_FORMAT": "console"}

@@ -1,0 +1,43 @@
+"""The Senders application: registration and lifecycle of Sender aggregates (synchronous;
+call it through `switchboard_runtime.eventstore.call`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+
+from switchboard_contracts.commands import RegisterSender
+
+from .domain.sender import Sender, simulator_phone_number
+
+
+class SendersApp(Application[UUID]):
+    name = "senders"
+
+    def register(self, org_id: str, cmd: RegisterSender) -> Sender:
+        """Create the sender (idempotent: registering the same id again returns the existing one)."""
+        existing = self.find(cmd.sender_id)
+        if existing is not None:
+            return existing
+        now = datetime.now(UTC)
+        sender = Sender(
+            sender_id=cmd.sender_id, org_id=org_id, name=cmd.name, provider=cmd.provider.value,
+            quotas=cmd.quotas.model_dump(), phone_number=simulator_phone_number(cmd.sender_id),
+            registered_at=now,
+        )
+        if cmd.provider.value == "simulator":
+            sender.connect(org_id=org_id, connected_at=now)
+        try:
+            self.save(sender)
+        except IntegrityError:  # another replica registered it first
+            return self.repository.get(UUID(cmd.sender_id))
+        return sender
+
+    def find(self, sender_id: str) -> Sender | None:
+        try:
+            return self.repository.get(UUID(sender_id))
+        except (AggregateNotFoundError, ValueError):
+            return None

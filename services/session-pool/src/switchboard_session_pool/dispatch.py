@@ -1,0 +1,218 @@
+"""Executing send commands: claim (dedupe), gate on the sender's quota (a message over quota waits,
+un-acked, without blocking others), send through the provider, publish the outcome, then ack."""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from pydantic import ValidationError
+
+from switchboard_contracts.commands import SendMessage
+from switchboard_contracts.message import Status, StatusError
+from switchboard_runtime.eventstore import call
+from switchboard_runtime.logs import get_logger
+from switchboard_runtime.messaging.consumer import BadMessage, BatchOutcome, Delivery
+from switchboard_runtime.messaging.publisher import Publisher
+
+from .application import SendersApp
+from .domain.quota import QuotaLedger
+from .domain.sender import Sender
+from .outbound_store import OutboundStore
+from .providers.base import OutboundMessage, Provider, SendResult
+from .statuses import accepted_event, status_event
+
+log = get_logger(__name__)
+
+UNKNOWN_SENDER = StatusError(code="unknown_sender", title="Unknown sender",
+                             detail="The sender does not exist in this organization.")
+SENDER_UNAVAILABLE = StatusError(code="sender_unavailable", title="Sender not connected",
+                                 detail="The sender is not connected.")
+
+
+@dataclass(order=True)
+class Waiting:
+    due: float
+    seq: int
+    delivery: Delivery = field(compare=False)
+    message: OutboundMessage = field(compare=False)
+    touched: float = field(compare=False, default=0.0)
+
+
+class Dispatcher:
+    def __init__(self, app: SendersApp, store: OutboundStore, provider: Provider,
+                 publisher: Publisher, *, keepalive: float = 10.0):
+        self.app = app
+        self.store = store
+        self.provider = provider
+        self.publisher = publisher
+        self.keepalive = keepalive
+        self.ledgers: dict[str, QuotaLedger] = {}
+        self.senders: dict[str, Sender] = {}
+        self.waiting: list[Waiting] = []
+        self._seq = itertools.count()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    # --- the consumer's batch handler ---------------------------------------------------------
+
+    async def handle(self, deliveries: list[Delivery]) -> BatchOutcome:
+        outcome = BatchOutcome()
+        valid: list[tuple[Delivery, OutboundMessage, Sender | None]] = []
+        for d in deliveries:
+            try:
+                ce = d.event()
+                cmd = SendMessage.model_validate(ce.data)
+            except (BadMessage, ValidationError) as exc:
+                outcome.reject(d, f"invalid send command: {exc}")
+                continue
+            sender = await self.sender(cmd.sender_id)
+            valid.append((d, self._outbound(ce, cmd, sender), sender))
+
+        fresh = await self.store.claim([m for _, m, _ in valid])
+        done = await self.store.finished([m.message_id for _, m, _ in valid if m.message_id not in fresh])
+        now_dt = datetime.now(UTC)
+        accepted, to_gate, failed = [], [], []
+        for d, m, sender in valid:
+            if m.message_id in done:  # a redelivery of a finished command: republish, never resend
+                accepted.extend(self._replay(m, done[m.message_id]))
+                continue
+            accepted += [accepted_event(m, now_dt), status_event(m, Status.QUEUED, now_dt)]
+            if sender is None or sender.org_id != m.org_id:
+                failed.append(SendResult(m.message_id, ok=False, error=UNKNOWN_SENDER))
+            elif not sender.can_send():
+                failed.append(SendResult(m.message_id, ok=False, error=SENDER_UNAVAILABLE))
+            else:
+                to_gate.append((d, m))
+        await self.publisher.publish_many(accepted)
+        if failed:
+            await self._finish([m for _, m, _ in valid], failed)
+
+        ready: list[OutboundMessage] = []
+        now = time.monotonic()
+        for d, m in to_gate:
+            wait = self._ledger(m.sender_id).try_take(now)
+            if wait == 0:
+                ready.append(m)
+            else:
+                outcome.defer(d)
+                heapq.heappush(self.waiting, Waiting(now + wait, next(self._seq), d, m, now))
+                self._wake.set()
+        if ready:
+            await self._finish(ready, await self.provider.send(ready))
+        return outcome
+
+    # --- waiting messages ---------------------------------------------------------------------
+
+    async def run_waiting(self) -> None:
+        while True:
+            self._wake.clear()
+            now = time.monotonic()
+            due: list[Waiting] = []
+            while self.waiting and self.waiting[0].due <= now:
+                due.append(heapq.heappop(self.waiting))
+            ready = []
+            for w in due:
+                wait = self._ledger(w.message.sender_id).try_take(now)
+                if wait == 0:
+                    ready.append(w)
+                else:
+                    w.due = now + wait
+                    heapq.heappush(self.waiting, w)
+            if ready:
+                try:
+                    msgs = [w.message for w in ready]
+                    await self._finish(msgs, await self.provider.send(msgs))
+                    for w in ready:
+                        await w.delivery.raw.ack()
+                except Exception as exc:  # noqa: BLE001 - leave them un-acked: JetStream redelivers
+                    log.warning("sending waiting messages failed", error=repr(exc))
+            for w in self.waiting:  # keep held commands from being redelivered meanwhile
+                if now - w.touched >= self.keepalive:
+                    w.touched = now
+                    await w.delivery.raw.in_progress()
+            timeout = min([self.waiting[0].due - now] if self.waiting else [1.0])
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=max(min(timeout, 1.0), 0.005))
+            except TimeoutError:
+                pass
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run_waiting(), name="dispatch-waiting")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+
+    # --- dead letters --------------------------------------------------------------------------
+
+    async def on_dead_letter(self, d: Delivery, reason: str) -> None:
+        """A command that cannot be processed still ends its message: publish `failed`."""
+        try:
+            raw = json.loads(d.data)
+            data = raw["data"]
+            m = OutboundMessage(message_id=str(data["message_id"]), org_id=str(raw["orgid"]),
+                                sender_id=str(data.get("sender_id", "")), sender_phone="",
+                                to=str(data.get("to", "")), text="", client_ref=data.get("client_ref"),
+                                correlationid=raw.get("correlationid") or raw.get("id", ""),
+                                causationid=raw.get("id", ""))
+        except (ValueError, KeyError, TypeError):
+            return  # nothing identifies a message: the dead letter alone records it
+        error = StatusError(code="unprocessable_command", title="Command could not be processed",
+                            detail=reason[:500])
+        await self.publisher.publish(status_event(m, Status.FAILED, error=error))
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    async def sender(self, sender_id: str) -> Sender | None:
+        sender = self.senders.get(sender_id)
+        if sender is None:
+            sender = await call(self.app.find, sender_id)
+            if sender is not None:
+                self.senders[sender_id] = sender
+        return sender
+
+    def _ledger(self, sender_id: str) -> QuotaLedger:
+        ledger = self.ledgers.get(sender_id)
+        if ledger is None:
+            sender = self.senders.get(sender_id)
+            ledger = self.ledgers[sender_id] = QuotaLedger(sender.quotas if sender else {})
+        return ledger
+
+    def usage(self, sender_id: str) -> dict:
+        return self._ledger(sender_id).usage(time.monotonic())
+
+    @staticmethod
+    def _outbound(ce, cmd: SendMessage, sender: Sender | None) -> OutboundMessage:
+        return OutboundMessage(
+            message_id=cmd.message_id, org_id=ce.orgid, sender_id=cmd.sender_id,
+            sender_phone=sender.phone_number if sender else "", to=cmd.to, text=cmd.text,
+            client_ref=cmd.client_ref, correlationid=ce.correlationid, causationid=ce.id,
+            traceparent=ce.traceparent)
+
+    async def _finish(self, messages: list[OutboundMessage], results: list[SendResult]) -> None:
+        by_id = {m.message_id: m for m in messages}
+        await self.store.record(results)
+        now = datetime.now(UTC)
+        events = []
+        for r in results:
+            m = by_id[r.message_id]
+            if r.ok:
+                events.append(status_event(m, Status.SENT, now, provider_message_id=r.provider_message_id))
+            else:
+                events.append(status_event(m, Status.FAILED, now, error=r.error))
+        await self.publisher.publish_many(events)
+
+    @staticmethod
+    def _replay(m: OutboundMessage, row: dict) -> list:
+        now = datetime.now(UTC)
+        final = Status(row["status"])
+        error = StatusError(**row["error"]) if row.get("error") else None
+        return [accepted_event(m, row["created_at"]), status_event(m, Status.QUEUED, row["created_at"]),
+                status_event(m, final, row["updated_at"] or now,
+                             provider_message_id=row.get("provider_message_id"), error=error)]

@@ -1,0 +1,1 @@
+"""Pure domain: the Sender aggregate and quota policy. No I/O."""

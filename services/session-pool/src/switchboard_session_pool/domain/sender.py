@@ -1,0 +1,42 @@
+"""The Sender aggregate: a WhatsApp number or session that sends on an organization's behalf."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+
+class Sender(Aggregate):
+    @staticmethod
+    def create_id(sender_id: str) -> UUID:
+        """Sender ids are chosen by the caller (the gateway), so a retried registration is one sender."""
+        return UUID(sender_id)
+
+    @event("Registered")
+    def __init__(self, sender_id: str, org_id: str, name: str, provider: str, quotas: dict[str, Any],
+                 phone_number: str, registered_at: datetime):
+        self.org_id = org_id
+        self.name = name
+        self.provider = provider
+        self.quotas = quotas
+        self.phone_number = phone_number
+        self.registered_at = registered_at
+        self.status = "registered"
+        self.connected_at: datetime | None = None
+
+    @event("Connected")
+    def connect(self, org_id: str, connected_at: datetime) -> None:
+        self.status = "connected"
+        self.connected_at = connected_at
+
+    def can_send(self) -> bool:
+        return self.status == "connected"
+
+
+def simulator_phone_number(sender_id: UUID | str) -> str:
+    """A stable, obviously fictional E.164 number for a simulator sender (+1 555 01xx xxxx)."""
+    digits = str(int(UUID(str(sender_id))) % 10_000_000).zfill(7)
+    return f"+1555{digits}"

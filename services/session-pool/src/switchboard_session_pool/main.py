@@ -1,0 +1,92 @@
+"""Composition root of the session-pool: settings, connections, application, handlers, wiring."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from switchboard_contracts import streams
+from switchboard_runtime import process
+from switchboard_runtime.database import async_engine, migrate
+from switchboard_runtime.eventstore import postgres_application
+from switchboard_runtime.health import HealthServer
+from switchboard_runtime.logs import configure_logging, get_logger
+from switchboard_runtime.messaging.bus import Bus
+from switchboard_runtime.messaging.consumer import BatchConsumer
+from switchboard_runtime.messaging.heartbeat import Heartbeat
+from switchboard_runtime.relay import Relay, RelayPositions
+from switchboard_runtime.telemetry import configure_tracing
+
+from .application import SendersApp
+from .dispatch import Dispatcher
+from .events import to_cloudevent
+from .outbound_store import OutboundStore
+from .providers.simulator import SimulatorProvider
+from .sender_commands import SenderCommands
+from .settings import SessionPoolSettings
+from .tables import SCHEMA
+
+SERVICE = "session-pool"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+async def serve(stop: asyncio.Event, settings: SessionPoolSettings | None = None) -> None:
+    settings = settings or SessionPoolSettings()
+    configure_logging(SERVICE, settings.log_format, settings.log_level)
+    configure_tracing(SERVICE, settings.otel_exporter)
+    log = get_logger(SERVICE)
+    db = settings.database()
+
+    await migrate(MIGRATIONS, db, SCHEMA)
+    engine = async_engine(db)
+    app = await asyncio.to_thread(postgres_application, SendersApp, db, SCHEMA)
+    bus = await Bus(settings, SERVICE).connect()
+
+    positions = RelayPositions(engine, SCHEMA)
+    await positions.create()
+    relay = Relay(app, bus.publisher, positions, to_cloudevent, name="senders")
+    simulator = SimulatorProvider(engine, bus.publisher,
+                                  delivered_delay=settings.simulator_delivered_delay_ms / 1000,
+                                  read_delay=settings.simulator_read_delay_ms / 1000)
+    dispatcher = Dispatcher(app, OutboundStore(engine), simulator, bus.publisher)
+    sender_commands = SenderCommands(app, relay, simulator, bus.publisher)
+
+    consumers = [
+        BatchConsumer(bus.js, streams.SESSION_POOL_SEND, dispatcher.handle,
+                      batch_size=settings.send_batch_size, on_dead_letter=dispatcher.on_dead_letter),
+        BatchConsumer(bus.js, streams.SESSION_POOL_SENDERS, sender_commands.handle, batch_size=64),
+    ]
+
+    async def readiness() -> dict[str, bool]:
+        return {"nats": bus.connected}
+
+    health = HealthServer(settings.health_port, readiness)
+    heartbeat = Heartbeat(bus.js, SERVICE, settings.heartbeat_seconds)
+    relay.start()
+    dispatcher.start()
+    for consumer in consumers:
+        await consumer.start()
+    await health.start()
+    heartbeat.start()
+    log.info("session-pool ready")
+    await stop.wait()
+
+    log.info("session-pool stopping")
+    await heartbeat.stop()
+    await health.stop()
+    for consumer in consumers:
+        await consumer.stop()
+    await dispatcher.stop()
+    await relay.stop()
+    await simulator.close()
+    await bus.close()
+    await engine.dispose()
+    app.close()
+
+
+def main() -> None:
+    process.run(serve)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Providers: how a message actually leaves (simulator now; Meta Cloud API and WAHA later)."""

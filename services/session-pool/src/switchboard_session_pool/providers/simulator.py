@@ -1,0 +1,97 @@
+"""The simulator: a real, documented provider for demos and tests. It records every send in
+`session_pool.simulator_sends` (idempotent by our message id, so a retried send is one send),
+reports `delivered` and then `read` after configurable delays, fails recipients whose number ends
+in 0000 with Meta's code 131026, and can make a sender receive an inbound message."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from datetime import UTC, datetime
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from switchboard_contracts import message as contract
+from switchboard_contracts.commands import SimulateInbound
+from switchboard_contracts.envelope import CloudEvent, make_envelope
+from switchboard_contracts.ids import deterministic_id
+from switchboard_runtime.messaging.publisher import Publisher
+
+from ..statuses import SOURCE, status_event
+from ..tables import simulator_sends
+from .base import OutboundMessage, SendResult
+
+UNDELIVERABLE = contract.StatusError(
+    code=131026, title="Message undeliverable",
+    detail="The simulator does not deliver to numbers ending in 0000.")
+
+
+def simulated_wamid(message_id: str) -> str:
+    return "wamid.SIM." + hashlib.sha256(message_id.encode()).hexdigest()[:32].upper()
+
+
+class SimulatorProvider:
+    def __init__(self, engine: AsyncEngine, publisher: Publisher, *,
+                 delivered_delay: float = 0.05, read_delay: float = 0.2):
+        self.engine = engine
+        self.publisher = publisher
+        self.delivered_delay = delivered_delay
+        self.read_delay = read_delay
+        self._tasks: set[asyncio.Task] = set()
+
+    async def send(self, messages: list[OutboundMessage]) -> list[SendResult]:
+        results, sent = [], []
+        for m in messages:
+            if m.to.endswith("0000"):
+                results.append(SendResult(m.message_id, ok=False, error=UNDELIVERABLE))
+            else:
+                wamid = simulated_wamid(m.message_id)
+                results.append(SendResult(m.message_id, ok=True, provider_message_id=wamid))
+                sent.append((m, wamid))
+        if sent:
+            rows = [{"message_id": m.message_id, "org_id": m.org_id, "sender_id": m.sender_id,
+                     "recipient": m.to, "text": m.text, "provider_message_id": w} for m, w in sent]
+            async with self.engine.begin() as conn:
+                await conn.execute(insert(simulator_sends).values(rows).on_conflict_do_nothing())
+            self._spawn(self._report_progress(sent))
+        return results
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _report_progress(self, sent: list[tuple[OutboundMessage, str]]) -> None:
+        """The handset side: delivered after `delivered_delay`, read after `read_delay`."""
+        await asyncio.sleep(self.delivered_delay)
+        for status, wait in ((contract.Status.DELIVERED, max(self.read_delay - self.delivered_delay, 0)),
+                             (contract.Status.READ, 0)):
+            now = datetime.now(UTC)
+            events = [status_event(m, status, now, provider_message_id=w) for m, w in sent]
+            for attempt in range(5):
+                try:
+                    await self.publisher.publish_many(events)
+                    break
+                except Exception:  # noqa: BLE001 - NATS away for a moment: try again
+                    await asyncio.sleep(0.5 * 2 ** attempt)
+            if wait:
+                await asyncio.sleep(wait)
+
+    def inbound_event(self, org_id: str, cmd: SimulateInbound, sender_phone: str,
+                      correlationid: str, causationid: str) -> CloudEvent:
+        wamid = simulated_wamid("inbound:" + cmd.request_id)
+        now = datetime.now(UTC)
+        data = contract.MessageReceived(
+            message_id=deterministic_id("message", cmd.sender_id, wamid),
+            provider_message_id=wamid, sender_id=cmd.sender_id, **{"from": cmd.from_},
+            to=sender_phone, timestamp=now, type="text", text=cmd.text,
+            contact_name=cmd.contact_name)
+        return make_envelope(id=deterministic_id(contract.RECEIVED, cmd.sender_id, wamid),
+                             source=SOURCE, type=contract.RECEIVED, orgid=org_id, data=data,
+                             subject=data.message_id, correlationid=correlationid,
+                             causationid=causationid, time=now)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()

@@ -1,0 +1,42 @@
+"""Handling sender commands: registration and simulated inbound messages."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+from switchboard_contracts import commands
+from switchboard_runtime.eventstore import call
+from switchboard_runtime.messaging.consumer import BadMessage, BatchOutcome, Delivery
+from switchboard_runtime.messaging.publisher import Publisher
+from switchboard_runtime.relay import Relay
+
+from .application import SendersApp
+from .providers.simulator import SimulatorProvider
+
+
+class SenderCommands:
+    def __init__(self, app: SendersApp, relay: Relay, simulator: SimulatorProvider, publisher: Publisher):
+        self.app, self.relay, self.simulator, self.publisher = app, relay, simulator, publisher
+
+    async def handle(self, deliveries: list[Delivery]) -> BatchOutcome:
+        outcome = BatchOutcome()
+        for d in deliveries:
+            try:
+                ce = d.event()
+                if ce.type == commands.REGISTER_SENDER:
+                    cmd = commands.RegisterSender.model_validate(ce.data)
+                    await call(self.app.register, ce.orgid, cmd)
+                    self.relay.wake()
+                elif ce.type == commands.SIMULATE_INBOUND:
+                    cmd = commands.SimulateInbound.model_validate(ce.data)
+                    sender = await call(self.app.find, cmd.sender_id)
+                    if sender is None or sender.org_id != ce.orgid or sender.provider != "simulator":
+                        outcome.reject(d, f"no simulator sender {cmd.sender_id} in this organization")
+                        continue
+                    await self.publisher.publish(self.simulator.inbound_event(
+                        ce.orgid, cmd, sender.phone_number, ce.correlationid, ce.id))
+                else:
+                    outcome.reject(d, f"unknown sender command type {ce.type!r}")
+            except (BadMessage, ValidationError) as exc:
+                outcome.reject(d, f"invalid sender command: {exc}")
+        return outcome

@@ -1,0 +1,35 @@
+"""The public events the session-pool publishes about outbound messages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from switchboard_contracts import message as contract
+from switchboard_contracts.envelope import CloudEvent, make_envelope
+from switchboard_contracts.ids import deterministic_id
+
+from .providers.base import OutboundMessage
+
+SOURCE = "switchboard/session-pool"
+
+
+def accepted_event(m: OutboundMessage, at: datetime) -> CloudEvent:
+    data = contract.MessageAccepted(message_id=m.message_id, sender_id=m.sender_id, to=m.to,
+                                    text=m.text, client_ref=m.client_ref, timestamp=at)
+    return make_envelope(id=deterministic_id(contract.ACCEPTED, m.message_id), source=SOURCE,
+                         type=contract.ACCEPTED, orgid=m.org_id, data=data, subject=m.message_id,
+                         correlationid=m.correlationid, causationid=m.causationid,
+                         traceparent=m.traceparent, time=at)
+
+
+def status_event(m: OutboundMessage, status: contract.Status, at: datetime | None = None, *,
+                 provider_message_id: str | None = None,
+                 error: contract.StatusError | None = None) -> CloudEvent:
+    at = at or datetime.now(UTC)
+    data = contract.MessageStatus(message_id=m.message_id, provider_message_id=provider_message_id,
+                                  sender_id=m.sender_id, recipient=m.to, status=status, timestamp=at,
+                                  error=error, client_ref=m.client_ref)
+    return make_envelope(id=deterministic_id(contract.STATUS, m.message_id, status.value),
+                         source=SOURCE, type=contract.STATUS, orgid=m.org_id, data=data,
+                         subject=m.message_id, correlationid=m.correlationid,
+                         causationid=m.causationid, traceparent=m.traceparent, time=at)

@@ -1,0 +1,84 @@
+"""Shared test helpers for the session-pool: run the service in-process, publish commands, read events."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import UTC, datetime
+
+import nats
+
+from switchboard_contracts import commands
+from switchboard_contracts.envelope import CloudEvent, make_envelope
+from switchboard_contracts.ids import new_id
+from switchboard_session_pool.main import serve
+from switchboard_session_pool.settings import SessionPoolSettings
+
+
+@contextlib.asynccontextmanager
+async def running_session_pool(nats_url: str, database_url: str, **overrides):
+    settings = SessionPoolSettings(nats_url=nats_url, database_url=database_url, log_format="console",
+                                   **overrides)
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(stop, settings))
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    for _ in range(200):  # wait until its consumers exist
+        try:
+            await js.consumer_info("SWITCHBOARD_COMMANDS", "session_pool__send")
+            break
+        except Exception:  # noqa: BLE001
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.05)
+    try:
+        yield js
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+        await nc.close()
+
+
+def command(orgid: str, type_: str, data, id_: str | None = None) -> CloudEvent:
+    return make_envelope(id=id_ or new_id(), source="test", type=type_, orgid=orgid, data=data)
+
+
+async def register_simulator(js, orgid: str, sender_id: str, **quotas) -> None:
+    cmd = commands.RegisterSender(sender_id=sender_id, name="sim", provider="simulator",
+                                  quotas=quotas)
+    ce = command(orgid, commands.REGISTER_SENDER, cmd)
+    await js.publish(f"sb.cmd.{orgid}.sender.register", ce.to_json_bytes(),
+                     headers={"Nats-Msg-Id": ce.id})
+    await collect_events(js, f"sb.evt.{orgid}.sender.connected",
+                         lambda evs: any(e.subject == sender_id for e in evs))
+
+
+def send_command(orgid: str, sender_id: str, to: str, text: str = "hello", message_id: str | None = None):
+    cmd = commands.SendMessage(message_id=message_id or new_id(), sender_id=sender_id, to=to, text=text,
+                               requested_at=datetime.now(UTC))
+    return command(orgid, commands.SEND_MESSAGE, cmd, id_=cmd.message_id)
+
+
+async def publish_command(js, ce: CloudEvent, msg_id: str | None = None) -> None:
+    subject = f"sb.cmd.{ce.orgid}." + ".".join(ce.type.split(".")[2:4])
+    await js.publish(subject, ce.to_json_bytes(), headers={"Nats-Msg-Id": msg_id or ce.id})
+
+
+async def collect_events(js, subject: str, predicate, timeout: float = 10.0) -> list[CloudEvent]:
+    """Read the events stream (from the start) until predicate(events) holds."""
+    sub = await js.subscribe(subject, ordered_consumer=True, stream="SWITCHBOARD_EVENTS")
+    events: list[CloudEvent] = []
+    deadline = asyncio.get_running_loop().time() + timeout
+    try:
+        while not predicate(events):
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise AssertionError(f"timed out; got {[(e.type, e.data.get('status')) for e in events]}")
+            try:
+                msg = await sub.next_msg(timeout=min(remaining, 1.0))
+            except nats.errors.TimeoutError:
+                continue
+            events.append(CloudEvent.from_json_bytes(msg.data))
+    finally:
+        await sub.unsubscribe()
+    return events
