@@ -1,0 +1,69 @@
+"""Aggregate and policy tests, in memory."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from switchboard_contracts.commands import RegisterSender
+from switchboard_contracts.ids import new_id
+from switchboard_runtime.eventstore import memory_application
+from switchboard_session_pool.application import SendersApp
+from switchboard_session_pool.domain.quota import WINDOWS, QuotaLedger
+from switchboard_session_pool.domain.sender import Sender
+
+
+def test_simulator_sender_registers_connected_and_idempotently():
+    app = memory_application(SendersApp)
+    cmd = RegisterSender(sender_id=new_id(), name="sim", provider="simulator", quotas={"per_minute": 5})
+    first = app.register("org1", cmd)
+    again = app.register("org1", cmd)
+    assert first.id == again.id and str(first.id) == cmd.sender_id
+    assert again.version == 2  # Registered + Connected, not twice
+    stored = app.find(cmd.sender_id)
+    assert stored.status == "connected" and stored.can_send()
+    assert stored.quotas["per_minute"] == 5
+    assert stored.phone_number.startswith("+1555")
+
+
+def test_unknown_sender_is_none():
+    app = memory_application(SendersApp)
+    assert app.find(new_id()) is None
+    assert app.find("not-a-uuid") is None
+
+
+def test_sender_events_in_order():
+    s = Sender(sender_id=new_id(), org_id="o", name="n", provider="simulator", quotas={},
+               phone_number="+15550000001", registered_at=None)
+    s.connect(org_id="o", connected_at=None)
+    assert [type(e).__name__ for e in s.collect_events()] == ["Registered", "Connected"]
+
+
+quota_values = st.one_of(st.none(), st.integers(min_value=1, max_value=20))
+
+
+@settings(max_examples=200, deadline=None)
+@given(per_minute=quota_values, per_hour=quota_values, per_day=quota_values,
+       gaps=st.lists(st.floats(min_value=0, max_value=120, allow_nan=False), min_size=1, max_size=300))
+def test_quota_never_exceeded_in_any_window(per_minute, per_hour, per_day, gaps):
+    quotas = {"per_minute": per_minute, "per_hour": per_hour, "per_day": per_day}
+    ledger = QuotaLedger(quotas)
+    now, taken = 0.0, []
+    for gap in gaps:
+        now += gap
+        if ledger.try_take(now) == 0:
+            taken.append(now)
+    for name, limit in quotas.items():
+        if limit is None:
+            continue
+        seconds = WINDOWS[name]
+        for i, t in enumerate(taken):  # every window (t - seconds, t] holds at most `limit` sends
+            assert sum(1 for u in taken[: i + 1] if u > t - seconds) <= limit
+
+
+def test_quota_wait_time_says_when_a_slot_frees():
+    ledger = QuotaLedger({"per_minute": 2})
+    assert ledger.try_take(0.0) == 0 and ledger.try_take(10.0) == 0
+    assert ledger.try_take(20.0) == 40.0  # the send at t=0 leaves the window at t=60
+    assert ledger.try_take(60.0) == 0
+    assert ledger.usage(60.0)["per_minute"] == {"used": 2, "left": 0, "limit": 2}
