@@ -24,9 +24,26 @@ class TestInfra:
         self._nats: list[NatsServer] = []
 
     def start(self) -> TestInfra:
+        if os.environ.get("SWITCHBOARD_TEST_CONTAINERS") == "1" and shutil.which("docker") \
+                and not (self.external_db and self.external_nats):
+            self._start_containers()
         if not self.external_db:
             self.postgres = PostgresServer(self.root / "pg", durable=False).start()
         return self
+
+    def _start_containers(self) -> None:
+        """Opt-in for machines with a Docker engine: PostgreSQL and NATS from testcontainers."""
+        from testcontainers.core.container import DockerContainer
+        from testcontainers.core.waiting_utils import wait_for_logs
+        from testcontainers.postgres import PostgresContainer
+
+        pg = PostgresContainer("postgres:17", username="switchboard", password="switchboard",
+                               dbname="switchboard", driver=None).start()
+        nats = DockerContainer("nats:2.11").with_command("-js").with_exposed_ports(4222).start()
+        wait_for_logs(nats, "Server is ready")
+        self._containers = [pg, nats]
+        self.external_db = pg.get_connection_url()
+        self.external_nats = f"nats://{nats.get_container_host_ip()}:{nats.get_exposed_port(4222)}"
 
     def new_database(self) -> str:
         """A URL to a database no other test uses."""
@@ -49,6 +66,8 @@ class TestInfra:
         return server.url
 
     def stop(self) -> None:
+        for container in getattr(self, "_containers", []):
+            container.stop()
         for server in self._nats:
             server.stop()
         if self.postgres:
