@@ -75,36 +75,38 @@ class Dispatcher:
             valid.append((d, self._outbound(ce, cmd, sender), sender))
 
         fresh = await self.store.claim([m for _, m, _ in valid])
-        done = await self.store.finished([m.message_id for _, m, _ in valid if m.message_id not in fresh])
+        repeats = [m.message_id for _, m, _ in valid if m.message_id not in fresh]
+        done = await self.store.finished(repeats) if repeats else {}
         now_dt = datetime.now(UTC)
-        accepted, to_gate, failed = [], [], []
+        replays, to_gate, failed = [], [], []
         for d, m, sender in valid:
             if m.message_id in done:  # a redelivery of a finished command: republish, never resend
-                accepted.extend(self._replay(m, done[m.message_id]))
-                continue
-            accepted += [accepted_event(m, now_dt), status_event(m, Status.QUEUED, now_dt)]
-            if sender is None or sender.org_id != m.org_id:
-                failed.append(SendResult(m.message_id, ok=False, error=UNKNOWN_SENDER))
+                replays.extend(self._replay(m, done[m.message_id]))
+            elif sender is None or sender.org_id != m.org_id:
+                failed.append((m, SendResult(m.message_id, ok=False, error=UNKNOWN_SENDER)))
             elif not sender.can_send():
-                failed.append(SendResult(m.message_id, ok=False, error=SENDER_UNAVAILABLE))
+                failed.append((m, SendResult(m.message_id, ok=False, error=SENDER_UNAVAILABLE)))
             else:
                 to_gate.append((d, m))
-        await self.publisher.publish_many(accepted)
-        if failed:
-            await self._finish([m for _, m, _ in valid], failed)
 
         ready: list[OutboundMessage] = []
+        waiting: list[OutboundMessage] = []
         now = time.monotonic()
         for d, m in to_gate:
             wait = self._ledger(m.sender_id).try_take(now)
             if wait == 0:
                 ready.append(m)
             else:
+                waiting.append(m)
                 outcome.defer(d)
                 heapq.heappush(self.waiting, Waiting(now + wait, next(self._seq), d, m, now))
                 self._wake.set()
-        if ready:
-            await self._finish(ready, await self.provider.send(ready))
+        # Waiting messages are visible as queued (accepted) at once; the others with their outcome.
+        if replays or waiting:
+            await self.publisher.publish_many(replays + [accepted_event(m, now_dt) for m in waiting])
+        outcomes = failed + list(zip(ready, await self.provider.send(ready) if ready else [], strict=True))
+        if outcomes:
+            await self._finish(outcomes, accepted_at=now_dt)
         return outcome
 
     # --- waiting messages ---------------------------------------------------------------------
@@ -127,7 +129,7 @@ class Dispatcher:
             if ready:
                 try:
                     msgs = [w.message for w in ready]
-                    await self._finish(msgs, await self.provider.send(msgs))
+                    await self._finish(list(zip(msgs, await self.provider.send(msgs), strict=True)))
                     for w in ready:
                         await w.delivery.raw.ack()
                 except Exception as exc:  # noqa: BLE001 - leave them un-acked: JetStream redelivers
@@ -195,13 +197,16 @@ class Dispatcher:
             client_ref=cmd.client_ref, correlationid=ce.correlationid, causationid=ce.id,
             traceparent=ce.traceparent)
 
-    async def _finish(self, messages: list[OutboundMessage], results: list[SendResult]) -> None:
-        by_id = {m.message_id: m for m in messages}
-        await self.store.record(results)
+    async def _finish(self, outcomes: list[tuple[OutboundMessage, SendResult]], *,
+                      accepted_at: datetime | None = None) -> None:
+        """Record the outcomes, then publish them (preceded by `message.accepted` when the message
+        was not announced before), in one pipelined publish."""
+        await self.store.record([r for _, r in outcomes])
         now = datetime.now(UTC)
         events = []
-        for r in results:
-            m = by_id[r.message_id]
+        for m, r in outcomes:
+            if accepted_at is not None:
+                events.append(accepted_event(m, accepted_at))
             if r.ok:
                 events.append(status_event(m, Status.SENT, now, provider_message_id=r.provider_message_id))
             else:
@@ -213,6 +218,6 @@ class Dispatcher:
         now = datetime.now(UTC)
         final = Status(row["status"])
         error = StatusError(**row["error"]) if row.get("error") else None
-        return [accepted_event(m, row["created_at"]), status_event(m, Status.QUEUED, row["created_at"]),
+        return [accepted_event(m, row["created_at"]),
                 status_event(m, final, row["updated_at"] or now,
                              provider_message_id=row.get("provider_message_id"), error=error)]

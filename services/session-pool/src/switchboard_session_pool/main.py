@@ -53,7 +53,8 @@ async def serve(stop: asyncio.Event, settings: SessionPoolSettings | None = None
 
     consumers = [
         BatchConsumer(bus.js, streams.SESSION_POOL_SEND, dispatcher.handle,
-                      batch_size=settings.send_batch_size, on_dead_letter=dispatcher.on_dead_letter),
+                      batch_size=settings.send_batch_size, concurrency=settings.send_concurrency,
+                      on_dead_letter=dispatcher.on_dead_letter),
         BatchConsumer(bus.js, streams.SESSION_POOL_SENDERS, sender_commands.handle, batch_size=64),
     ]
 

@@ -1,15 +1,36 @@
-"""Claims on outbound messages: a redelivered send command is recognised and never sent twice."""
+"""Claims on outbound messages: a redelivered send command is recognised and never sent twice.
+Every call is one set-based statement (arrays through `unnest`), whatever the batch size."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .providers.base import OutboundMessage, SendResult
-from .tables import outbound_messages as t
+from .tables import SCHEMA
+
+CLAIM = text(f"""
+    INSERT INTO {SCHEMA}.outbound_messages (message_id, org_id, sender_id, recipient, state)
+    SELECT m, o, s, r, 'claimed'
+    FROM unnest(CAST(:ids AS text[]), CAST(:orgs AS text[]), CAST(:senders AS text[]),
+                CAST(:recipients AS text[])) AS u(m, o, s, r)
+    ON CONFLICT (message_id) DO NOTHING
+    RETURNING message_id""")
+
+FINISHED = text(f"""
+    SELECT message_id, status, provider_message_id, error, created_at, updated_at
+    FROM {SCHEMA}.outbound_messages WHERE message_id = ANY(CAST(:ids AS text[])) AND state = 'done'""")
+
+RECORD = text(f"""
+    UPDATE {SCHEMA}.outbound_messages AS t
+    SET state = 'done', status = u.st, provider_message_id = u.pmid, error = CAST(u.err AS jsonb),
+        updated_at = now()
+    FROM unnest(CAST(:ids AS text[]), CAST(:statuses AS text[]), CAST(:pmids AS text[]),
+                CAST(:errors AS text[])) AS u(mid, st, pmid, err)
+    WHERE t.message_id = u.mid""")
 
 
 class OutboundStore:
@@ -20,28 +41,25 @@ class OutboundStore:
         """Claim the messages; returns the ids claimed now (the others were claimed before)."""
         if not messages:
             return set()
-        rows = [{"message_id": m.message_id, "org_id": m.org_id, "sender_id": m.sender_id,
-                 "recipient": m.to, "state": "claimed"} for m in messages]
-        stmt = insert(t).values(rows).on_conflict_do_nothing().returning(t.c.message_id)
+        params = {"ids": [m.message_id for m in messages], "orgs": [m.org_id for m in messages],
+                  "senders": [m.sender_id for m in messages], "recipients": [m.to for m in messages]}
         async with self.engine.begin() as conn:
-            return {r[0] for r in await conn.execute(stmt)}
+            return {r[0] for r in await conn.execute(CLAIM, params)}
 
     async def finished(self, message_ids: Sequence[str]) -> dict[str, dict]:
         """Outcomes already recorded for these ids (message_id → row)."""
         if not message_ids:
             return {}
-        stmt = select(t).where(t.c.message_id.in_(list(message_ids)), t.c.state == "done")
         async with self.engine.connect() as conn:
-            return {r.message_id: dict(r._mapping) for r in await conn.execute(stmt)}
+            rows = await conn.execute(FINISHED, {"ids": list(message_ids)})
+            return {r.message_id: dict(r._mapping) for r in rows}
 
     async def record(self, results: Sequence[SendResult]) -> None:
         if not results:
             return
-        stmt = (update(t).where(t.c.message_id == bindparam("mid"))
-                .values(state="done", status=bindparam("st"), provider_message_id=bindparam("pmid"),
-                        error=bindparam("err"), updated_at=func.now()))
-        params = [{"mid": r.message_id, "st": "sent" if r.ok else "failed",
-                   "pmid": r.provider_message_id,
-                   "err": r.error.model_dump() if r.error else None} for r in results]
+        params = {"ids": [r.message_id for r in results],
+                  "statuses": ["sent" if r.ok else "failed" for r in results],
+                  "pmids": [r.provider_message_id for r in results],
+                  "errors": [json.dumps(r.error.model_dump()) if r.error else None for r in results]}
         async with self.engine.begin() as conn:
-            await conn.execute(stmt, params)
+            await conn.execute(RECORD, params)

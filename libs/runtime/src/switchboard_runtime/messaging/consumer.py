@@ -91,7 +91,7 @@ def consumer_config(spec: ConsumerSpec) -> ConsumerConfig:
 
 class BatchConsumer:
     def __init__(self, js: JetStreamContext, spec: ConsumerSpec, handler: BatchHandler, *,
-                 batch_size: int = 256, fetch_timeout: float = 1.0,
+                 batch_size: int = 256, fetch_timeout: float = 1.0, concurrency: int = 1,
                  on_dead_letter: DeadLetterHook | None = None):
         self.js = js
         self.spec = spec
@@ -99,6 +99,10 @@ class BatchConsumer:
         self.batch_size = batch_size
         self.fetch_timeout = fetch_timeout
         self.on_dead_letter = on_dead_letter
+        # concurrency 1 keeps stream order across batches (projections); more overlaps the I/O of
+        # several batches where order between batches does not matter (send commands).
+        self._slots = asyncio.Semaphore(concurrency)
+        self._inflight: set[asyncio.Task] = set()
         self._task: asyncio.Task | None = None
         self._sub = None
         self._running = False
@@ -114,6 +118,8 @@ class BatchConsumer:
 
     async def stop(self) -> None:
         self._running = False
+        if self._inflight:  # let batches in progress finish (they ack what they processed)
+            await asyncio.wait(self._inflight, timeout=10)
         if self._sub is not None:
             try:
                 await self._sub.unsubscribe()
@@ -142,7 +148,14 @@ class BatchConsumer:
                 await asyncio.sleep(0.5)
                 continue
             if msgs:
-                await self.consume([Delivery(m) for m in msgs])
+                await self._slots.acquire()
+                task = asyncio.create_task(self.consume([Delivery(m) for m in msgs]))
+                self._inflight.add(task)
+                task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task) -> None:
+        self._inflight.discard(task)
+        self._slots.release()
 
     async def consume(self, deliveries: list[Delivery]) -> None:
         deliveries.sort(key=lambda d: d.stream_seq)

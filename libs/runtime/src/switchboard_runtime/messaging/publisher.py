@@ -23,9 +23,8 @@ def headers_for(event: CloudEvent) -> dict[str, str]:
 class Publisher:
     """Publishes envelopes to the subject their type and orgid name; every call returns after PubAck."""
 
-    def __init__(self, js: JetStreamContext, pipeline: int = 512, timeout: float = 10.0):
+    def __init__(self, js: JetStreamContext, timeout: float = 10.0):
         self.js = js
-        self.pipeline = pipeline
         self.timeout = timeout
 
     async def publish(self, event: CloudEvent, subject: str | None = None) -> PubAck:
@@ -33,10 +32,16 @@ class Publisher:
                                      timeout=self.timeout, headers=headers_for(event))
 
     async def publish_many(self, events: Iterable[CloudEvent]) -> list[PubAck]:
-        """Publish with up to `pipeline` acks outstanding; raises if any publish failed."""
-        events = list(events)
-        acks: list[PubAck] = []
-        for start in range(0, len(events), self.pipeline):
-            chunk = events[start:start + self.pipeline]
-            acks.extend(await asyncio.gather(*(self.publish(e) for e in chunk)))
-        return acks
+        """Publish pipelined (nats-py's publish_async bounds the acks outstanding); returns after every
+        PubAck, and raises if any publish failed or timed out."""
+        futures = [await self.js.publish_async(subject_of(e), e.to_json_bytes(), headers=headers_for(e),
+                                               wait_stall=self.timeout)
+                   for e in events]
+        if not futures:
+            return []
+        try:
+            return await asyncio.wait_for(asyncio.gather(*futures), timeout=self.timeout)
+        finally:
+            for f in futures:
+                if not f.done():
+                    f.cancel()

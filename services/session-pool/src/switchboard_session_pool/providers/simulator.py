@@ -9,7 +9,7 @@ import asyncio
 import hashlib
 from datetime import UTC, datetime
 
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from switchboard_contracts import message as contract
@@ -19,12 +19,19 @@ from switchboard_contracts.ids import deterministic_id
 from switchboard_runtime.messaging.publisher import Publisher
 
 from ..statuses import SOURCE, status_event
-from ..tables import simulator_sends
+from ..tables import SCHEMA
 from .base import OutboundMessage, SendResult
 
 UNDELIVERABLE = contract.StatusError(
     code=131026, title="Message undeliverable",
     detail="The simulator does not deliver to numbers ending in 0000.")
+
+
+RECORD_SENDS = text(f"""
+    INSERT INTO {SCHEMA}.simulator_sends (message_id, org_id, sender_id, recipient, text, provider_message_id)
+    SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:orgs AS text[]), CAST(:senders AS text[]),
+                         CAST(:recipients AS text[]), CAST(:texts AS text[]), CAST(:wamids AS text[]))
+    ON CONFLICT (message_id) DO NOTHING""")
 
 
 def simulated_wamid(message_id: str) -> str:
@@ -50,10 +57,11 @@ class SimulatorProvider:
                 results.append(SendResult(m.message_id, ok=True, provider_message_id=wamid))
                 sent.append((m, wamid))
         if sent:
-            rows = [{"message_id": m.message_id, "org_id": m.org_id, "sender_id": m.sender_id,
-                     "recipient": m.to, "text": m.text, "provider_message_id": w} for m, w in sent]
+            params = {"ids": [m.message_id for m, _ in sent], "orgs": [m.org_id for m, _ in sent],
+                      "senders": [m.sender_id for m, _ in sent], "recipients": [m.to for m, _ in sent],
+                      "texts": [m.text for m, _ in sent], "wamids": [w for _, w in sent]}
             async with self.engine.begin() as conn:
-                await conn.execute(insert(simulator_sends).values(rows).on_conflict_do_nothing())
+                await conn.execute(RECORD_SENDS, params)
             self._spawn(self._report_progress(sent))
         return results
 
