@@ -64,8 +64,11 @@ def make_envelope(
     traceparent: str | None = None,
     time: datetime | None = None,
 ) -> CloudEvent:
-    """Wrap a contract model; correlation and causation default to the event's own id."""
-    return CloudEvent(
+    """Wrap a contract model; correlation and causation default to the event's own id.
+    (Every field is typed by the signature, so the envelope is built without re-validation.)"""
+    return CloudEvent.model_construct(
+        specversion=SPEC_VERSION,
+        datacontenttype=CONTENT_TYPE,
         id=id,
         source=source,
         type=type,

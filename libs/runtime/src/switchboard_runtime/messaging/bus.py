@@ -33,7 +33,7 @@ class Bus:
         await self.broker.connect()
         state = self.broker.config.connection_state
         self.nc, self.js = state.connection, state.stream
-        self.publisher = Publisher(self.js)
+        self.publisher = Publisher(self.nc, self.js)
         await ensure_streams(self.js, self.settings)
         return self
 
