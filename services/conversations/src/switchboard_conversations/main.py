@@ -1,0 +1,75 @@
+"""Composition root of the conversations service: settings, connections, application, handlers."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from switchboard_contracts import streams
+from switchboard_runtime import process
+from switchboard_runtime.database import async_engine, migrate
+from switchboard_runtime.eventstore import postgres_application
+from switchboard_runtime.health import HealthServer
+from switchboard_runtime.logs import configure_logging, get_logger
+from switchboard_runtime.messaging.bus import Bus
+from switchboard_runtime.messaging.consumer import BatchConsumer
+from switchboard_runtime.messaging.heartbeat import Heartbeat
+from switchboard_runtime.relay import Relay, RelayPositions
+from switchboard_runtime.telemetry import configure_tracing
+
+from .application import ConversationsApp
+from .events import to_cloudevent
+from .history import History
+from .settings import ConversationsSettings
+from .tables import SCHEMA
+
+SERVICE = "conversations"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+async def serve(stop: asyncio.Event, settings: ConversationsSettings | None = None) -> None:
+    settings = settings or ConversationsSettings()
+    configure_logging(SERVICE, settings.log_format, settings.log_level)
+    configure_tracing(SERVICE, settings.otel_exporter)
+    log = get_logger(SERVICE)
+    db = settings.database()
+
+    await migrate(MIGRATIONS, db, SCHEMA)
+    engine = async_engine(db)
+    app = await asyncio.to_thread(postgres_application, ConversationsApp, db, SCHEMA)
+    bus = await Bus(settings, SERVICE).connect()
+    positions = RelayPositions(engine, SCHEMA)
+    await positions.create()
+    relay = Relay(app, bus.publisher, positions, to_cloudevent, name="conversations")
+    history = History(engine, app, relay)
+    consumer = BatchConsumer(bus.js, streams.CONVERSATIONS_HISTORY, history.handle,
+                             batch_size=settings.history_batch_size)
+
+    async def readiness() -> dict[str, bool]:
+        return {"nats": bus.connected}
+
+    health = HealthServer(settings.health_port, readiness)
+    heartbeat = Heartbeat(bus.js, SERVICE, settings.heartbeat_seconds)
+    relay.start()
+    await consumer.start()
+    await health.start()
+    heartbeat.start()
+    log.info("conversations ready")
+    await stop.wait()
+
+    log.info("conversations stopping")
+    await heartbeat.stop()
+    await health.stop()
+    await consumer.stop()
+    await relay.stop()
+    await bus.close()
+    await engine.dispose()
+    app.close()
+
+
+def main() -> None:
+    process.run(serve)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+"""The conversations service's schema (tables are created by its Alembic migrations)."""
+
+SCHEMA = "conversations"

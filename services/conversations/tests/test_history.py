@@ -1,0 +1,159 @@
+"""The conversations service against real NATS JetStream and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import UTC, datetime, timedelta
+
+import nats
+from sqlalchemy import create_engine, text
+
+from switchboard_contracts import message
+from switchboard_contracts.conversation import conversation_id
+from switchboard_contracts.envelope import make_envelope
+from switchboard_contracts.ids import deterministic_id, new_id
+from switchboard_conversations.main import serve
+from switchboard_conversations.settings import ConversationsSettings
+
+T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+
+
+@contextlib.asynccontextmanager
+async def running(nats_url, database_url):
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(stop, ConversationsSettings(
+        nats_url=nats_url, database_url=database_url, log_format="console")))
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    for _ in range(200):
+        try:
+            await js.consumer_info("SWITCHBOARD_EVENTS", "conversations__history")
+            break
+        except Exception:  # noqa: BLE001
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.05)
+    try:
+        yield js
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+        await nc.close()
+
+
+async def publish(js, org, data, type_, msg_id=None):
+    ce = make_envelope(id=deterministic_id(type_, data.model_dump_json()), source="test", type=type_,
+                       orgid=org, data=data)
+    entity_event = ".".join(type_.split(".")[1:3])
+    await js.publish(f"sb.evt.{org}.{entity_event}", ce.to_json_bytes(),
+                     headers={"Nats-Msg-Id": msg_id or ce.id})
+
+
+def accepted(mid, sender, to="+4915112345678"):
+    return message.MessageAccepted(message_id=mid, sender_id=sender, to=to, text="hi", timestamp=T0)
+
+
+def status(mid, sender, st, minutes, to="+4915112345678"):
+    return message.MessageStatus(message_id=mid, sender_id=sender, recipient=to, status=st,
+                                 timestamp=T0 + timedelta(minutes=minutes))
+
+
+def rows(database_url, sql, **params):
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as conn:
+        result = [dict(r._mapping) for r in conn.execute(text(sql), params)]
+    engine.dispose()
+    return result
+
+
+async def eventually(fn, predicate, timeout=10.0):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = fn()
+        if predicate(value):
+            return value
+        assert asyncio.get_running_loop().time() < deadline, f"timed out: {value}"
+        await asyncio.sleep(0.1)
+
+
+async def test_inbound_messages_open_one_conversation(nats_url, database_url):
+    org, sender = new_id(), new_id()
+    async with running(nats_url, database_url) as js:
+        for i in range(2):
+            await publish(js, org, message.MessageReceived(
+                message_id=f"in-{i}-{org}", provider_message_id=f"wamid.{i}", sender_id=sender,
+                **{"from": "+4915112345678"}, to="+15550000001", timestamp=T0 + timedelta(seconds=i),
+                type="text", text=f"hello {i}", contact_name="Ann"), message.RECEIVED)
+        history = await eventually(
+            lambda: rows(database_url, "SELECT * FROM conversations.conversation_messages WHERE org_id=:o "
+                         "ORDER BY created_at", o=org), lambda r: len(r) == 2)
+        sub = await js.subscribe(f"sb.evt.{org}.conversation.started", ordered_consumer=True,
+                                 stream="SWITCHBOARD_EVENTS")
+        first = await sub.next_msg(timeout=5)
+        try:
+            await sub.next_msg(timeout=1)
+            raise AssertionError("conversation.started published twice")
+        except nats.errors.TimeoutError:
+            pass
+    cid = conversation_id(org, sender, "+4915112345678")
+    assert {r["conversation_id"] for r in history} == {cid}
+    assert [r["text"] for r in history] == ["hello 0", "hello 1"]
+    assert all(r["direction"] == "inbound" for r in history)
+    assert b'"contact_name":"Ann"' in first.data and cid.encode() in first.data
+
+
+async def test_out_of_order_statuses_end_at_the_furthest(nats_url, database_url):
+    org, sender, mid = new_id(), new_id(), new_id()
+    async with running(nats_url, database_url) as js:
+        await publish(js, org, accepted(mid, sender), message.ACCEPTED)
+        for st, minute in (("read", 3), ("sent", 1), ("delivered", 2)):
+            await publish(js, org, status(mid, sender, st, minute), message.STATUS)
+        row = (await eventually(
+            lambda: rows(database_url, "SELECT * FROM conversations.conversation_messages WHERE message_id=:m",
+                         m=mid), lambda r: r and len(r[0]["statuses"]) == 4))[0]
+    assert row["status"] == "read"
+    assert [s["status"] for s in row["statuses"]] == ["queued", "sent", "delivered", "read"]
+
+
+async def test_status_before_its_message_is_applied_when_it_appears(nats_url, database_url):
+    org, sender, mid = new_id(), new_id(), new_id()
+    async with running(nats_url, database_url) as js:
+        await publish(js, org, status(mid, sender, "delivered", 2), message.STATUS)
+        await eventually(lambda: rows(database_url, "SELECT * FROM conversations.pending_statuses "
+                                      "WHERE message_id=:m", m=mid), lambda r: len(r) == 1)
+        await publish(js, org, accepted(mid, sender), message.ACCEPTED)
+        row = (await eventually(
+            lambda: rows(database_url, "SELECT * FROM conversations.conversation_messages WHERE message_id=:m",
+                         m=mid), lambda r: r and r[0]["status"] == "delivered"))[0]
+        assert rows(database_url, "SELECT * FROM conversations.pending_statuses WHERE message_id=:m", m=mid) == []
+    assert [s["status"] for s in row["statuses"]] == ["queued", "delivered"]
+
+
+async def test_a_redelivered_status_changes_nothing(nats_url, database_url):
+    org, sender, mid = new_id(), new_id(), new_id()
+    query = "SELECT status, statuses, updated_at FROM conversations.conversation_messages WHERE message_id=:m"
+    async with running(nats_url, database_url) as js:
+        await publish(js, org, accepted(mid, sender), message.ACCEPTED)
+        await publish(js, org, status(mid, sender, "sent", 1), message.STATUS)
+        before = (await eventually(lambda: rows(database_url, query, m=mid),
+                                   lambda r: r and r[0]["status"] == "sent"))[0]
+        # the same event again, with another Nats-Msg-Id so JetStream stores it a second time
+        await publish(js, org, status(mid, sender, "sent", 1), message.STATUS, msg_id="again-" + mid)
+        await publish(js, org, accepted(mid, sender), message.ACCEPTED, msg_id="again-acc-" + mid)
+        marker = new_id()
+        await publish(js, org, accepted(marker, sender), message.ACCEPTED)  # processed after the repeats
+        await eventually(lambda: rows(database_url, query, m=marker), lambda r: len(r) == 1)
+        after = rows(database_url, query, m=mid)[0]
+    assert after == before
+
+
+async def test_garbage_goes_to_the_dead_letter_stream(nats_url, database_url):
+    org = new_id()
+    async with running(nats_url, database_url) as js:
+        await js.publish(f"sb.evt.{org}.message.received", b"this is not json")
+        sub = await js.subscribe("sb.dlq.conversations__history", ordered_consumer=True,
+                                 stream="SWITCHBOARD_DEAD_LETTERS")
+        dead = await sub.next_msg(timeout=10)
+    assert dead.data == b"this is not json"
+    assert "CloudEvents" in dead.headers["Switchboard-Dead-Letter-Reason"]
