@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from switchboard_contracts.conversation import conversation_id
 from switchboard_conversations.application import ConversationsApp, NewConversation
-from switchboard_conversations.domain.history import MessageState
+from switchboard_contracts.timeline import MessageState
 from switchboard_runtime.eventstore import memory_application
 
 

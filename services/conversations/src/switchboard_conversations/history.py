@@ -18,7 +18,7 @@ from switchboard_runtime.messaging.consumer import BadMessage, BatchOutcome, Del
 from switchboard_runtime.relay import Relay
 
 from .application import ConversationsApp, NewConversation
-from .domain.history import MessageState
+from switchboard_contracts.timeline import MessageState
 from .tables import SCHEMA
 
 T = f"{SCHEMA}.conversation_messages"

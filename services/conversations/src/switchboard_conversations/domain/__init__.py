@@ -1,1 +1,1 @@
-"""Pure domain: the Conversation aggregate and the status merge. No I/O."""
+"""Pure domain: the Conversation aggregate. No I/O."""

@@ -1,11 +1,12 @@
-"""How a message's status and timeline change when a status arrives: forward only, each status once."""
+"""The status rule every consumer of `message.status` shares: a message's status only moves forward,
+and its timeline lists each status once (pure; no I/O)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from switchboard_contracts.message import advances
+from .message import advances
 
 
 @dataclass

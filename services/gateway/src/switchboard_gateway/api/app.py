@@ -1,0 +1,20 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from . import conversations, errors, health, messages, senders
+from .body_limit import BodyLimit
+from .deps import Deps
+
+
+def create_app(d: Deps) -> FastAPI:
+    app = FastAPI(title="Switchboard", version="0.1.0",
+                  description="WhatsApp messaging for businesses. Authenticate with `X-API-Key`.")
+    app.state.deps = d
+    errors.install(app)
+    for module in (health, senders, messages, conversations):
+        app.include_router(module.router)
+    app.add_middleware(BodyLimit, max_bytes=d.settings.max_body_bytes)
+    return app

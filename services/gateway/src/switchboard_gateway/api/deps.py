@@ -1,0 +1,42 @@
+"""What the handlers need, built once by the composition root, and the API-key authentication."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Header, Request
+
+from switchboard_contracts.envelope import CloudEvent
+from switchboard_runtime.messaging.bus import Bus
+
+from ..orgs import Organization, Organizations
+from ..read_models.queries import Queries
+from ..settings import GatewaySettings
+from .errors import ApiError
+
+
+@dataclass
+class Deps:
+    settings: GatewaySettings
+    orgs: Organizations
+    queries: Queries
+    bus: Bus
+
+    async def send_command(self, command: CloudEvent) -> None:
+        try:
+            await self.bus.publisher.publish(command)
+        except Exception as exc:  # noqa: BLE001 - NATS away or slow: the client may retry
+            raise ApiError(503, "unavailable", "the message bus is not available; retry later") from exc
+
+
+def deps(request: Request) -> Deps:
+    return request.app.state.deps
+
+
+async def current_org(request: Request, x_api_key: str | None = Header(default=None)) -> Organization:
+    if not x_api_key:
+        raise ApiError(401, "unauthorized", "missing X-API-Key header")
+    org = await deps(request).orgs.by_key(x_api_key)
+    if org is None:
+        raise ApiError(401, "unauthorized", "invalid API key")
+    return org

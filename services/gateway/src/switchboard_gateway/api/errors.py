@@ -1,0 +1,71 @@
+"""Every error is JSON `{"error": {"code", "message", "details"}}` with a fitting status; bad input is
+never a 500."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from switchboard_runtime.logs import get_logger
+
+log = get_logger(__name__)
+
+STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
+                415: "unsupported_media_type", 422: "validation_error", 429: "rate_limited",
+                503: "unavailable"}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, details: Any = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details or {}
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def not_found(what: str) -> ApiError:
+    return ApiError(404, "not_found", f"{what} not found")
+
+
+def _field(loc: tuple) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            detail = next(e for e in errors if e.get("type") == "json_invalid")
+            return JSONResponse(error_body("malformed_json", "the body is not valid JSON",
+                                           {"reason": str(detail.get("ctx", {}).get("error", ""))}),
+                                status_code=400)
+        fields = [{"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", ""),
+                   "type": e.get("type", "")} for e in errors]
+        names = ", ".join(sorted({f["field"] for f in fields}))
+        return JSONResponse(error_body("validation_error", f"invalid fields: {names}", {"fields": fields}),
+                            status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = STATUS_CODES.get(exc.status_code, "error")
+        message = exc.detail if isinstance(exc.detail, str) else code
+        return JSONResponse(error_body(code, message), status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error", error=repr(exc), exc_info=exc)
+        return JSONResponse(error_body("internal_error", "an unexpected error occurred"), status_code=500)

@@ -1,0 +1,69 @@
+"""Composition root of the gateway: settings, connections, read-model projection, API, wiring."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import uvicorn
+
+from switchboard_contracts import streams
+from switchboard_runtime import process
+from switchboard_runtime.database import async_engine, migrate
+from switchboard_runtime.logs import configure_logging, get_logger
+from switchboard_runtime.messaging.bus import Bus
+from switchboard_runtime.messaging.consumer import BatchConsumer
+from switchboard_runtime.messaging.heartbeat import Heartbeat
+from switchboard_runtime.telemetry import configure_tracing
+
+from .api.app import create_app
+from .api.deps import Deps
+from .orgs import Organizations
+from .read_models.projection import Projection
+from .read_models.queries import Queries
+from .settings import GatewaySettings
+from .tables import SCHEMA
+
+SERVICE = "gateway"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+async def serve(stop: asyncio.Event, settings: GatewaySettings | None = None) -> None:
+    settings = settings or GatewaySettings()
+    configure_logging(SERVICE, settings.log_format, settings.log_level)
+    configure_tracing(SERVICE, settings.otel_exporter)
+    log = get_logger(SERVICE)
+    db = settings.database()
+
+    await migrate(MIGRATIONS, db, SCHEMA)
+    engine = async_engine(db, pool_size=20)
+    bus = await Bus(settings, SERVICE).connect()
+    projection = BatchConsumer(bus.js, streams.GATEWAY_READ_MODELS, Projection(engine).handle,
+                               batch_size=512)
+    app = create_app(Deps(settings, Organizations(engine), Queries(engine), bus))
+    server = uvicorn.Server(uvicorn.Config(app, host=settings.gateway_host, port=settings.gateway_port,
+                                           log_level="warning", access_log=False, lifespan="off"))
+    server.install_signal_handlers = lambda: None  # the process runner owns the signals
+    heartbeat = Heartbeat(bus.js, SERVICE, settings.heartbeat_seconds)
+
+    await projection.start()
+    api = asyncio.create_task(server.serve(), name="http")
+    heartbeat.start()
+    log.info("gateway ready", url=f"http://{settings.gateway_host}:{settings.gateway_port}")
+    await asyncio.wait([api, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
+
+    log.info("gateway stopping")
+    server.should_exit = True
+    await heartbeat.stop()
+    await api
+    await projection.stop()
+    await bus.close()
+    await engine.dispose()
+
+
+def main() -> None:
+    process.run(serve)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+"""Gateway settings (`SWITCHBOARD_*`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import field_validator
+from pydantic_settings import NoDecode
+
+from switchboard_runtime.settings import ServiceSettings
+
+
+class GatewaySettings(ServiceSettings):
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8080
+    max_body_bytes: int = 1_048_576
+    required_services: Annotated[list[str], NoDecode] = ["gateway", "session-pool", "conversations"]
+    default_region: str | None = None
+    command_wait_seconds: float = 10.0
+
+    @field_validator("required_services", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            if value.startswith("["):
+                import json
+
+                return json.loads(value)
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
