@@ -1,0 +1,168 @@
+"""The slice end to end, as `make run` runs it: the dev supervisor starts the embedded NATS and
+PostgreSQL and every service as its own process; the test drives the gateway's HTTP API."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import nats
+import pytest
+from cloudevents.v1.http import from_json
+
+from switchboard_runtime.devinfra.ports import free_port
+
+SERVICES_UP_TIMEOUT = 90
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory):
+    data = tmp_path_factory.mktemp("platform") / ".data"
+    ports = {"SWITCHBOARD_DEV_NATS_PORT": free_port(), "SWITCHBOARD_DEV_POSTGRES_PORT": free_port(),
+             "SWITCHBOARD_GATEWAY_PORT": free_port()}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("SWITCHBOARD_NATS_URL", "SWITCHBOARD_DATABASE_URL")}
+    env.update({k: str(v) for k, v in ports.items()})
+    log = open(data.parent / "supervisor.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen([sys.executable, "-m", "switchboard_runtime.devinfra", "run",
+                             "--data-dir", str(data)], env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    base = f"http://127.0.0.1:{ports['SWITCHBOARD_GATEWAY_PORT']}"
+    try:
+        deadline = time.monotonic() + SERVICES_UP_TIMEOUT
+        while True:
+            assert proc.poll() is None, (data.parent / "supervisor.log").read_text()[-4000:]
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, (data.parent / "supervisor.log").read_text()[-4000:]
+            time.sleep(0.3)
+        key = (data / "dev-api-key").read_text().strip()
+        endpoints = json.loads((data / "endpoints.json").read_text())
+        yield {"base": base, "key": key, "endpoints": endpoints, "proc": proc, "data": data}
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGINT)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+def api(platform) -> httpx.Client:
+    return httpx.Client(base_url=platform["base"], headers={"X-API-Key": platform["key"]}, timeout=10)
+
+
+def poll(fn, predicate, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fn()
+        if predicate(value):
+            return value
+        assert time.monotonic() < deadline, f"timed out; last value {value}"
+        time.sleep(0.1)
+
+
+def test_endpoints_are_written_and_the_key_works(platform):
+    assert set(platform["endpoints"]) >= {"gateway", "nats", "database"}
+    assert platform["endpoints"]["gateway"] == platform["base"]
+    with api(platform) as c:
+        me = c.get("/v1/me")
+        assert me.status_code == 200 and me.json()["org_id"]
+    anonymous = httpx.get(f"{platform['base']}/v1/me")
+    assert anonymous.status_code == 401 and anonymous.json()["error"]["code"]
+    assert httpx.get(f"{platform['base']}/healthz").status_code == 200
+
+
+def test_a_message_travels_the_whole_way(platform):
+    with api(platform) as c:
+        sender = c.post("/v1/senders", json={"name": "e2e", "provider": "simulator"})
+        assert sender.status_code == 201, sender.text
+        sender_id = sender.json()["id"]
+        sent = c.post("/v1/messages", json={"sender_id": sender_id, "to": "+49 151 1234 5678",
+                                            "text": "Your order has shipped", "client_ref": "order-1"})
+        assert sent.status_code == 202, sent.text
+        assert sent.json()["status"] == "queued"
+        mid = sent.json()["id"]
+        msg = poll(lambda: c.get(f"/v1/messages/{mid}"),
+                   lambda r: r.status_code == 200 and r.json()["status"] == "read").json()
+        assert [s["status"] for s in msg["statuses"]] == ["queued", "sent", "delivered", "read"]
+        assert msg["to"] == "+4915112345678" and msg["client_ref"] == "order-1"
+        assert msg["text"] == "Your order has shipped"
+
+        failing = c.post("/v1/messages", json={"sender_id": sender_id, "to": "+4915112340000",
+                                               "text": "never arrives"}).json()["id"]
+        failed = poll(lambda: c.get(f"/v1/messages/{failing}"),
+                      lambda r: r.status_code == 200 and r.json()["status"] == "failed").json()
+        assert failed["error"]["code"] == 131026
+
+        inbound = c.post(f"/v1/senders/{sender_id}/simulate/inbound",
+                         json={"from": "+4915112345678", "text": "Thanks!"})
+        assert inbound.status_code == 202, inbound.text
+        conv = poll(lambda: c.get("/v1/conversations").json()["items"],
+                    lambda items: any(i["contact"] == "+4915112345678" for i in items))
+        conv_id = next(i["id"] for i in conv if i["contact"] == "+4915112345678")
+        history = poll(lambda: c.get(f"/v1/conversations/{conv_id}/messages").json()["items"],
+                       lambda items: len(items) == 2)
+        assert [m["direction"] for m in history] == ["outbound", "inbound"]
+        assert history[1]["text"] == "Thanks!"
+        org = c.get("/v1/me").json()["org_id"]
+
+    import asyncio
+
+    async def read_org_history() -> list:
+        nc = await nats.connect(platform["endpoints"]["nats"])
+        js = nc.jetstream()
+        sub = await js.subscribe(f"sb.evt.{org}.>", ordered_consumer=True, stream="SWITCHBOARD_EVENTS")
+        events = []
+        while True:
+            try:
+                events.append(await sub.next_msg(timeout=1))
+            except nats.errors.TimeoutError:
+                break
+        await nc.close()
+        return events
+
+    raw = asyncio.run(read_org_history())
+    parsed = [from_json(m.data) for m in raw]
+    assert all(m.headers["Nats-Msg-Id"] == e["id"] for m, e in zip(raw, parsed, strict=True))
+    types = {e["type"] for e in parsed}
+    assert {"switchboard.sender.registered.v1", "switchboard.message.accepted.v1",
+            "switchboard.message.status.v1", "switchboard.message.received.v1",
+            "switchboard.conversation.started.v1"} <= types
+    assert all(e["orgid"] == org and e["correlationid"] and e["causationid"] for e in parsed)
+
+
+def test_bad_input_gets_json_errors(platform):
+    with api(platform) as c:
+        sender_id = c.post("/v1/senders", json={"name": "bad-input", "provider": "simulator"}).json()["id"]
+        invalid = c.post("/v1/messages", json={"sender_id": sender_id, "to": "12", "text": "x"})
+        assert invalid.status_code == 422 and "to" in json.dumps(invalid.json()["error"]["details"])
+        malformed = c.post("/v1/messages", content=b"{not json", headers={"Content-Type": "application/json"})
+        assert malformed.status_code == 400 and malformed.json()["error"]["code"]
+        unknown = c.post("/v1/messages", json={"sender_id": "00000000-0000-0000-0000-000000000000",
+                                               "to": "+4915112345678", "text": "x"})
+        assert unknown.status_code == 404
+        too_big = c.post("/v1/messages", content=b"{" + b" " * 1_100_000 + b"}",
+                         headers={"Content-Type": "application/json"})
+        assert too_big.status_code == 413
+
+
+def test_ctrl_c_stops_everything(platform):
+    proc = platform["proc"]
+    os.killpg(proc.pid, signal.SIGINT)
+    assert proc.wait(timeout=60) == 0
+    nats_port = int(platform["endpoints"]["nats"].rsplit(":", 1)[1])
+    from switchboard_runtime.devinfra.ports import port_open
+
+    assert not port_open(nats_port)
+    assert not port_open(int(platform["base"].rsplit(":", 1)[1]))
