@@ -1,0 +1,77 @@
+"""Run the gateway in-process against real NATS and PostgreSQL, with a stand-in for the session-pool's
+side of the sender contract (it answers register commands with sender.registered/connected events)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import UTC, datetime
+
+import httpx
+import nats
+
+from switchboard_contracts import commands, sender
+from switchboard_contracts.envelope import CloudEvent, make_envelope
+from switchboard_gateway.main import serve
+from switchboard_gateway.orgs import Organizations
+from switchboard_gateway.settings import GatewaySettings
+from switchboard_runtime.database import async_engine
+from switchboard_runtime.devinfra.ports import free_port
+
+
+async def publish_event(js, orgid: str, type_: str, data, id_: str) -> None:
+    ce = make_envelope(id=id_, source="test", type=type_, orgid=orgid, data=data)
+    entity, name = type_.split(".")[1:3]
+    await js.publish(f"sb.evt.{orgid}.{entity}.{name}", ce.to_json_bytes(), headers={"Nats-Msg-Id": ce.id})
+
+
+async def answer_registrations(js) -> None:
+    sub = await js.pull_subscribe("sb.cmd.*.sender.register", durable="test_registrar",
+                                  stream="SWITCHBOARD_COMMANDS")
+    while True:
+        try:
+            msgs = await sub.fetch(10, timeout=0.5)
+        except (nats.errors.TimeoutError, TimeoutError):
+            continue
+        for m in msgs:
+            ce = CloudEvent.from_json_bytes(m.data)
+            cmd = commands.RegisterSender.model_validate(ce.data)
+            now = datetime.now(UTC)
+            await publish_event(js, ce.orgid, sender.REGISTERED, sender.SenderRegistered(
+                sender_id=cmd.sender_id, name=cmd.name, provider=cmd.provider, quotas=cmd.quotas,
+                phone_number="+15550000001", registered_at=now), f"{cmd.sender_id}:1")
+            await publish_event(js, ce.orgid, sender.CONNECTED, sender.SenderConnected(
+                sender_id=cmd.sender_id, connected_at=now), f"{cmd.sender_id}:2")
+            await m.ack()
+
+
+@contextlib.asynccontextmanager
+async def running_gateway(nats_url: str, database_url: str, **overrides):
+    port = free_port()
+    settings = GatewaySettings(nats_url=nats_url, database_url=database_url, log_format="console",
+                               gateway_port=port, **overrides)
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(stop, settings))
+    base = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+        for _ in range(300):
+            try:
+                if (await client.get("/healthz")).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                if task.done():
+                    task.result()
+                await asyncio.sleep(0.05)
+        nc = await nats.connect(nats_url)
+        js = nc.jetstream()
+        registrar = asyncio.create_task(answer_registrations(js))
+        engine = async_engine(settings.database(), pool_size=1)
+        orgs = Organizations(engine)
+        try:
+            yield client, js, orgs
+        finally:
+            registrar.cancel()
+            stop.set()
+            await asyncio.wait_for(task, 30)
+            await engine.dispose()
+            await nc.close()
