@@ -104,7 +104,7 @@ async def pipeline(nats_url: str, db_url: str) -> tuple[float, dict]:
     now = datetime.now(UTC)
     payloads = []
     for i in range(PIPELINE_MESSAGES):
-        cmd = commands.SendMessage(message_id=new_id(), sender_id=sender, to=f"+4915{i:09d}",
+        cmd = commands.SendMessage(message_id=new_id(), sender_id=sender, to=f"+49151{i:07d}1",
                                    text=f"Hello #{i}, your order has shipped.", requested_at=now)
         ce = make_envelope(id=cmd.message_id, source="bench", type=commands.SEND_MESSAGE, orgid=org, data=cmd)
         payloads.append((ce.id, ce.to_json_bytes()))

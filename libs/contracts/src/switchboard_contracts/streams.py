@@ -28,6 +28,9 @@ class ConsumerSpec(BaseModel):
     max_deliver: int = 5
     ack_wait_seconds: float = 30.0
     max_ack_pending: int = 10_000
+    # "all": acking a message acks every earlier one — one ack per batch, for consumers that
+    # process in stream order and never hold a message back (projections).
+    ack_policy: Literal["explicit", "all"] = "explicit"
 
     @property
     def dead_letter_subject(self) -> str:
@@ -87,10 +90,12 @@ CONVERSATIONS_HISTORY = ConsumerSpec(
     stream=EVENTS.name,
     durable="conversations__history",
     filter_subjects=[subjects.any_org_events("message")],
+    ack_policy="all",
 )
 
 GATEWAY_READ_MODELS = ConsumerSpec(
     stream=EVENTS.name,
     durable="gateway__read_models",
     filter_subjects=[subjects.EVENTS_ALL],
+    ack_policy="all",
 )

@@ -6,4 +6,4 @@ from switchboard_runtime.settings import ServiceSettings
 
 
 class ConversationsSettings(ServiceSettings):
-    history_batch_size: int = 512
+    history_batch_size: int = 2000

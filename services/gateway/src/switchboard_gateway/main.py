@@ -39,7 +39,7 @@ async def serve(stop: asyncio.Event, settings: GatewaySettings | None = None) ->
     engine = async_engine(db, pool_size=20)
     bus = await Bus(settings, SERVICE).connect()
     projection = BatchConsumer(bus.js, streams.GATEWAY_READ_MODELS, Projection(engine).handle,
-                               batch_size=512)
+                               batch_size=2000)
     app = create_app(Deps(settings, Organizations(engine), Queries(engine), bus))
     server = uvicorn.Server(uvicorn.Config(app, host=settings.gateway_host, port=settings.gateway_port,
                                            log_level="warning", access_log=False, lifespan="off"))

@@ -83,7 +83,8 @@ DeadLetterHook = Callable[[Delivery, str], Awaitable[None]]
 def consumer_config(spec: ConsumerSpec) -> ConsumerConfig:
     [subject] = spec.filter_subjects
     return ConsumerConfig(
-        durable_name=spec.durable, filter_subject=subject, ack_policy=AckPolicy.EXPLICIT,
+        durable_name=spec.durable, filter_subject=subject,
+        ack_policy=AckPolicy.ALL if spec.ack_policy == "all" else AckPolicy.EXPLICIT,
         deliver_policy=DeliverPolicy.ALL, max_deliver=spec.max_deliver,
         ack_wait=spec.ack_wait_seconds, max_ack_pending=spec.max_ack_pending,
     )
@@ -158,7 +159,7 @@ class BatchConsumer:
         self._slots.release()
 
     async def consume(self, deliveries: list[Delivery]) -> None:
-        deliveries.sort(key=lambda d: d.stream_seq)
+        # A fetch returns messages in stream order (redeliveries aside); handlers are idempotent.
         try:
             outcome = await self.handler(deliveries) or BatchOutcome()
         except Exception as exc:  # noqa: BLE001 - anything else is retried, then dead-lettered
@@ -168,6 +169,14 @@ class BatchConsumer:
             return
         rejected = {id(d): reason for d, reason in outcome.rejected}
         deferred = {id(d) for d in outcome.deferred}
+        if self.spec.ack_policy == "all":
+            if deferred:
+                raise RuntimeError(f"{self.spec.durable} acks all: its handler cannot defer messages")
+            for d in deliveries:
+                if id(d) in rejected:
+                    await self.dead_letter(d, rejected[id(d)], ack=False)
+            await deliveries[-1].raw.ack()  # acks the whole batch
+            return
         for d in deliveries:
             if id(d) in deferred:
                 continue
@@ -177,13 +186,21 @@ class BatchConsumer:
                 await d.raw.ack()
 
     async def _retry_or_dead_letter(self, deliveries: list[Delivery], reason: str) -> None:
+        ack_all = self.spec.ack_policy == "all"
+        dead = 0
         for d in deliveries:
             if d.num_delivered >= self.spec.max_deliver:
-                await self.dead_letter(d, f"gave up after {d.num_delivered} deliveries: {reason}")
+                # Under ack-all the dead letter is acked by the next cumulative ack, so an earlier
+                # message still to be retried is never acked with it.
+                await self.dead_letter(d, f"gave up after {d.num_delivered} deliveries: {reason}",
+                                       ack=not ack_all)
+                dead += 1
             else:
                 await d.raw.nak(delay=min(0.5 * 2 ** d.num_delivered, 30.0))
+        if ack_all and dead == len(deliveries):
+            await deliveries[-1].raw.ack()
 
-    async def dead_letter(self, d: Delivery, reason: str) -> None:
+    async def dead_letter(self, d: Delivery, reason: str, ack: bool = True) -> None:
         headers = {
             "Switchboard-Dead-Letter-Reason": reason[:1000].replace("\r", " ").replace("\n", " "),
             "Switchboard-Original-Subject": d.subject,
@@ -198,4 +215,5 @@ class BatchConsumer:
                 await self.on_dead_letter(d, reason)
             except Exception as exc:  # noqa: BLE001
                 log.error("dead-letter hook failed", error=repr(exc))
-        await d.raw.ack()
+        if ack:
+            await d.raw.ack()

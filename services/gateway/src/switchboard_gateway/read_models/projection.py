@@ -98,10 +98,10 @@ class MessageRow:
     provider_message_id: str | None
     at: datetime
     contact_name: str | None = None
+    conversation_id: str = ""
 
-    @property
-    def conversation_id(self) -> str:
-        return conversation_id(self.org_id, self.sender_id, self.contact)
+    def __post_init__(self) -> None:
+        self.conversation_id = conversation_id(self.org_id, self.sender_id, self.contact)
 
 
 @dataclass
