@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -56,6 +57,9 @@ def platform(tmp_path_factory):
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
         log.close()
+        pg = data / "pg"
+        if pg.is_symlink():  # as root, PostgreSQL's data lives outside the tree: remove it too
+            shutil.rmtree(pg.resolve().parent, ignore_errors=True)
 
 
 def api(platform) -> httpx.Client:

@@ -209,7 +209,13 @@ class BatchConsumer:
             "Nats-Msg-Id": f"dlq:{self.spec.durable}:{d.stream_seq}",
         }
         await self.js.publish(self.spec.dead_letter_subject, d.data, headers=headers)
-        log.warning("dead-lettered", consumer=self.spec.durable, subject=d.subject, reason=reason[:300])
+        try:
+            ce = d.event()
+            context = {"orgid": ce.orgid, "correlationid": ce.correlationid}
+        except BadMessage:
+            context = {}
+        log.warning("dead-lettered", consumer=self.spec.durable, subject=d.subject, reason=reason[:300],
+                    **context)
         if self.on_dead_letter is not None:
             try:
                 await self.on_dead_letter(d, reason)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from fastapi import Header, Request
 
 from switchboard_contracts.envelope import CloudEvent
+from switchboard_runtime.logs import bind_event_context
 from switchboard_runtime.messaging.bus import Bus
 
 from ..orgs import Organization, Organizations
@@ -39,4 +40,5 @@ async def current_org(request: Request, x_api_key: str | None = Header(default=N
     org = await deps(request).orgs.by_key(x_api_key)
     if org is None:
         raise ApiError(401, "unauthorized", "invalid API key")
+    bind_event_context(org.id, request.headers.get("x-correlation-id"))
     return org
