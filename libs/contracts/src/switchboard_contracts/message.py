@@ -15,6 +15,21 @@ ACCEPTED = event_type(ENTITY, "accepted")
 STATUS = event_type(ENTITY, "status")
 
 
+def accepted_event_id(message_id: str) -> str:
+    """CloudEvents id of `message.accepted` (deterministic: one per message)."""
+    return f"{message_id}:accepted"
+
+
+def status_event_id(message_id: str, status: str) -> str:
+    """CloudEvents id of `message.status` for a message we sent: one per (message, status)."""
+    return f"{message_id}:status:{status}"
+
+
+def received_event_id(sender_id: str, provider_message_id: str) -> str:
+    """CloudEvents id of `message.received`: one per provider message id and sender."""
+    return f"{sender_id}:{provider_message_id}:received"
+
+
 class MediaRef(BaseModel):
     """A reference to provider-hosted media; the bytes are never inside an event."""
 

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 from switchboard_contracts import message as contract
 from switchboard_contracts.envelope import CloudEvent, make_envelope
-from switchboard_contracts.ids import deterministic_id
 
 from .providers.base import OutboundMessage
 
@@ -16,7 +15,7 @@ SOURCE = "switchboard/session-pool"
 def accepted_event(m: OutboundMessage, at: datetime) -> CloudEvent:
     data = contract.MessageAccepted(message_id=m.message_id, sender_id=m.sender_id, to=m.to,
                                     text=m.text, client_ref=m.client_ref, timestamp=at)
-    return make_envelope(id=deterministic_id(contract.ACCEPTED, m.message_id), source=SOURCE,
+    return make_envelope(id=contract.accepted_event_id(m.message_id), source=SOURCE,
                          type=contract.ACCEPTED, orgid=m.org_id, data=data, subject=m.message_id,
                          correlationid=m.correlationid, causationid=m.causationid,
                          traceparent=m.traceparent, time=at)
@@ -29,7 +28,7 @@ def status_event(m: OutboundMessage, status: contract.Status, at: datetime | Non
     data = contract.MessageStatus(message_id=m.message_id, provider_message_id=provider_message_id,
                                   sender_id=m.sender_id, recipient=m.to, status=status, timestamp=at,
                                   error=error, client_ref=m.client_ref)
-    return make_envelope(id=deterministic_id(contract.STATUS, m.message_id, status.value),
+    return make_envelope(id=contract.status_event_id(m.message_id, status.value),
                          source=SOURCE, type=contract.STATUS, orgid=m.org_id, data=data,
                          subject=m.message_id, correlationid=m.correlationid,
                          causationid=m.causationid, traceparent=m.traceparent, time=at)

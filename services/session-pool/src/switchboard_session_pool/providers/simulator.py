@@ -95,7 +95,7 @@ class SimulatorProvider:
             provider_message_id=wamid, sender_id=cmd.sender_id, **{"from": cmd.from_},
             to=sender_phone, timestamp=now, type="text", text=cmd.text,
             contact_name=cmd.contact_name)
-        return make_envelope(id=deterministic_id(contract.RECEIVED, cmd.sender_id, wamid),
+        return make_envelope(id=contract.received_event_id(cmd.sender_id, wamid),
                              source=SOURCE, type=contract.RECEIVED, orgid=org_id, data=data,
                              subject=data.message_id, correlationid=correlationid,
                              causationid=causationid, time=now)
