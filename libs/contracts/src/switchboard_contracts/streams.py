@@ -28,9 +28,6 @@ class ConsumerSpec(BaseModel):
     max_deliver: int = 5
     ack_wait_seconds: float = 30.0
     max_ack_pending: int = 10_000
-    # "all": acking a message acks every earlier one — one ack per batch, for consumers that
-    # process in stream order and never hold a message back (projections).
-    ack_policy: Literal["explicit", "all"] = "explicit"
 
     @property
     def dead_letter_subject(self) -> str:
@@ -90,12 +87,17 @@ CONVERSATIONS_HISTORY = ConsumerSpec(
     stream=EVENTS.name,
     durable="conversations__history",
     filter_subjects=[subjects.any_org_events("message")],
-    ack_policy="all",
+)
+
+CONVERSATIONS_STARTER = ConsumerSpec(
+    stream=EVENTS.name,
+    durable="conversations__starter",
+    filter_subjects=[subjects.any_org_events("message", "received"),
+                     subjects.any_org_events("message", "accepted")],
 )
 
 GATEWAY_READ_MODELS = ConsumerSpec(
     stream=EVENTS.name,
     durable="gateway__read_models",
     filter_subjects=[subjects.EVENTS_ALL],
-    ack_policy="all",
 )

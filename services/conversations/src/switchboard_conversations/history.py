@@ -13,19 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from switchboard_contracts import message
 from switchboard_contracts.conversation import conversation_id
-from switchboard_runtime.eventstore import call
 from switchboard_runtime.messaging.consumer import BadMessage, BatchOutcome, Delivery
-from switchboard_runtime.relay import Relay
-
-from .application import ConversationsApp, NewConversation
 from switchboard_contracts.timeline import MessageState
 from .tables import SCHEMA
 
 T = f"{SCHEMA}.conversation_messages"
 P = f"{SCHEMA}.pending_statuses"
 
-KNOWN_CONVERSATIONS = text(
-    f"SELECT DISTINCT conversation_id FROM {T} WHERE conversation_id = ANY(CAST(:ids AS text[]))")
 INSERT_MESSAGES = text(f"""
     INSERT INTO {T} (message_id, org_id, conversation_id, sender_id, contact, direction, type, text,
                      client_ref, provider_message_id, status, status_at, statuses, created_at)
@@ -93,8 +87,8 @@ def _iso(dt: datetime) -> str:
 
 
 class History:
-    def __init__(self, engine: AsyncEngine, app: ConversationsApp, relay: Relay):
-        self.engine, self.app, self.relay = engine, app, relay
+    def __init__(self, engine: AsyncEngine):
+        self.engine = engine
 
     async def handle(self, deliveries: list[Delivery]) -> BatchOutcome:
         outcome = BatchOutcome()
@@ -105,8 +99,6 @@ class History:
                 self._collect(d, messages, statuses)
             except (BadMessage, ValidationError, ValueError) as exc:
                 outcome.reject(d, f"not a message event this service understands: {exc}")
-        if messages:
-            await self._start_conversations(list(messages.values()))
         if messages or statuses:
             async with self.engine.begin() as conn:
                 await self._apply(conn, list(messages.values()), statuses)
@@ -133,21 +125,6 @@ class History:
                                              s.provider_message_id))
         else:
             raise ValueError(f"unexpected event type {ce.type!r}")
-
-    async def _start_conversations(self, messages: list[NewMessage]) -> None:
-        """Start the conversations these messages open (before recording the messages, so a failure
-        in between is repaired by the redelivery)."""
-        cids = list({m.conversation_id for m in messages})
-        async with self.engine.connect() as conn:
-            known = {r[0] for r in await conn.execute(KNOWN_CONVERSATIONS, {"ids": cids})}
-        new: dict[str, NewConversation] = {}
-        for m in messages:
-            if m.conversation_id not in known and m.conversation_id not in new:
-                new[m.conversation_id] = NewConversation(m.org_id, m.sender_id, m.contact,
-                                                         m.contact_name, m.at)
-        if new:
-            await call(self.app.start_many, list(new.values()))
-            self.relay.wake()
 
     async def _apply(self, conn, messages: list[NewMessage], statuses: list[StatusUpdate]) -> None:
         inserted: set[str] = set()

@@ -20,6 +20,7 @@ from switchboard_runtime.telemetry import configure_tracing
 from .application import ConversationsApp
 from .events import to_cloudevent
 from .history import History
+from .starter import Starter
 from .settings import ConversationsSettings
 from .tables import SCHEMA
 
@@ -41,9 +42,12 @@ async def serve(stop: asyncio.Event, settings: ConversationsSettings | None = No
     positions = RelayPositions(engine, SCHEMA)
     await positions.create()
     relay = Relay(app, bus.publisher, positions, to_cloudevent, name="conversations")
-    history = History(engine, app, relay)
-    consumer = BatchConsumer(bus.js, streams.CONVERSATIONS_HISTORY, history.handle,
-                             batch_size=settings.history_batch_size)
+    consumers = [
+        BatchConsumer(bus.js, streams.CONVERSATIONS_HISTORY, History(engine).handle,
+                      batch_size=settings.history_batch_size),
+        BatchConsumer(bus.js, streams.CONVERSATIONS_STARTER, Starter(engine, app, relay).handle,
+                      batch_size=settings.history_batch_size),
+    ]
 
     async def readiness() -> dict[str, bool]:
         return {"nats": bus.connected}
@@ -51,7 +55,8 @@ async def serve(stop: asyncio.Event, settings: ConversationsSettings | None = No
     health = HealthServer(settings.health_port, readiness)
     heartbeat = Heartbeat(bus.js, SERVICE, settings.heartbeat_seconds)
     relay.start()
-    await consumer.start()
+    for consumer in consumers:
+        await consumer.start()
     await health.start()
     heartbeat.start()
     log.info("conversations ready")
@@ -60,7 +65,8 @@ async def serve(stop: asyncio.Event, settings: ConversationsSettings | None = No
     log.info("conversations stopping")
     await heartbeat.stop()
     await health.stop()
-    await consumer.stop()
+    for consumer in consumers:
+        await consumer.stop()
     await relay.stop()
     await bus.close()
     await engine.dispose()

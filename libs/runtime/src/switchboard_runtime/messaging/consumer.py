@@ -81,10 +81,12 @@ DeadLetterHook = Callable[[Delivery, str], Awaitable[None]]
 
 
 def consumer_config(spec: ConsumerSpec) -> ConsumerConfig:
-    [subject] = spec.filter_subjects
+    many = len(spec.filter_subjects) > 1
     return ConsumerConfig(
-        durable_name=spec.durable, filter_subject=subject,
-        ack_policy=AckPolicy.ALL if spec.ack_policy == "all" else AckPolicy.EXPLICIT,
+        durable_name=spec.durable,
+        filter_subject=None if many else spec.filter_subjects[0],
+        filter_subjects=spec.filter_subjects if many else None,
+        ack_policy=AckPolicy.EXPLICIT,
         deliver_policy=DeliverPolicy.ALL, max_deliver=spec.max_deliver,
         ack_wait=spec.ack_wait_seconds, max_ack_pending=spec.max_ack_pending,
     )
@@ -110,9 +112,9 @@ class BatchConsumer:
 
     async def start(self) -> None:
         """Create (or bind to) the durable consumer and start pulling."""
-        [subject] = self.spec.filter_subjects
-        sub = await self.js.pull_subscribe(subject, durable=self.spec.durable, stream=self.spec.stream,
-                                           config=consumer_config(self.spec))
+        # Create or update the durable consumer to the spec, then bind to it.
+        await self.js.add_consumer(self.spec.stream, consumer_config(self.spec))
+        sub = await self.js.pull_subscribe_bind(self.spec.durable, self.spec.stream)
         self._sub = sub
         self._running = True
         self._task = asyncio.create_task(self._loop(sub), name=f"consumer-{self.spec.durable}")
@@ -169,14 +171,6 @@ class BatchConsumer:
             return
         rejected = {id(d): reason for d, reason in outcome.rejected}
         deferred = {id(d) for d in outcome.deferred}
-        if self.spec.ack_policy == "all":
-            if deferred:
-                raise RuntimeError(f"{self.spec.durable} acks all: its handler cannot defer messages")
-            for d in deliveries:
-                if id(d) in rejected:
-                    await self.dead_letter(d, rejected[id(d)], ack=False)
-            await deliveries[-1].raw.ack()  # acks the whole batch
-            return
         for d in deliveries:
             if id(d) in deferred:
                 continue
@@ -186,21 +180,13 @@ class BatchConsumer:
                 await d.raw.ack()
 
     async def _retry_or_dead_letter(self, deliveries: list[Delivery], reason: str) -> None:
-        ack_all = self.spec.ack_policy == "all"
-        dead = 0
         for d in deliveries:
             if d.num_delivered >= self.spec.max_deliver:
-                # Under ack-all the dead letter is acked by the next cumulative ack, so an earlier
-                # message still to be retried is never acked with it.
-                await self.dead_letter(d, f"gave up after {d.num_delivered} deliveries: {reason}",
-                                       ack=not ack_all)
-                dead += 1
+                await self.dead_letter(d, f"gave up after {d.num_delivered} deliveries: {reason}")
             else:
                 await d.raw.nak(delay=min(0.5 * 2 ** d.num_delivered, 30.0))
-        if ack_all and dead == len(deliveries):
-            await deliveries[-1].raw.ack()
 
-    async def dead_letter(self, d: Delivery, reason: str, ack: bool = True) -> None:
+    async def dead_letter(self, d: Delivery, reason: str) -> None:
         headers = {
             "Switchboard-Dead-Letter-Reason": reason[:1000].replace("\r", " ").replace("\n", " "),
             "Switchboard-Original-Subject": d.subject,
@@ -221,5 +207,4 @@ class BatchConsumer:
                 await self.on_dead_letter(d, reason)
             except Exception as exc:  # noqa: BLE001
                 log.error("dead-letter hook failed", error=repr(exc))
-        if ack:
-            await d.raw.ack()
+        await d.raw.ack()
