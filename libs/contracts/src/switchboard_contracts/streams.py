@@ -89,13 +89,6 @@ CONVERSATIONS_HISTORY = ConsumerSpec(
     filter_subjects=[subjects.any_org_events("message")],
 )
 
-CONVERSATIONS_STARTER = ConsumerSpec(
-    stream=EVENTS.name,
-    durable="conversations__starter",
-    filter_subjects=[subjects.any_org_events("message", "received"),
-                     subjects.any_org_events("message", "accepted")],
-)
-
 GATEWAY_READ_MODELS = ConsumerSpec(
     stream=EVENTS.name,
     durable="gateway__read_models",

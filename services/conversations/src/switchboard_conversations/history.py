@@ -33,6 +33,15 @@ INSERT_MESSAGES = text(f"""
          AS u(mid, org, cid, sid, contact, dir, typ, txt, ref, pmid, st, sat, sts, cat)
     ON CONFLICT (message_id) DO NOTHING
     RETURNING message_id""")
+TO_START = text(f"""
+    INSERT INTO {SCHEMA}.conversations_to_start
+        (conversation_id, org_id, sender_id, contact, contact_name, started_at)
+    SELECT u.cid, u.org, u.sid, u.contact, u.name, u.at
+    FROM unnest(CAST(:cids AS text[]), CAST(:orgs AS text[]), CAST(:sids AS text[]),
+                CAST(:contacts AS text[]), CAST(:names AS text[]), CAST(:ats AS timestamptz[]))
+         AS u(cid, org, sid, contact, name, at)
+    WHERE NOT EXISTS (SELECT 1 FROM {SCHEMA}.started_conversations s WHERE s.conversation_id = u.cid)
+    ON CONFLICT (conversation_id) DO NOTHING""")
 LOCK_MESSAGES = text(f"""
     SELECT message_id, direction, status, status_at, statuses, error, provider_message_id
     FROM {T} WHERE message_id = ANY(CAST(:ids AS text[])) ORDER BY message_id FOR UPDATE""")
@@ -87,8 +96,9 @@ def _iso(dt: datetime) -> str:
 
 
 class History:
-    def __init__(self, engine: AsyncEngine):
+    def __init__(self, engine: AsyncEngine, on_new_conversations=None):
         self.engine = engine
+        self.on_new_conversations = on_new_conversations  # wakes the starter after a commit
 
     async def handle(self, deliveries: list[Delivery]) -> BatchOutcome:
         outcome = BatchOutcome()
@@ -101,7 +111,9 @@ class History:
                 outcome.reject(d, f"not a message event this service understands: {exc}")
         if messages or statuses:
             async with self.engine.begin() as conn:
-                await self._apply(conn, list(messages.values()), statuses)
+                opened = await self._apply(conn, list(messages.values()), statuses)
+            if opened and self.on_new_conversations:
+                self.on_new_conversations()
         return outcome
 
     @staticmethod
@@ -126,7 +138,24 @@ class History:
         else:
             raise ValueError(f"unexpected event type {ce.type!r}")
 
-    async def _apply(self, conn, messages: list[NewMessage], statuses: list[StatusUpdate]) -> None:
+    @staticmethod
+    async def _conversations_to_start(messages: list[NewMessage], conn) -> bool:
+        """Record, with the messages, which conversations they open (for the starter)."""
+        first: dict[str, NewMessage] = {}
+        for m in messages:
+            if m.conversation_id not in first or m.at < first[m.conversation_id].at:
+                first[m.conversation_id] = m
+        if not first:
+            return False
+        rows = list(first.values())
+        result = await conn.execute(TO_START, {
+            "cids": [m.conversation_id for m in rows], "orgs": [m.org_id for m in rows],
+            "sids": [m.sender_id for m in rows], "contacts": [m.contact for m in rows],
+            "names": [m.contact_name for m in rows], "ats": [m.at for m in rows]})
+        return result.rowcount > 0
+
+    async def _apply(self, conn, messages: list[NewMessage], statuses: list[StatusUpdate]) -> bool:
+        """Apply the batch; returns whether it opened conversations that are to be started."""
         inserted: set[str] = set()
         if messages:
             rows = await conn.execute(INSERT_MESSAGES, {
@@ -143,6 +172,8 @@ class History:
                 "created": [m.at for m in messages],
             })
             inserted = {r[0] for r in rows}
+        opened = await self._conversations_to_start(
+            [m for m in messages if m.message_id in inserted], conn)
         pending: list[StatusUpdate] = []
         if inserted:
             taken = await conn.execute(TAKE_PENDING, {"ids": list(inserted)})
@@ -150,7 +181,7 @@ class History:
                        for r in taken]
         updates = pending + statuses
         if not updates:
-            return
+            return opened
         ids = sorted({u.message_id for u in updates})
         current = {r.message_id: r for r in await conn.execute(LOCK_MESSAGES, {"ids": ids})}
         states: dict[str, MessageState] = {}
@@ -181,3 +212,4 @@ class History:
                 "timelines": [json.dumps(s.statuses) for _, s in rows],
                 "errors": [json.dumps(s.error) if s.error else None for _, s in rows],
                 "pmids": [s.provider_message_id for _, s in rows]})
+        return opened

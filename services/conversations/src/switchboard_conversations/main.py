@@ -42,12 +42,10 @@ async def serve(stop: asyncio.Event, settings: ConversationsSettings | None = No
     positions = RelayPositions(engine, SCHEMA)
     await positions.create()
     relay = Relay(app, bus.publisher, positions, to_cloudevent, name="conversations")
-    consumers = [
-        BatchConsumer(bus.js, streams.CONVERSATIONS_HISTORY, History(engine).handle,
-                      batch_size=settings.history_batch_size),
-        BatchConsumer(bus.js, streams.CONVERSATIONS_STARTER, Starter(engine, app, relay).handle,
-                      batch_size=settings.history_batch_size),
-    ]
+    starter = Starter(engine, app, relay)
+    consumers = [BatchConsumer(bus.js, streams.CONVERSATIONS_HISTORY,
+                               History(engine, on_new_conversations=starter.wake).handle,
+                               batch_size=settings.history_batch_size)]
 
     async def readiness() -> dict[str, bool]:
         return {"nats": bus.connected}
@@ -55,6 +53,7 @@ async def serve(stop: asyncio.Event, settings: ConversationsSettings | None = No
     health = HealthServer(settings.health_port, readiness)
     heartbeat = Heartbeat(bus.js, SERVICE, settings.heartbeat_seconds)
     relay.start()
+    starter.start()
     for consumer in consumers:
         await consumer.start()
     await health.start()
@@ -67,6 +66,7 @@ async def serve(stop: asyncio.Event, settings: ConversationsSettings | None = No
     await health.stop()
     for consumer in consumers:
         await consumer.stop()
+    await starter.stop()
     await relay.stop()
     await bus.close()
     await engine.dispose()

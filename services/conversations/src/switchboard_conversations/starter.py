@@ -1,59 +1,76 @@
-"""Starting conversations: the first message between a sender and a contact starts a Conversation
-aggregate (its relay publishes `conversation.started`). A consumer of its own, beside the history,
-so opening thousands of conversations never holds up the message history."""
+"""Starting conversations. The history records, in the same transaction as a conversation's first
+message, that the conversation is to be started (`conversations_to_start`, an outbox); this task
+starts those Conversation aggregates in batches (their relay publishes `conversation.started`) and
+then clears them. Opening thousands of conversations never holds up the history, and a crash
+anywhere only makes the next pass try again, which the event store's uniqueness makes harmless."""
 
 from __future__ import annotations
 
-from pydantic import ValidationError
+import asyncio
+
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from switchboard_contracts import message
-from switchboard_contracts.conversation import conversation_id
 from switchboard_runtime.eventstore import call
-from switchboard_runtime.messaging.consumer import BadMessage, BatchOutcome, Delivery
+from switchboard_runtime.logs import get_logger
 from switchboard_runtime.relay import Relay
 
 from .application import ConversationsApp, NewConversation
 from .tables import SCHEMA
 
-KNOWN = text(f"SELECT conversation_id FROM {SCHEMA}.started_conversations "
-             "WHERE conversation_id = ANY(CAST(:ids AS text[]))")
-REMEMBER = text(f"INSERT INTO {SCHEMA}.started_conversations (conversation_id) "
-                "SELECT unnest(CAST(:ids AS text[])) ON CONFLICT DO NOTHING")
+log = get_logger(__name__)
+
+TAKE = text(f"""SELECT conversation_id, org_id, sender_id, contact, contact_name, started_at
+                FROM {SCHEMA}.conversations_to_start ORDER BY started_at LIMIT :n""")
+DONE = text(f"""
+    WITH gone AS (DELETE FROM {SCHEMA}.conversations_to_start
+                  WHERE conversation_id = ANY(CAST(:ids AS text[])) RETURNING conversation_id)
+    INSERT INTO {SCHEMA}.started_conversations (conversation_id)
+    SELECT conversation_id FROM gone ON CONFLICT DO NOTHING""")
 
 
 class Starter:
-    def __init__(self, engine: AsyncEngine, app: ConversationsApp, relay: Relay):
+    def __init__(self, engine: AsyncEngine, app: ConversationsApp, relay: Relay, batch: int = 2000,
+                 poll_interval: float = 1.0):
         self.engine, self.app, self.relay = engine, app, relay
+        self.batch, self.poll_interval = batch, poll_interval
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
 
-    async def handle(self, deliveries: list[Delivery]) -> BatchOutcome:
-        outcome = BatchOutcome()
-        wanted: dict[str, NewConversation] = {}
-        for d in deliveries:
-            try:
-                ce = d.event()
-                if ce.type == message.RECEIVED:
-                    m = message.MessageReceived.model_validate(ce.data)
-                    item = NewConversation(ce.orgid, m.sender_id, m.from_, m.contact_name, m.timestamp)
-                elif ce.type == message.ACCEPTED:
-                    m = message.MessageAccepted.model_validate(ce.data)
-                    item = NewConversation(ce.orgid, m.sender_id, m.to, None, m.timestamp)
-                else:
-                    continue  # statuses open no conversation (the history consumer judges them)
-            except (BadMessage, ValidationError):
-                continue  # the history consumer dead-letters what is not a valid event
-            wanted.setdefault(conversation_id(item.org_id, item.sender_id, item.contact), item)
-        if not wanted:
-            return outcome
-        async with self.engine.connect() as conn:
-            known = {r[0] for r in await conn.execute(KNOWN, {"ids": list(wanted)})}
-        new = [item for cid, item in wanted.items() if cid not in known]
-        if new:
-            # Start first, remember after: a crash in between only makes the redelivery try again,
-            # which the event store's uniqueness turns into nothing.
-            await call(self.app.start_many, new)
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def start_pending(self) -> int:
+        """Start every conversation waiting to be started; returns how many were taken."""
+        taken = 0
+        while True:
+            async with self.engine.connect() as conn:
+                rows = list(await conn.execute(TAKE, {"n": self.batch}))
+            if not rows:
+                return taken
+            await call(self.app.start_many, [NewConversation(r.org_id, r.sender_id, r.contact,
+                                                             r.contact_name, r.started_at) for r in rows])
             self.relay.wake()
             async with self.engine.begin() as conn:
-                await conn.execute(REMEMBER, {"ids": [cid for cid in wanted if cid not in known]})
-        return outcome
+                await conn.execute(DONE, {"ids": [r.conversation_id for r in rows]})
+            taken += len(rows)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.start_pending()
+            except Exception as exc:  # noqa: BLE001 - database away: the rows wait for the next pass
+                log.warning("starting conversations failed; retrying", error=repr(exc))
+                await asyncio.sleep(1.0)
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name="conversation-starter")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
