@@ -101,6 +101,7 @@ def test_a_message_travels_the_whole_way(platform):
                    lambda r: r.status_code == 200 and r.json()["status"] == "read").json()
         assert [s["status"] for s in msg["statuses"]] == ["queued", "sent", "delivered", "read"]
         assert msg["to"] == "+4915112345678" and msg["client_ref"] == "order-1"
+        assert msg["from"] == sender.json()["phone_number"]
         assert msg["text"] == "Your order has shipped"
 
         failing = c.post("/v1/messages", json={"sender_id": sender_id, "to": "+4915112340000",

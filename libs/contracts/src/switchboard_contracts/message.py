@@ -72,8 +72,11 @@ class MessageReceived(BaseModel):
 class MessageAccepted(BaseModel):
     """An outbound message the session-pool accepted for sending (its content)."""
 
+    model_config = ConfigDict(populate_by_name=True)
+
     message_id: str
     sender_id: str
+    from_: str | None = Field(default=None, alias="from")  # the sender's number
     to: str
     type: str = "text"
     text: str | None = None

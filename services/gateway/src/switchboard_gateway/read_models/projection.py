@@ -160,7 +160,7 @@ class Projection:
             if ce.type == message.ACCEPTED:
                 m = message.MessageAccepted.model_validate(ce.data)
                 messages.setdefault(m.message_id, MessageRow(
-                    m.message_id, ce.orgid, m.sender_id, "outbound", m.to, "", m.to, m.type, m.text,
+                    m.message_id, ce.orgid, m.sender_id, "outbound", m.to, m.from_ or "", m.to, m.type, m.text,
                     m.client_ref, None, m.timestamp))
             elif ce.type == message.RECEIVED:
                 m = message.MessageReceived.model_validate(ce.data)
