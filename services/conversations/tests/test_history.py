@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import UTC, datetime, timedelta
 
 import nats
@@ -15,31 +14,14 @@ from switchboard_contracts.envelope import make_envelope
 from switchboard_contracts.ids import deterministic_id, new_id
 from switchboard_conversations.main import serve
 from switchboard_conversations.settings import ConversationsSettings
+from switchboard_runtime.testing.service import running_service
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 
-@contextlib.asynccontextmanager
-async def running(nats_url, database_url):
-    stop = asyncio.Event()
-    task = asyncio.create_task(serve(stop, ConversationsSettings(
-        nats_url=nats_url, database_url=database_url, log_format="console")))
-    nc = await nats.connect(nats_url)
-    js = nc.jetstream()
-    for _ in range(200):
-        try:
-            await js.consumer_info("SWITCHBOARD_EVENTS", "conversations__history")
-            break
-        except Exception:  # noqa: BLE001
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.05)
-    try:
-        yield js
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 30)
-        await nc.close()
+def running(nats_url, database_url):
+    settings = ConversationsSettings(nats_url=nats_url, database_url=database_url, log_format="console")
+    return running_service(serve, settings, "SWITCHBOARD_EVENTS", "conversations__history")
 
 
 async def publish(js, org, data, type_, msg_id=None):

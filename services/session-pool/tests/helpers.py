@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import UTC, datetime
 
 import nats
@@ -12,31 +11,14 @@ from switchboard_contracts import commands
 from switchboard_contracts.envelope import CloudEvent, make_envelope
 from switchboard_contracts.ids import new_id
 from switchboard_session_pool.main import serve
+from switchboard_runtime.testing.service import running_service
 from switchboard_session_pool.settings import SessionPoolSettings
 
 
-@contextlib.asynccontextmanager
-async def running_session_pool(nats_url: str, database_url: str, **overrides):
+def running_session_pool(nats_url: str, database_url: str, **overrides):
     settings = SessionPoolSettings(nats_url=nats_url, database_url=database_url, log_format="console",
                                    **overrides)
-    stop = asyncio.Event()
-    task = asyncio.create_task(serve(stop, settings))
-    nc = await nats.connect(nats_url)
-    js = nc.jetstream()
-    for _ in range(200):  # wait until its consumers exist
-        try:
-            await js.consumer_info("SWITCHBOARD_COMMANDS", "session_pool__send")
-            break
-        except Exception:  # noqa: BLE001
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.05)
-    try:
-        yield js
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 30)
-        await nc.close()
+    return running_service(serve, settings, "SWITCHBOARD_COMMANDS", "session_pool__send")
 
 
 def command(orgid: str, type_: str, data, id_: str | None = None) -> CloudEvent:
