@@ -145,6 +145,8 @@ def test_a_message_travels_the_whole_way(platform):
             "switchboard.message.status.v1", "switchboard.message.received.v1",
             "switchboard.conversation.started.v1"} <= types
     assert all(e["orgid"] == org and e["correlationid"] and e["causationid"] for e in parsed)
+    sent = [e for e in parsed if e["type"] == "switchboard.message.status.v1" and e.data["status"] == "sent"]
+    assert sent and all(e["traceparent"].startswith("00-") for e in sent)  # trace context from the API
 
 
 def test_bad_input_gets_json_errors(platform):

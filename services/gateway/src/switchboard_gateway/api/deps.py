@@ -9,6 +9,7 @@ from fastapi import Header, Request
 from switchboard_contracts.envelope import CloudEvent
 from switchboard_runtime.logs import bind_event_context
 from switchboard_runtime.messaging.bus import Bus
+from switchboard_runtime.telemetry import current_traceparent, tracer
 
 from ..orgs import Organization, Organizations
 from ..read_models.queries import Queries
@@ -24,10 +25,16 @@ class Deps:
     bus: Bus
 
     async def send_command(self, command: CloudEvent) -> None:
-        try:
-            await self.bus.publisher.publish(command)
-        except Exception as exc:  # noqa: BLE001 - NATS away or slow: the client may retry
-            raise ApiError(503, "unavailable", "the message bus is not available; retry later") from exc
+        """Publish a command inside a span whose W3C trace context travels with it (the services
+        copy it into the events the command causes)."""
+        with tracer("switchboard.gateway").start_as_current_span(
+                f"send {command.type}", attributes={"switchboard.orgid": command.orgid,
+                                                    "cloudevents.id": command.id}):
+            command = command.model_copy(update={"traceparent": current_traceparent()})
+            try:
+                await self.bus.publisher.publish(command)
+            except Exception as exc:  # noqa: BLE001 - NATS away or slow: the client may retry
+                raise ApiError(503, "unavailable", "the message bus is not available; retry later") from exc
 
 
 def deps(request: Request) -> Deps:
