@@ -19,6 +19,7 @@ from switchboard_contracts.envelope import CloudEvent
 from switchboard_contracts.streams import ConsumerSpec
 
 from ..logs import get_logger
+from .pull import PullLoop
 
 log = get_logger(__name__)
 
@@ -112,9 +113,10 @@ class BatchConsumer:
 
     async def start(self) -> None:
         """Create (or bind to) the durable consumer and start pulling."""
-        # Create or update the durable consumer to the spec, then bind to it.
+        # Create or update the durable consumer to the spec, then pull from it.
         await self.js.add_consumer(self.spec.stream, consumer_config(self.spec))
-        sub = await self.js.pull_subscribe_bind(self.spec.durable, self.spec.stream)
+        sub = PullLoop(self.js._nc, self.spec.stream, self.spec.durable)
+        await sub.start()
         self._sub = sub
         self._running = True
         self._task = asyncio.create_task(self._loop(sub), name=f"consumer-{self.spec.durable}")
@@ -125,7 +127,7 @@ class BatchConsumer:
             await asyncio.wait(self._inflight, timeout=10)
         if self._sub is not None:
             try:
-                await self._sub.unsubscribe()
+                await self._sub.stop()
             except Exception:  # noqa: BLE001
                 pass
         if self._task:

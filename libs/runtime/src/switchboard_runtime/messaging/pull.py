@@ -1,0 +1,62 @@
+"""A lean JetStream pull loop: one pull request at a time for up to `batch` messages, delivered to
+one inbox subscription whose callback only appends to a buffer. (nats-py's `fetch` waits for each
+message with its own `wait_for`, a new task and a uuid4 — the largest cost of our projections.)"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import deque
+
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+
+TERMINAL = {"404", "408", "409"}  # no messages / request expired / request closed by the server
+
+
+class PullLoop:
+    def __init__(self, nc: Client, stream: str, durable: str):
+        self.nc = nc
+        self.api = f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}"
+        self.inbox = nc.new_inbox()
+        self.buffer: deque[Msg] = deque()
+        self.arrived = asyncio.Event()
+        self.expected = 0  # messages the open pull request may still deliver
+        self.sub = None
+
+    async def start(self) -> None:
+        self.sub = await self.nc.subscribe(self.inbox, cb=self._on_msg, pending_msgs_limit=-1,
+                                           pending_bytes_limit=-1)
+
+    async def stop(self) -> None:
+        if self.sub is not None:
+            await self.sub.unsubscribe()
+            self.sub = None
+
+    async def _on_msg(self, msg: Msg) -> None:
+        status = msg.headers.get("Status") if msg.headers else None
+        if status is not None and not msg.data:
+            if status in TERMINAL:
+                self.expected = 0
+                self.arrived.set()
+            return  # 100 = heartbeat or flow control: nothing to do
+        self.buffer.append(msg)
+        self.expected -= 1
+        self.arrived.set()
+
+    async def fetch(self, batch: int, timeout: float) -> list[Msg]:
+        """Up to `batch` messages: what has arrived, or the first ones to arrive within `timeout`."""
+        if not self.buffer and self.expected <= 0:
+            request = {"batch": batch, "expires": int(timeout * 1e9)}
+            self.expected = batch
+            self.arrived.clear()
+            await self.nc.publish(self.api, json.dumps(request).encode(), reply=self.inbox)
+        if not self.buffer:
+            try:
+                await asyncio.wait_for(self.arrived.wait(), timeout + 1.0)
+            except TimeoutError:
+                self.expected = 0  # the request was lost (e.g. a reconnect): ask again next time
+                return []
+        self.arrived.clear()
+        take = min(batch, len(self.buffer))
+        return [self.buffer.popleft() for _ in range(take)]
