@@ -47,7 +47,3 @@ def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:
 
 def bind_event_context(orgid: str | None, correlationid: str | None) -> None:
     structlog.contextvars.bind_contextvars(orgid=orgid, correlationid=correlationid)
-
-
-def clear_event_context() -> None:
-    structlog.contextvars.unbind_contextvars("orgid", "correlationid")

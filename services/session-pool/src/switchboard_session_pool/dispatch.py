@@ -186,9 +186,6 @@ class Dispatcher:
             ledger = self.ledgers[sender_id] = QuotaLedger(sender.quotas if sender else {})
         return ledger
 
-    def usage(self, sender_id: str) -> dict:
-        return self._ledger(sender_id).usage(time.monotonic())
-
     @staticmethod
     def _outbound(ce, cmd: SendMessage, sender: Sender | None) -> OutboundMessage:
         return OutboundMessage(

@@ -37,10 +37,6 @@ class Bus:
         await ensure_streams(self.js, self.settings)
         return self
 
-    async def start(self) -> None:
-        """Start the registered subscribers (register them all before this)."""
-        await self.broker.start()
-
     async def close(self) -> None:
         if self.nc and not self.nc.is_closed:
             await self.nc.close()
