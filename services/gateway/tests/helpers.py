@@ -17,6 +17,7 @@ from switchboard_gateway.orgs import Organizations
 from switchboard_gateway.settings import GatewaySettings
 from switchboard_runtime.database import async_engine
 from switchboard_runtime.devinfra.ports import free_port
+from switchboard_runtime.testing.plugin import TEST_SECRET_KEY
 
 
 async def publish_event(js, orgid: str, type_: str, data, id_: str) -> None:
@@ -25,7 +26,7 @@ async def publish_event(js, orgid: str, type_: str, data, id_: str) -> None:
     await js.publish(f"sb.evt.{orgid}.{entity}.{name}", ce.to_json_bytes(), headers={"Nats-Msg-Id": ce.id})
 
 
-async def answer_registrations(js) -> None:
+async def answer_registrations(js, registered: list) -> None:
     sub = await js.pull_subscribe("sb.cmd.*.sender.register", durable="test_registrar",
                                   stream="SWITCHBOARD_COMMANDS")
     while True:
@@ -39,7 +40,10 @@ async def answer_registrations(js) -> None:
             now = datetime.now(UTC)
             await publish_event(js, ce.orgid, sender.REGISTERED, sender.SenderRegistered(
                 sender_id=cmd.sender_id, name=cmd.name, provider=cmd.provider, quotas=cmd.quotas,
-                phone_number="+15550000001", registered_at=now), f"{cmd.sender_id}:1")
+                phone_number="+15550000001", registered_at=now,
+                phone_number_id=cmd.config.get("phone_number_id"), waba_id=cmd.config.get("waba_id"),
+                session=cmd.config.get("session")), f"{cmd.sender_id}:1")
+            registered.append(ce)
             await publish_event(js, ce.orgid, sender.CONNECTED, sender.SenderConnected(
                 sender_id=cmd.sender_id, connected_at=now), f"{cmd.sender_id}:2")
             await m.ack()
@@ -49,7 +53,7 @@ async def answer_registrations(js) -> None:
 async def running_gateway(nats_url: str, database_url: str, **overrides):
     port = free_port()
     settings = GatewaySettings(nats_url=nats_url, database_url=database_url, log_format="console",
-                               gateway_port=port, **overrides)
+                               gateway_port=port, secret_key=TEST_SECRET_KEY, **overrides)
     stop = asyncio.Event()
     task = asyncio.create_task(serve(stop, settings))
     base = f"http://127.0.0.1:{port}"
@@ -64,7 +68,9 @@ async def running_gateway(nats_url: str, database_url: str, **overrides):
                 await asyncio.sleep(0.05)
         nc = await nats.connect(nats_url)
         js = nc.jetstream()
-        registrar = asyncio.create_task(answer_registrations(js))
+        registered: list[CloudEvent] = []  # the register commands seen, for tests to inspect
+        registrar = asyncio.create_task(answer_registrations(js, registered))
+        client.registered = registered
         engine = async_engine(settings.database(), pool_size=1)
         orgs = Organizations(engine)
         try:

@@ -29,6 +29,10 @@ EVENTS: tuple[EventSpec, ...] = (
               "A sender (WhatsApp number or session) was registered."),
     EventSpec(sender.CONNECTED, "sender", "connected", sender.SenderConnected,
               "A sender is connected and can send."),
+    EventSpec(sender.ERROR, "sender", "error", sender.SenderError,
+              "A provider reported an error about a sender (Meta value-level errors)."),
+    EventSpec(sender.SESSION_STATUS, "sender", "session_status", sender.SenderSessionStatus,
+              "A WhatsApp Web (WAHA) session changed state."),
     EventSpec(conversation.STARTED, "conversation", "started", conversation.ConversationStarted,
               "The first message between a sender and a contact opened a conversation."),
 )

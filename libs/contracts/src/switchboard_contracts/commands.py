@@ -29,6 +29,10 @@ class RegisterSender(BaseModel):
     name: str
     provider: Provider
     quotas: Quotas = Field(default_factory=Quotas)
+    # Non-secret provider settings (phone_number_id, waba_id, api_base_url, api_version; base_url,
+    # session) and the secrets sealed by the gateway with SWITCHBOARD_SECRET_KEY (never plain text).
+    config: dict[str, str] = Field(default_factory=dict)
+    sealed_credentials: str | None = None
 
 
 class SimulateInbound(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,6 +29,12 @@ def status_event_id(message_id: str, status: str) -> str:
 def received_event_id(sender_id: str, provider_message_id: str) -> str:
     """CloudEvents id of `message.received`: one per provider message id and sender."""
     return f"{sender_id}:{provider_message_id}:received"
+
+
+def provider_status_event_id(sender_id: str, provider_message_id: str, status: str) -> str:
+    """CloudEvents id of a `message.status` reported by a provider webhook: one per (provider message
+    id, status) and sender."""
+    return f"{sender_id}:{provider_message_id}:status:{status}"
 
 
 class MediaRef(BaseModel):
@@ -67,6 +74,10 @@ class MessageReceived(BaseModel):
     media: MediaRef | None = None
     context: MessageContext | None = None
     contact_name: str | None = None
+    # The type-specific body as the provider sent it (location, contacts, interactive reply,
+    # reaction, order, system...), for consumers that need more than `text`.
+    content: dict[str, Any] | None = None
+    from_user_id: str | None = None  # Meta's business-scoped user id (BSUID), when sent
 
 
 class MessageAccepted(BaseModel):
@@ -130,3 +141,6 @@ class MessageStatus(BaseModel):
     timestamp: datetime
     error: StatusError | None = None
     client_ref: str | None = None
+    conversation: dict[str, Any] | None = None  # Meta: id, origin, expiration_timestamp
+    pricing: dict[str, Any] | None = None  # Meta: billable, pricing_model, category
+    recipient_user_id: str | None = None  # Meta's BSUID of the recipient, when sent

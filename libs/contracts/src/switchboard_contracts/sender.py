@@ -1,4 +1,5 @@
-"""Sender events: `sender.registered`, `sender.connected` (v1)."""
+"""Sender events: `sender.registered`, `sender.connected`, `sender.error`, `sender.session_status` (v1),
+and the shapes of sender routes (how webhook-ingest finds a sender) and provider configuration."""
 
 from __future__ import annotations
 
@@ -12,10 +13,14 @@ from .envelope import event_type
 ENTITY = "sender"
 REGISTERED = event_type(ENTITY, "registered")
 CONNECTED = event_type(ENTITY, "connected")
+ERROR = event_type(ENTITY, "error")
+SESSION_STATUS = event_type(ENTITY, "session_status")
 
 
 class Provider(StrEnum):
     SIMULATOR = "simulator"
+    META_CLOUD = "meta-cloud"
+    WAHA = "waha"
 
 
 class Quotas(BaseModel):
@@ -33,8 +38,50 @@ class SenderRegistered(BaseModel):
     quotas: Quotas
     phone_number: str | None = None
     registered_at: datetime
+    # Non-secret provider identifiers (credentials never appear in an event).
+    phone_number_id: str | None = None  # meta-cloud
+    waba_id: str | None = None  # meta-cloud
+    session: str | None = None  # waha
 
 
 class SenderConnected(BaseModel):
     sender_id: str
     connected_at: datetime
+
+
+class SenderError(BaseModel):
+    """A provider reported an error about a sender (e.g. Meta's `value.errors[]`)."""
+
+    sender_id: str
+    provider: Provider
+    code: int | str
+    title: str
+    detail: str | None = None
+    timestamp: datetime
+
+
+class SenderSessionStatus(BaseModel):
+    """A WhatsApp Web session changed state (WAHA: STARTING, SCAN_QR_CODE, WORKING, FAILED, STOPPED)."""
+
+    sender_id: str
+    session: str
+    status: str
+    me: str | None = None  # the session's own WhatsApp id, once paired
+    timestamp: datetime
+
+
+class SenderRoute(BaseModel):
+    """How webhook-ingest finds the sender that owns a webhook (value of the routes KV bucket).
+    `sealed` holds the webhook secrets, encrypted with SWITCHBOARD_SECRET_KEY."""
+
+    org_id: str
+    sender_id: str
+    provider: Provider
+    sealed: str | None = None
+
+
+def route_key(provider: Provider | str, account: str) -> str:
+    """KV key of a route: `meta-cloud.<phone_number_id>` or `waha.<session>` (hex-encoded when the
+    identifier has characters a KV key may not hold)."""
+    safe = account if account and all(c.isalnum() or c in "-_" for c in account) else "x" + account.encode().hex()
+    return f"{Provider(provider).value}.{safe}"

@@ -37,6 +37,7 @@ class ConsumerSpec(BaseModel):
 class KeyValueSpec(BaseModel):
     bucket: str
     ttl_seconds: int = 0
+    max_bytes: int = -1  # -1 = unlimited
     description: str = ""
 
 
@@ -62,10 +63,29 @@ DEAD_LETTERS = StreamSpec(
     description="Messages a consumer could not process, with the reason.",
 )
 
+QUARANTINE = StreamSpec(
+    name="SWITCHBOARD_QUARANTINE",
+    subjects=[subjects.QUARANTINE_ALL],
+    max_age_seconds=30 * DAY,
+    max_bytes=1024 * 1024 * 1024,
+    description="Webhook deliveries no sender owns (unverified), kept for operators; oldest dropped first.",
+)
+
 SERVICES = KeyValueSpec(
     bucket="sb_services",
     ttl_seconds=15,
     description="Readiness heartbeats: one key per service instance.",
+)
+
+SENDER_ROUTES = KeyValueSpec(
+    bucket="sb_sender_routes",
+    description="Which sender owns a Meta phone_number_id or a WAHA session, with its sealed webhook secrets.",
+)
+
+INGEST_SEEN = KeyValueSpec(
+    bucket="sb_ingest_seen",
+    ttl_seconds=7 * DAY,
+    description="Facts webhook-ingest has published (one key per fact), kept as long as providers retry.",
 )
 
 # --- consumers -------------------------------------------------------------------------

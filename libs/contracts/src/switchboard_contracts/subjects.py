@@ -5,6 +5,7 @@ from __future__ import annotations
 EVENTS_ALL = "sb.evt.>"
 COMMANDS_ALL = "sb.cmd.>"
 DEAD_LETTER_ALL = "sb.dlq.>"
+QUARANTINE_ALL = "sb.quarantine.>"
 
 
 def event_subject(orgid: str, entity: str, name: str) -> str:
@@ -31,3 +32,8 @@ def any_org_events(entity: str, name: str = "*") -> str:
 def dead_letter_subject(durable: str) -> str:
     """Where a consumer puts what it cannot process: `sb.dlq.<durable>`."""
     return f"sb.dlq.{durable}"
+
+
+def quarantine_subject(provider: str) -> str:
+    """Where webhook-ingest keeps deliveries no sender owns: `sb.quarantine.<provider>`."""
+    return f"sb.quarantine.{provider}"

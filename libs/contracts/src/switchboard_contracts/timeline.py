@@ -34,3 +34,9 @@ class MessageState:
             self.provider_message_id = provider_message_id
             changed = True
         return changed
+
+
+def provider_ref(sender_id: str, provider_message_id: str) -> str:
+    """The key under which a status known only by its provider message id (WAHA acks, Meta statuses
+    without our id) waits until a message with that provider message id is known."""
+    return f"pmid:{sender_id}:{provider_message_id}"

@@ -22,6 +22,7 @@ class ServiceSettings(BaseSettings):
     events_max_bytes: int = -1
     dead_letters_max_age_days: int = 30
     heartbeat_seconds: float = 5.0
+    secret_key: SecretStr = SecretStr("")  # seals provider credentials; `make run` generates one
 
     def database(self) -> DatabaseUrl:
         return DatabaseUrl.parse(self.database_url.get_secret_value())

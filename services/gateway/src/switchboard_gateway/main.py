@@ -14,6 +14,7 @@ from switchboard_runtime.logs import configure_logging, get_logger
 from switchboard_runtime.messaging.bus import Bus
 from switchboard_runtime.messaging.consumer import BatchConsumer
 from switchboard_runtime.messaging.heartbeat import Heartbeat
+from switchboard_runtime.sealing import Sealer
 from switchboard_runtime.telemetry import configure_tracing
 
 from .api.app import create_app
@@ -40,7 +41,8 @@ async def serve(stop: asyncio.Event, settings: GatewaySettings | None = None) ->
     bus = await Bus(settings, SERVICE).connect()
     projection = BatchConsumer(bus.js, streams.GATEWAY_READ_MODELS, Projection(engine).handle,
                                batch_size=2000)
-    app = create_app(Deps(settings, Organizations(engine), Queries(engine), bus))
+    sealer = Sealer(settings.secret_key.get_secret_value())
+    app = create_app(Deps(settings, Organizations(engine), Queries(engine), bus, sealer))
     server = uvicorn.Server(uvicorn.Config(app, host=settings.gateway_host, port=settings.gateway_port,
                                            log_level="warning", access_log=False, lifespan="off"))
     server.install_signal_handlers = lambda: None  # the process runner owns the signals

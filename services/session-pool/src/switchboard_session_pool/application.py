@@ -23,12 +23,14 @@ class SendersApp(Application[UUID]):
         if existing is not None:
             return existing
         now = datetime.now(UTC)
+        simulated = cmd.provider.value == "simulator"
         sender = Sender(
             sender_id=cmd.sender_id, org_id=org_id, name=cmd.name, provider=cmd.provider.value,
-            quotas=cmd.quotas.model_dump(), phone_number=simulator_phone_number(cmd.sender_id),
-            registered_at=now,
+            quotas=cmd.quotas.model_dump(),
+            phone_number=simulator_phone_number(cmd.sender_id) if simulated else None,
+            registered_at=now, config=dict(cmd.config), sealed_credentials=cmd.sealed_credentials,
         )
-        if cmd.provider.value == "simulator":
+        if simulated:
             sender.connect(org_id=org_id, connected_at=now)
         try:
             self.save(sender)

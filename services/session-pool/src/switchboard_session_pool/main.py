@@ -13,6 +13,7 @@ from switchboard_runtime.health import HealthServer
 from switchboard_runtime.logs import configure_logging, get_logger
 from switchboard_runtime.messaging.bus import Bus
 from switchboard_runtime.messaging.consumer import BatchConsumer
+from switchboard_runtime.messaging.declare import ensure_key_value
 from switchboard_runtime.messaging.heartbeat import Heartbeat
 from switchboard_runtime.relay import Relay, RelayPositions
 from switchboard_runtime.telemetry import configure_tracing
@@ -22,6 +23,7 @@ from .dispatch import Dispatcher
 from .events import to_cloudevent
 from .outbound_store import OutboundStore
 from .providers.simulator import SimulatorProvider
+from .routes import SenderRoutes
 from .sender_commands import SenderCommands
 from .settings import SessionPoolSettings
 from .tables import SCHEMA
@@ -49,7 +51,8 @@ async def serve(stop: asyncio.Event, settings: SessionPoolSettings | None = None
                                   delivered_delay=settings.simulator_delivered_delay_ms / 1000,
                                   read_delay=settings.simulator_read_delay_ms / 1000)
     dispatcher = Dispatcher(app, OutboundStore(engine), simulator, bus.publisher)
-    sender_commands = SenderCommands(app, relay, simulator, bus.publisher)
+    routes = SenderRoutes(await ensure_key_value(bus.js, streams.SENDER_ROUTES))
+    sender_commands = SenderCommands(app, relay, simulator, bus.publisher, routes)
 
     consumers = [
         BatchConsumer(bus.js, streams.SESSION_POOL_SEND, dispatcher.handle,

@@ -12,11 +12,14 @@ from switchboard_runtime.relay import Relay
 
 from .application import SendersApp
 from .providers.simulator import SimulatorProvider
+from .routes import SenderRoutes
 
 
 class SenderCommands:
-    def __init__(self, app: SendersApp, relay: Relay, simulator: SimulatorProvider, publisher: Publisher):
+    def __init__(self, app: SendersApp, relay: Relay, simulator: SimulatorProvider, publisher: Publisher,
+                 routes: SenderRoutes):
         self.app, self.relay, self.simulator, self.publisher = app, relay, simulator, publisher
+        self.routes = routes
 
     async def handle(self, deliveries: list[Delivery]) -> BatchOutcome:
         outcome = BatchOutcome()
@@ -25,8 +28,10 @@ class SenderCommands:
                 ce = d.event()
                 if ce.type == commands.REGISTER_SENDER:
                     cmd = commands.RegisterSender.model_validate(ce.data)
-                    await call(self.app.register, ce.orgid, cmd)
+                    sender = await call(self.app.register, ce.orgid, cmd)
                     self.relay.wake()
+                    if sender.org_id == ce.orgid:
+                        await self.routes.publish(sender)  # a failure here redelivers the command
                 elif ce.type == commands.SIMULATE_INBOUND:
                     cmd = commands.SimulateInbound.model_validate(ce.data)
                     sender = await call(self.app.find, cmd.sender_id)

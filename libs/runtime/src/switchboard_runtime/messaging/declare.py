@@ -57,4 +57,5 @@ async def ensure_key_value(js: JetStreamContext, spec: specs.KeyValueSpec):
     except BucketNotFoundError:
         return await js.create_key_value(KeyValueConfig(
             bucket=spec.bucket, description=spec.description or None, ttl=float(spec.ttl_seconds) or None,
+            max_bytes=spec.max_bytes, direct=True,
         ))

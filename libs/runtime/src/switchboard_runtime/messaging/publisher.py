@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.errors import ConnectionClosedError, OutboundBufferLimitError
 from nats.js import JetStreamContext
 from nats.js.api import PubAck
 from nats.js.errors import APIError
@@ -73,22 +74,28 @@ class Publisher:
 
     async def publish_many(self, events: Iterable[CloudEvent]) -> list[PubAck]:
         """Publish pipelined; returns after every PubAck, raises if any failed or timed out."""
+        return await self.publish_raw_many(
+            (subject_of(event), event.to_json_bytes(), headers_for(event)) for event in events)
+
+    async def publish_raw_many(self, messages: Iterable[tuple[str, bytes, dict[str, str] | None]]
+                               ) -> list[PubAck]:
+        """Publish (subject, payload, headers) messages pipelined to JetStream; returns after every
+        PubAck, raises PublishError if any failed or timed out."""
         inbox = await self._ensure_inbox()
         loop = asyncio.get_running_loop()
         futures, replies = [], []
         try:
-            for event in events:
+            for subject, payload, headers in messages:
                 reply = f"{inbox}.{next(self._counter)}"
                 future = loop.create_future()
                 self._pending[reply] = future
                 futures.append(future)
                 replies.append(reply)
-                await self.nc.publish(subject_of(event), event.to_json_bytes(), reply=reply,
-                                      headers=headers_for(event))
+                await self.nc.publish(subject, payload, reply=reply, headers=headers)
             if not futures:
                 return []
             return await asyncio.wait_for(asyncio.gather(*futures), timeout=self.timeout)
-        except (TimeoutError, APIError) as exc:
+        except (TimeoutError, APIError, ConnectionClosedError, OutboundBufferLimitError) as exc:
             raise PublishError(f"JetStream did not acknowledge: {exc!r}") from exc
         finally:
             for reply in replies:

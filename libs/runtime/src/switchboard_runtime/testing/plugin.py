@@ -7,6 +7,8 @@ import pytest
 
 from .infra import TestInfra
 
+TEST_SECRET_KEY = "test-secret-key-not-for-production"
+
 
 @pytest.fixture(scope="session")
 def infra():
@@ -28,4 +30,4 @@ def database_url(infra: TestInfra) -> str:
 @pytest.fixture
 def service_env(nats_url: str, database_url: str) -> dict[str, str]:
     return {"SWITCHBOARD_NATS_URL": nats_url, "SWITCHBOARD_DATABASE_URL": database_url,
-            "SWITCHBOARD_LOG_FORMAT": "console"}
+            "SWITCHBOARD_LOG_FORMAT": "console", "SWITCHBOARD_SECRET_KEY": TEST_SECRET_KEY}

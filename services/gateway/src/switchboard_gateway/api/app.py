@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from . import conversations, errors, health, messages, senders
-from .body_limit import BodyLimit
+from switchboard_runtime.http import errors
+from switchboard_runtime.http.body_limit import BodyLimit
+
+from . import conversations, health, messages, senders
 from .deps import Deps
 
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends
 
 from ..orgs import Organization
 from .deps import Deps, current_org, deps
-from .errors import not_found
+from switchboard_runtime.http.errors import not_found
 from .pagination import Page, paged
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])

@@ -9,12 +9,13 @@ from fastapi import Header, Request
 from switchboard_contracts.envelope import CloudEvent
 from switchboard_runtime.logs import bind_event_context
 from switchboard_runtime.messaging.bus import Bus
+from switchboard_runtime.sealing import Sealer
 from switchboard_runtime.telemetry import current_traceparent, tracer
 
 from ..orgs import Organization, Organizations
 from ..read_models.queries import Queries
 from ..settings import GatewaySettings
-from .errors import ApiError
+from switchboard_runtime.http.errors import ApiError
 
 
 @dataclass
@@ -23,6 +24,7 @@ class Deps:
     orgs: Organizations
     queries: Queries
     bus: Bus
+    sealer: Sealer
 
     async def send_command(self, command: CloudEvent) -> None:
         """Publish a command inside a span whose W3C trace context travels with it (the services

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Query
 
 from ..read_models.queries import BadCursor
-from .errors import ApiError
+from switchboard_runtime.http.errors import ApiError
 
 
 class Page:

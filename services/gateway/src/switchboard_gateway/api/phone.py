@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import phonenumbers
 
-from .errors import ApiError
+from switchboard_runtime.http.errors import ApiError
 
 
 def to_e164(value: str, field: str, default_region: str | None = None) -> str:

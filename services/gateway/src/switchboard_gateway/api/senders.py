@@ -12,9 +12,9 @@ from switchboard_contracts.ids import deterministic_id, new_id
 
 from ..orgs import Organization
 from .deps import Deps, current_org, deps
-from .errors import ApiError, not_found
+from switchboard_runtime.http.errors import ApiError, not_found
 from .pagination import Page, paged
-from .schemas import CreateSender
+from .schemas import CreateSender, split_config
 
 router = APIRouter(prefix="/v1/senders", tags=["senders"])
 SOURCE = "switchboard/gateway"
@@ -24,8 +24,16 @@ SOURCE = "switchboard/gateway"
 async def create_sender(body: CreateSender, org: Organization = Depends(current_org),
                         d: Deps = Depends(deps), idempotency_key: str | None = Header(default=None)):
     sender_id = deterministic_id(org.id, "sender", idempotency_key) if idempotency_key else new_id()
+    plain, secret = split_config(getattr(body, "config", None))
+    account = plain.get("phone_number_id") or plain.get("session")
+    if account:  # one Meta number / WAHA session belongs to one sender, across all organizations
+        owner = await d.queries.sender_owning(body.provider, account)
+        if owner is not None and owner != sender_id:
+            field = "phone_number_id" if body.provider == "meta-cloud" else "session"
+            raise ApiError(409, "conflict", f"another sender already uses this {field}", {"field": field})
     cmd = commands.RegisterSender(sender_id=sender_id, name=body.name, provider=body.provider,
-                                  quotas=body.quotas)
+                                  quotas=body.quotas, config=plain,
+                                  sealed_credentials=d.sealer.seal(secret) if secret else None)
     await d.send_command(make_envelope(id=deterministic_id("register", sender_id), source=SOURCE,
                                        type=commands.REGISTER_SENDER, orgid=org.id, data=cmd,
                                        subject=sender_id))

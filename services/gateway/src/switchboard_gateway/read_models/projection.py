@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from switchboard_contracts import conversation, message, sender
 from switchboard_contracts.conversation import conversation_id
 from switchboard_contracts.envelope import CloudEvent
-from switchboard_contracts.timeline import MessageState
+from switchboard_contracts.timeline import MessageState, provider_ref
 from switchboard_runtime.messaging.consumer import BadMessage, BatchOutcome, Delivery
 
 from ..tables import SCHEMA
@@ -25,10 +25,14 @@ S, M, P, C = (f"{SCHEMA}.{t}" for t in ("senders", "messages", "pending_statuses
 SENDER_RANK = {"registered": 0, "connected": 1}
 
 UPSERT_SENDER = text(f"""
-    INSERT INTO {S} (id, org_id, name, provider, status, quotas, phone_number, created_at)
-    VALUES (:id, :org, :name, :provider, 'registered', CAST(:quotas AS jsonb), :phone, :at)
+    INSERT INTO {S} (id, org_id, name, provider, status, quotas, phone_number, phone_number_id, waba_id,
+                     session, created_at)
+    VALUES (:id, :org, :name, :provider, 'registered', CAST(:quotas AS jsonb), :phone, :pnid, :waba,
+            :session, :at)
     ON CONFLICT (id) DO UPDATE SET name = excluded.name, provider = excluded.provider,
-        quotas = excluded.quotas, phone_number = excluded.phone_number, created_at = excluded.created_at""")
+        quotas = excluded.quotas, phone_number = excluded.phone_number,
+        phone_number_id = excluded.phone_number_id, waba_id = excluded.waba_id,
+        session = excluded.session, created_at = excluded.created_at""")
 CONNECT_SENDER = text(f"""
     INSERT INTO {S} (id, org_id, name, provider, status, quotas, created_at)
     VALUES (:id, :org, '', '', 'connected', '{{}}', :at)
@@ -59,7 +63,7 @@ UPSERT_CONVERSATIONS = text(f"""
             THEN GREATEST(excluded.last_message_at, {C}.last_message_at) ELSE {C}.last_message_at END,
         message_count = {C}.message_count + excluded.message_count""")
 LOCK_MESSAGES = text(f"""
-    SELECT id, direction, status, status_at, statuses, error, provider_message_id FROM {M}
+    SELECT id, sender_id, direction, status, status_at, statuses, error, provider_message_id FROM {M}
     WHERE id = ANY(CAST(:ids AS text[])) ORDER BY id FOR UPDATE""")
 TAKE_PENDING = text(f"""
     DELETE FROM {P} WHERE message_id = ANY(CAST(:ids AS text[]))
@@ -70,6 +74,9 @@ KEEP_PENDING = text(f"""
         CAST(:statuses AS text[]), CAST(:ats AS text[]), CAST(:errors AS text[]), CAST(:pmids AS text[]))
         AS u(m, s, a, e, p)
     ON CONFLICT (message_id, status) DO NOTHING""")
+RESOLVE_PROVIDER_IDS = text(f"""
+    SELECT id, sender_id, provider_message_id FROM {M}
+    WHERE provider_message_id = ANY(CAST(:pmids AS text[])) AND direction = 'outbound'""")
 UPDATE_MESSAGES = text(f"""
     UPDATE {M} AS t SET status = u.st, status_at = u.sat, statuses = CAST(u.sts AS jsonb),
         error = CAST(u.err AS jsonb), provider_message_id = u.pmid, updated_at = now()
@@ -106,11 +113,12 @@ class MessageRow:
 
 @dataclass
 class StatusRow:
-    message_id: str
+    message_id: str | None  # None: known only by provider message id (resolved, or kept by provider_ref)
     status: str
     at: str
     error: dict | None
     provider_message_id: str | None
+    sender_id: str | None = None
 
 
 @dataclass
@@ -169,10 +177,10 @@ class Projection:
                     m.text, None, m.provider_message_id, m.timestamp, m.contact_name))
             elif ce.type == message.STATUS:
                 s = message.MessageStatus.model_validate(ce.data)
-                if s.message_id is not None:
+                if s.message_id is not None or s.provider_message_id:
                     statuses.append(StatusRow(s.message_id, s.status.value, _iso(s.timestamp),
                                               s.error.model_dump() if s.error else None,
-                                              s.provider_message_id))
+                                              s.provider_message_id, s.sender_id))
             elif ce.type == conversation.STARTED:
                 c = conversation.ConversationStarted.model_validate(ce.data)
                 conversations.setdefault(c.conversation_id, ConversationRow(
@@ -202,7 +210,8 @@ class Projection:
             s = sender.SenderRegistered.model_validate(ce.data)
             await conn.execute(UPSERT_SENDER, {
                 "id": s.sender_id, "org": ce.orgid, "name": s.name, "provider": s.provider.value,
-                "quotas": s.quotas.model_dump_json(), "phone": s.phone_number, "at": s.registered_at})
+                "quotas": s.quotas.model_dump_json(), "phone": s.phone_number, "pnid": s.phone_number_id,
+                "waba": s.waba_id, "session": s.session, "at": s.registered_at})
         else:
             s = sender.SenderConnected.model_validate(ce.data)
             await conn.execute(CONNECT_SENDER, {"id": s.sender_id, "org": ce.orgid, "at": s.connected_at})
@@ -242,7 +251,7 @@ class Projection:
         if inserted:
             taken = await conn.execute(TAKE_PENDING, {"ids": list(inserted)})
             pending = [StatusRow(r.message_id, r.status, r.at, r.error, r.provider_message_id) for r in taken]
-        updates = pending + statuses
+        updates = pending + await _resolve_provider_ids(conn, statuses)
         if not updates:
             return
         current = {r.id: r for r in await conn.execute(
@@ -261,6 +270,13 @@ class Projection:
                 row.status, row.status_at, list(row.statuses), row.error, row.provider_message_id))
             if state.apply(u.status, u.at, u.error, u.provider_message_id):
                 changed.add(u.message_id)
+        # Statuses that arrived before we knew which message a provider id belongs to.
+        learned = {provider_ref(current[mid].sender_id, states[mid].provider_message_id): mid
+                   for mid in changed
+                   if states[mid].provider_message_id and not current[mid].provider_message_id}
+        if learned:
+            for r in await conn.execute(TAKE_PENDING, {"ids": list(learned)}):
+                states[learned[r.message_id]].apply(r.status, r.at, r.error, r.provider_message_id)
         if orphans:
             await conn.execute(KEEP_PENDING, {
                 "mids": [u.message_id for u in orphans], "statuses": [u.status for u in orphans],
@@ -275,3 +291,17 @@ class Projection:
                 "timelines": [json.dumps(states[i].statuses) for i in ids],
                 "errors": [json.dumps(states[i].error) if states[i].error else None for i in ids],
                 "pmids": [states[i].provider_message_id for i in ids]})
+
+
+async def _resolve_provider_ids(conn: AsyncConnection, statuses: list[StatusRow]) -> list[StatusRow]:
+    """Give statuses that name only a provider message id our message id; those still unknown get
+    their provider_ref as the key under which they wait."""
+    unknown = [s for s in statuses if s.message_id is None]
+    if not unknown:
+        return statuses
+    rows = await conn.execute(RESOLVE_PROVIDER_IDS, {"pmids": sorted({s.provider_message_id for s in unknown})})
+    known = {(r.sender_id, r.provider_message_id): r.id for r in rows}
+    for s in unknown:
+        s.message_id = known.get((s.sender_id, s.provider_message_id)) or provider_ref(
+            s.sender_id, s.provider_message_id)
+    return statuses

@@ -34,8 +34,13 @@ def decode_cursor(cursor: str) -> list[Any]:
 
 
 def _sender(r) -> dict:
-    return {"id": r.id, "name": r.name, "provider": r.provider, "status": r.status, "quotas": r.quotas,
-            "phone_number": r.phone_number, "created_at": r.created_at, "updated_at": r.updated_at}
+    sender = {"id": r.id, "name": r.name, "provider": r.provider, "status": r.status, "quotas": r.quotas,
+              "phone_number": r.phone_number, "created_at": r.created_at, "updated_at": r.updated_at}
+    if r.provider == "meta-cloud":  # non-secret identifiers only; credentials are never returned
+        sender["config"] = {"phone_number_id": r.phone_number_id, "waba_id": r.waba_id}
+    elif r.provider == "waha":
+        sender["config"] = {"session": r.session}
+    return sender
 
 
 def _message(r) -> dict:
@@ -82,6 +87,13 @@ class Queries:
         r = await self._one(f"SELECT * FROM {SCHEMA}.senders WHERE id = :id AND org_id = :org",
                             id=sender_id, org=org_id)
         return _sender(r) if r else None
+
+    async def sender_owning(self, provider: str, account: str) -> str | None:
+        """The id of the sender (in any organization) that owns a provider account, if any."""
+        column = "phone_number_id" if provider == "meta-cloud" else "session"
+        r = await self._one(f"SELECT id FROM {SCHEMA}.senders WHERE provider = :p AND {column} = :a",
+                            p=provider, a=account)
+        return r.id if r else None
 
     async def senders(self, org_id: str, cursor: str | None, limit: int) -> dict:
         return await self._page(f"SELECT * FROM {SCHEMA}.senders WHERE org_id = :org", "ASC", cursor,

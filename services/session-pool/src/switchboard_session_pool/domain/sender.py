@@ -17,13 +17,16 @@ class Sender(Aggregate):
 
     @event("Registered")
     def __init__(self, sender_id: str, org_id: str, name: str, provider: str, quotas: dict[str, Any],
-                 phone_number: str, registered_at: datetime):
+                 phone_number: str | None, registered_at: datetime, config: dict[str, str] | None = None,
+                 sealed_credentials: str | None = None):
         self.org_id = org_id
         self.name = name
         self.provider = provider
         self.quotas = quotas
         self.phone_number = phone_number
         self.registered_at = registered_at
+        self.config = config or {}  # non-secret provider settings
+        self.sealed_credentials = sealed_credentials  # ciphertext only (SWITCHBOARD_SECRET_KEY)
         self.status = "registered"
         self.connected_at: datetime | None = None
 
@@ -34,6 +37,11 @@ class Sender(Aggregate):
 
     def can_send(self) -> bool:
         return self.status == "connected"
+
+    @property
+    def account(self) -> str | None:
+        """The provider account webhooks name: Meta's phone_number_id or WAHA's session."""
+        return self.config.get("phone_number_id") or self.config.get("session")
 
 
 def simulator_phone_number(sender_id: UUID | str) -> str:

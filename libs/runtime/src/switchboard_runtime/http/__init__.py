@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by the services that serve HTTP: JSON errors, body limits."""

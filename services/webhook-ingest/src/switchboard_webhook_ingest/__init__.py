@@ -1,0 +1,1 @@
+"""webhook-ingest: verifies and normalizes Meta Cloud API and WAHA webhooks into public events."""

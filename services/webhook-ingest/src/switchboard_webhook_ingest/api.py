@@ -1,0 +1,79 @@
+"""The HTTP face of webhook-ingest: `/webhooks/meta` (GET handshake, POST deliveries),
+`/webhooks/waha`, `/healthz`, `/readyz`. Errors are JSON; nothing is published for a rejected request."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+
+from switchboard_runtime.http import errors
+from switchboard_runtime.http.body_limit import BodyLimit
+from switchboard_runtime.http.errors import error_body
+from switchboard_runtime.logs import get_logger
+
+from .ingest import Outcome, Unavailable
+from .meta_webhook import MetaWebhook
+from .rejection import Rejected
+from .waha_webhook import WahaWebhook
+
+log = get_logger("webhook-ingest.api")
+
+
+@dataclass
+class Webhooks:
+    meta: MetaWebhook
+    waha: WahaWebhook
+    readiness: Callable[[], Awaitable[dict[str, bool]]]
+    max_body_bytes: int
+
+
+async def _answer(work: Awaitable[Outcome]) -> Response:
+    try:
+        outcome = await work
+    except Rejected as exc:
+        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
+    except Unavailable as exc:
+        log.warning("delivery not stored; asking the provider to retry", error=str(exc))
+        return JSONResponse(error_body("unavailable", "events could not be stored; retry later"),
+                            status_code=503, headers={"Retry-After": "5"})
+    return JSONResponse(outcome.body())
+
+
+def create_app(hooks: Webhooks) -> FastAPI:
+    app = FastAPI(title="Switchboard webhook-ingest", version="0.1.0",
+                  description="Provider webhooks in: Meta Cloud API and WAHA.")
+    errors.install(app)
+
+    @app.get("/webhooks/meta", response_class=PlainTextResponse)
+    async def meta_handshake(request: Request) -> Response:
+        q = request.query_params
+        try:
+            challenge = hooks.meta.verify(q.get("hub.mode"), q.get("hub.verify_token"), q.get("hub.challenge"))
+        except Rejected as exc:
+            return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
+        return PlainTextResponse(challenge)
+
+    @app.post("/webhooks/meta")
+    async def meta_delivery(request: Request) -> Response:
+        return await _answer(hooks.meta.deliver(await request.body(),
+                                                request.headers.get("x-hub-signature-256")))
+
+    @app.post("/webhooks/waha")
+    async def waha_event(request: Request) -> Response:
+        return await _answer(hooks.waha.deliver(await request.body(), request.headers.get("x-webhook-hmac")))
+
+    @app.get("/healthz")
+    async def healthz() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz() -> Response:
+        checks = await hooks.readiness()
+        ok = all(checks.values())
+        return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
+
+    app.add_middleware(BodyLimit, max_bytes=hooks.max_body_bytes)
+    return app

@@ -1,0 +1,1 @@
+"""Pure normalization of provider webhooks into facts (no I/O)."""

@@ -1,0 +1,106 @@
+"""The shape of a Meta Cloud API webhook delivery (only what we read; everything else is kept)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .facts import NotADelivery
+
+
+class Loose(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class Metadata(Loose):
+    display_phone_number: str | None = None
+    phone_number_id: str
+
+
+class Contact(Loose):
+    wa_id: str | None = None
+    user_id: str | None = None
+    profile: dict[str, Any] = Field(default_factory=dict)
+
+
+class ProviderError(Loose):
+    code: int | str
+    title: str | None = None
+    message: str | None = None
+    error_data: dict[str, Any] | None = None
+
+    @property
+    def detail(self) -> str | None:
+        return (self.error_data or {}).get("details") or self.message
+
+
+class InboundMessage(Loose):
+    id: str = Field(min_length=1)
+    from_: str = Field(alias="from", min_length=1)
+    from_user_id: str | None = None
+    timestamp: str | int
+    type: str
+    context: dict[str, Any] | None = None
+    errors: list[ProviderError] | None = None
+
+
+class StatusUpdate(Loose):
+    id: str = Field(min_length=1)
+    status: str
+    timestamp: str | int
+    recipient_id: str | None = None
+    recipient_user_id: str | None = None
+    biz_opaque_callback_data: str | None = None
+    conversation: dict[str, Any] | None = None
+    pricing: dict[str, Any] | None = None
+    errors: list[ProviderError] | None = None
+
+
+class ChangeValue(Loose):
+    messaging_product: str | None = None
+    metadata: Metadata
+    contacts: list[Contact] = Field(default_factory=list)
+    messages: list[InboundMessage] = Field(default_factory=list)
+    statuses: list[StatusUpdate] = Field(default_factory=list)
+    errors: list[ProviderError] = Field(default_factory=list)
+
+
+class Change(Loose):
+    field: str
+    value: dict[str, Any]
+
+
+class Entry(Loose):
+    id: str
+    changes: list[Change]
+
+
+class Delivery(Loose):
+    object: str
+    entry: list[Entry] = Field(min_length=1)
+
+
+def message_changes(delivery: Delivery) -> list[tuple[int, int, ChangeValue]]:
+    """(entry index, change index, value) of every `messages` change, in order; other fields
+    (template status, account updates) are not message traffic and are skipped."""
+    if delivery.object != "whatsapp_business_account":
+        raise NotADelivery(f"object is {delivery.object!r}, not 'whatsapp_business_account'")
+    return [(i, j, ChangeValue.model_validate(change.value))
+            for i, entry in enumerate(delivery.entry)
+            for j, change in enumerate(entry.changes) if change.field == "messages"]
+
+
+def phone_number_ids(doc: object) -> set[str] | None:
+    """The phone_number_ids a parsed body names (before it is validated, to pick the secret that
+    signed it); None when it does not look like a Meta delivery at all."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("entry"), list):
+        return None
+    ids: set[str] = set()
+    for entry in doc["entry"]:
+        for change in (entry.get("changes") if isinstance(entry, dict) else None) or []:
+            value = change.get("value") if isinstance(change, dict) else None
+            metadata = value.get("metadata") if isinstance(value, dict) else None
+            if isinstance(metadata, dict) and isinstance(metadata.get("phone_number_id"), str):
+                ids.add(metadata["phone_number_id"])
+    return ids

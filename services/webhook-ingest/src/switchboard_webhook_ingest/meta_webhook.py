@@ -1,0 +1,78 @@
+"""`/webhooks/meta`: the verification handshake and signed deliveries."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from datetime import UTC, datetime
+
+from pydantic import ValidationError
+
+from switchboard_contracts.sender import Provider
+from switchboard_runtime.logs import get_logger
+
+from .domain import meta
+from .domain.facts import NotADelivery
+from .domain.meta_delivery import Delivery, phone_number_ids
+from .domain.signatures import meta_signature_valid
+from .ingest import Ingestor, Outcome
+from .rejection import Rejected, reason_of
+from .routes import RouteTable
+
+log = get_logger("webhook-ingest.meta")
+
+
+class MetaWebhook:
+    def __init__(self, routes: RouteTable, ingestor: Ingestor, verify_token: str):
+        self.routes, self.ingestor, self.verify_token = routes, ingestor, verify_token
+
+    def verify(self, mode: str | None, token: str | None, challenge: str | None) -> str:
+        """The subscription handshake: the challenge back when the token is one we issued."""
+        if mode != "subscribe" or not token or challenge is None:
+            raise Rejected(403, "forbidden", "hub.mode=subscribe, hub.verify_token and hub.challenge are required")
+        tokens = self.routes.meta_secrets("verify_token") | ({self.verify_token} if self.verify_token else set())
+        # Compare against every token (no early exit) so timing says nothing about which matched.
+        if not any([hmac.compare_digest(token.encode(), t.encode()) for t in tokens]):
+            raise Rejected(403, "forbidden", "the verify token does not match")
+        return challenge
+
+    def _signed_by_any(self, body: bytes, signature: str) -> bool:
+        return any([meta_signature_valid(s, body, signature) for s in self.routes.meta_secrets("app_secret")])
+
+    async def deliver(self, body: bytes, signature: str | None) -> Outcome:
+        if not signature or not signature.startswith("sha256="):
+            raise Rejected(401, "unauthorized", "missing X-Hub-Signature-256 header")
+        try:
+            doc = json.loads(body)
+        except ValueError as exc:
+            self._bad_request_if_signed(body, signature, f"the body is not valid JSON: {exc}")
+        ids = phone_number_ids(doc)
+        if ids is None:
+            self._bad_request_if_signed(body, signature, "the body is not a WhatsApp Business webhook delivery")
+        found = {pnid: await self.routes.find(Provider.META_CLOUD, pnid) for pnid in ids}
+        known = {pnid: r for pnid, r in found.items() if r is not None}
+        if not known:
+            reason = f"no sender owns phone_number_id {sorted(ids)}" if ids else "names no phone_number_id"
+            await self.ingestor.quarantine("meta", body, reason)
+            log.warning("delivery for unknown phone_number_id quarantined", phone_number_ids=sorted(ids))
+            return Outcome(quarantined=True)
+        secrets = {r.secrets.get("app_secret", "") for r in known.values()}
+        if len(secrets) != 1 or not meta_signature_valid(secrets.pop(), body, signature):
+            raise Rejected(401, "unauthorized", "the signature does not match the app secret of the "
+                                                "sender(s) this delivery is for")
+        try:
+            facts, unknown = meta.normalize(Delivery.model_validate(doc),
+                                            {pnid: r.ref for pnid, r in known.items()}, body, datetime.now(UTC))
+        except (ValidationError, NotADelivery) as exc:
+            raise Rejected(400, "bad_delivery", f"not a valid Meta delivery: {reason_of(exc)}") from exc
+        outcome = await self.ingestor.ingest(facts)
+        if unknown:
+            await self.ingestor.quarantine("meta", body, f"no sender owns phone_number_id {sorted(unknown)}")
+            outcome.quarantined = True
+        return outcome
+
+    def _bad_request_if_signed(self, body: bytes, signature: str, reason: str):
+        if self._signed_by_any(body, signature):
+            raise Rejected(400, "bad_delivery", reason)
+        raise Rejected(401, "unauthorized", "the signature matches no sender's app secret")
+
