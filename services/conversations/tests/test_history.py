@@ -139,3 +139,35 @@ async def test_garbage_goes_to_the_dead_letter_stream(nats_url, database_url):
         dead = await sub.next_msg(timeout=10)
     assert dead.data == b"this is not json"
     assert "CloudEvents" in dead.headers["Switchboard-Dead-Letter-Reason"]
+
+
+async def test_statuses_known_only_by_provider_id_wait_for_it(nats_url, database_url):
+    """WAHA acks (and Meta statuses without our id) name only the provider message id: delivered
+    and read arriving before the session-pool's `sent` (which carries that id) are applied then."""
+    org, sender, mid = new_id(), new_id(), new_id()
+
+    def by_provider(st, minutes):
+        return message.MessageStatus(message_id=None, provider_message_id="true_4915112345678@c.us_AB12",
+                                     sender_id=sender, recipient="+4915112345678", status=st,
+                                     timestamp=T0 + timedelta(minutes=minutes))
+
+    async with running(nats_url, database_url) as js:
+        await publish(js, org, accepted(mid, sender), message.ACCEPTED)
+        await publish(js, org, by_provider("read", 3), message.STATUS)
+        await publish(js, org, by_provider("delivered", 2), message.STATUS)
+        await asyncio.sleep(0.5)
+        [row] = rows(database_url, "SELECT * FROM conversations.conversation_messages WHERE message_id=:m", m=mid)
+        assert row["status"] == "queued"  # nothing yet ties the provider id to our message
+        sent = status(mid, sender, "sent", 1)
+        sent.provider_message_id = "true_4915112345678@c.us_AB12"
+        await publish(js, org, sent, message.STATUS)
+        [row] = await eventually(
+            lambda: rows(database_url, "SELECT * FROM conversations.conversation_messages WHERE message_id=:m",
+                         m=mid), lambda r: r and r[0]["status"] == "read")
+        assert [s["status"] for s in row["statuses"]] == ["queued", "sent", "delivered", "read"]
+        # a later provider status resolves directly
+        await publish(js, org, by_provider("played", 4), message.STATUS)
+        await eventually(
+            lambda: rows(database_url, "SELECT status FROM conversations.conversation_messages WHERE "
+                         "message_id=:m", m=mid), lambda r: r[0]["status"] == "played")
+        assert rows(database_url, "SELECT * FROM conversations.pending_statuses") == []

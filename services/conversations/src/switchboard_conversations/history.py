@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from switchboard_contracts import message
 from switchboard_contracts.conversation import conversation_id
 from switchboard_runtime.messaging.consumer import BadMessage, BatchOutcome, Delivery
-from switchboard_contracts.timeline import MessageState
+from switchboard_contracts.timeline import MessageState, provider_ref
 from .tables import SCHEMA
 
 T = f"{SCHEMA}.conversation_messages"
@@ -43,7 +43,7 @@ TO_START = text(f"""
     WHERE NOT EXISTS (SELECT 1 FROM {SCHEMA}.started_conversations s WHERE s.conversation_id = u.cid)
     ON CONFLICT (conversation_id) DO NOTHING""")
 LOCK_MESSAGES = text(f"""
-    SELECT message_id, direction, status, status_at, statuses, error, provider_message_id
+    SELECT message_id, sender_id, direction, status, status_at, statuses, error, provider_message_id
     FROM {T} WHERE message_id = ANY(CAST(:ids AS text[])) ORDER BY message_id FOR UPDATE""")
 TAKE_PENDING = text(f"""
     DELETE FROM {P} WHERE message_id = ANY(CAST(:ids AS text[]))
@@ -54,6 +54,9 @@ KEEP_PENDING = text(f"""
     FROM unnest(CAST(:mids AS text[]), CAST(:statuses AS text[]), CAST(:ats AS text[]),
                 CAST(:errors AS text[]), CAST(:pmids AS text[])) AS u(mid, st, at, err, pmid)
     ON CONFLICT (message_id, status) DO NOTHING""")
+RESOLVE_PROVIDER_IDS = text(f"""
+    SELECT message_id, sender_id, provider_message_id FROM {T}
+    WHERE provider_message_id = ANY(CAST(:pmids AS text[])) AND direction = 'outbound'""")
 UPDATE_MESSAGES = text(f"""
     UPDATE {T} AS t SET status = u.st, status_at = u.sat, statuses = CAST(u.sts AS jsonb),
         error = CAST(u.err AS jsonb), provider_message_id = u.pmid, updated_at = now()
@@ -84,11 +87,12 @@ class NewMessage:
 
 @dataclass
 class StatusUpdate:
-    message_id: str
+    message_id: str | None  # None: known only by provider message id (resolved, or kept by provider_ref)
     status: str
     at: str
     error: dict | None
     provider_message_id: str | None
+    sender_id: str | None = None
 
 
 def _iso(dt: datetime) -> str:
@@ -131,10 +135,10 @@ class History:
                 None, m.timestamp))
         elif ce.type == message.STATUS:
             s = message.MessageStatus.model_validate(ce.data)
-            if s.message_id is not None:  # a provider message we did not send: nothing to attach
+            if s.message_id is not None or s.provider_message_id:
                 statuses.append(StatusUpdate(s.message_id, s.status.value, _iso(s.timestamp),
                                              s.error.model_dump() if s.error else None,
-                                             s.provider_message_id))
+                                             s.provider_message_id, s.sender_id))
         else:
             raise ValueError(f"unexpected event type {ce.type!r}")
 
@@ -179,7 +183,7 @@ class History:
             taken = await conn.execute(TAKE_PENDING, {"ids": list(inserted)})
             pending = [StatusUpdate(r.message_id, r.status, r.at, r.error, r.provider_message_id)
                        for r in taken]
-        updates = pending + statuses
+        updates = pending + await _resolve_provider_ids(conn, statuses)
         if not updates:
             return opened
         ids = sorted({u.message_id for u in updates})
@@ -198,6 +202,13 @@ class History:
                 row.status, row.status_at, list(row.statuses), row.error, row.provider_message_id))
             if state.apply(u.status, u.at, u.error, u.provider_message_id):
                 changed.add(u.message_id)
+        # Statuses that arrived before we knew which message a provider id belongs to.
+        learned = {provider_ref(current[mid].sender_id, states[mid].provider_message_id): mid
+                   for mid in changed
+                   if states[mid].provider_message_id and not current[mid].provider_message_id}
+        if learned:
+            for r in await conn.execute(TAKE_PENDING, {"ids": list(learned)}):
+                states[learned[r.message_id]].apply(r.status, r.at, r.error, r.provider_message_id)
         if orphans:
             await conn.execute(KEEP_PENDING, {
                 "mids": [u.message_id for u in orphans], "statuses": [u.status for u in orphans],
@@ -213,3 +224,17 @@ class History:
                 "errors": [json.dumps(s.error) if s.error else None for _, s in rows],
                 "pmids": [s.provider_message_id for _, s in rows]})
         return opened
+
+
+async def _resolve_provider_ids(conn, statuses: list[StatusUpdate]) -> list[StatusUpdate]:
+    """Give statuses that name only a provider message id our message id; those still unknown get
+    their provider_ref as the key under which they wait."""
+    unknown = [s for s in statuses if s.message_id is None]
+    if not unknown:
+        return statuses
+    rows = await conn.execute(RESOLVE_PROVIDER_IDS, {"pmids": sorted({s.provider_message_id for s in unknown})})
+    known = {(r.sender_id, r.provider_message_id): r.message_id for r in rows}
+    for s in unknown:
+        s.message_id = known.get((s.sender_id, s.provider_message_id)) or provider_ref(
+            s.sender_id, s.provider_message_id)
+    return statuses

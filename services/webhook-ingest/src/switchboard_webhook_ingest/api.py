@@ -34,6 +34,7 @@ async def _answer(work: Awaitable[Outcome]) -> Response:
     try:
         outcome = await work
     except Rejected as exc:
+        log.info("webhook rejected", status=exc.status, code=exc.code, reason=exc.message)
         return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
     except Unavailable as exc:
         log.warning("delivery not stored; asking the provider to retry", error=str(exc))

@@ -1,0 +1,94 @@
+"""Run webhook-ingest in-process against real NATS; register routes as the session-pool does; sign
+deliveries as Meta and WAHA do; read back what reached the events stream."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+
+import httpx
+import nats
+
+from switchboard_contracts import streams
+from switchboard_contracts.envelope import CloudEvent
+from switchboard_contracts.sender import SenderRoute, route_key
+from switchboard_runtime.devinfra.ports import free_port
+from switchboard_runtime.messaging.declare import ensure_key_value
+from switchboard_runtime.sealing import Sealer
+from switchboard_runtime.testing.plugin import TEST_SECRET_KEY
+from switchboard_webhook_ingest.main import serve
+from switchboard_webhook_ingest.settings import IngestSettings
+
+
+def body_of(doc: dict) -> bytes:
+    return json.dumps(doc).encode()
+
+
+def meta_signature(app_secret: str, body: bytes) -> dict[str, str]:
+    return {"X-Hub-Signature-256": "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest(),
+            "Content-Type": "application/json"}
+
+
+def waha_signature(key: str, body: bytes) -> dict[str, str]:
+    return {"X-Webhook-Hmac": hmac.new(key.encode(), body, hashlib.sha512).hexdigest(),
+            "X-Webhook-Hmac-Algorithm": "sha512", "Content-Type": "application/json"}
+
+
+async def add_route(nats_url: str, provider: str, account: str, org_id: str, sender_id: str,
+                    **secrets: str) -> None:
+    """What the session-pool writes when it registers a provider sender."""
+    nc = await nats.connect(nats_url)
+    kv = await ensure_key_value(nc.jetstream(), streams.SENDER_ROUTES)
+    sealed = Sealer(TEST_SECRET_KEY).seal(secrets) if secrets else None
+    await kv.put(route_key(provider, account), SenderRoute(org_id=org_id, sender_id=sender_id, provider=provider,
+                                                           sealed=sealed).model_dump_json().encode())
+    await nc.close()
+
+
+@contextlib.asynccontextmanager
+async def running_ingest(nats_url: str, **overrides):
+    port = free_port()
+    settings = IngestSettings(nats_url=nats_url, log_format="console", ingest_port=port,
+                              secret_key=TEST_SECRET_KEY, **overrides)
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(stop, settings))
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        for _ in range(400):
+            try:
+                if (await client.get("/healthz")).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                if task.done():
+                    task.result()
+                await asyncio.sleep(0.05)
+        try:
+            yield client
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 30)
+
+
+async def stream_messages(nats_url: str, subject: str, stream: str = "SWITCHBOARD_EVENTS",
+                          settle: float = 0.3) -> list:
+    """Every message stored on `subject` so far (read with an ordered consumer until quiet)."""
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    sub = await js.subscribe(subject, ordered_consumer=True, stream=stream)
+    out = []
+    try:
+        while True:
+            try:
+                out.append(await sub.next_msg(timeout=settle))
+            except nats.errors.TimeoutError:
+                break
+    finally:
+        await sub.unsubscribe()
+        await nc.close()
+    return out
+
+
+async def events(nats_url: str, org_id: str) -> list[CloudEvent]:
+    return [CloudEvent.from_json_bytes(m.data) for m in await stream_messages(nats_url, f"sb.evt.{org_id}.>")]
