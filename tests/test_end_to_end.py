@@ -3,6 +3,8 @@ PostgreSQL and every service as its own process; the test drives the gateway's H
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -26,7 +28,7 @@ SERVICES_UP_TIMEOUT = 90
 def platform(tmp_path_factory):
     data = tmp_path_factory.mktemp("platform") / ".data"
     ports = {"SWITCHBOARD_DEV_NATS_PORT": free_port(), "SWITCHBOARD_DEV_POSTGRES_PORT": free_port(),
-             "SWITCHBOARD_GATEWAY_PORT": free_port()}
+             "SWITCHBOARD_GATEWAY_PORT": free_port(), "SWITCHBOARD_INGEST_PORT": free_port()}
     env = {k: v for k, v in os.environ.items()
            if k not in ("SWITCHBOARD_NATS_URL", "SWITCHBOARD_DATABASE_URL")}
     env.update({k: str(v) for k, v in ports.items()})
@@ -77,7 +79,7 @@ def poll(fn, predicate, timeout=20.0):
 
 
 def test_endpoints_are_written_and_the_key_works(platform):
-    assert set(platform["endpoints"]) >= {"gateway", "nats", "database"}
+    assert set(platform["endpoints"]) >= {"gateway", "nats", "database", "ingest"}
     assert platform["endpoints"]["gateway"] == platform["base"]
     with api(platform) as c:
         me = c.get("/v1/me")
@@ -147,6 +149,36 @@ def test_a_message_travels_the_whole_way(platform):
     assert all(e["orgid"] == org and e["correlationid"] and e["causationid"] for e in parsed)
     sent = [e for e in parsed if e["type"] == "switchboard.message.status.v1" and e.data["status"] == "sent"]
     assert sent and all(e["traceparent"].startswith("00-") for e in sent)  # trace context from the API
+
+
+def test_a_signed_meta_delivery_reaches_the_conversation(platform):
+    ingest = platform["endpoints"]["ingest"]
+    with api(platform) as c:
+        created = c.post("/v1/senders", json={"name": "meta", "provider": "meta-cloud", "config": {
+            "phone_number_id": "106540352242922", "waba_id": "102290129340398", "access_token": "EAAB-e2e",
+            "app_secret": "e2e-app-secret", "verify_token": "e2e-verify"}})
+        assert created.status_code == 201, created.text
+        sender_id = created.json()["id"]
+        handshake = {"hub.mode": "subscribe", "hub.verify_token": "e2e-verify", "hub.challenge": "42"}
+        poll(lambda: httpx.get(f"{ingest}/webhooks/meta", params=handshake), lambda r: r.status_code == 200)
+        delivery = {"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{
+            "field": "messages", "value": {
+                "messaging_product": "whatsapp",
+                "metadata": {"display_phone_number": "15550001111", "phone_number_id": "106540352242922"},
+                "contacts": [{"profile": {"name": "Marta"}, "wa_id": "34600111222"}],
+                "messages": [{"from": "34600111222", "id": "wamid.HBgLMzQ2MDAxMTEyMjIVAgASGBQzQUI=",
+                              "timestamp": "1764400000", "type": "text", "text": {"body": "¿Tenéis stock?"}}]}}]}]}
+        body = json.dumps(delivery).encode()
+        signature = "sha256=" + hmac.new(b"e2e-app-secret", body, hashlib.sha256).hexdigest()
+        r = httpx.post(f"{ingest}/webhooks/meta", content=body,
+                       headers={"X-Hub-Signature-256": signature, "Content-Type": "application/json"})
+        assert r.status_code == 200 and r.json()["published"] == 1, r.text
+        conv = poll(lambda: c.get("/v1/conversations").json()["items"],
+                    lambda items: any(i["contact"] == "+34600111222" for i in items))
+        conv_id = next(i["id"] for i in conv if i["contact"] == "+34600111222")
+        [m] = poll(lambda: c.get(f"/v1/conversations/{conv_id}/messages").json()["items"], lambda i: len(i) == 1)
+        assert m["direction"] == "inbound" and m["text"] == "¿Tenéis stock?" and m["sender_id"] == sender_id
+        assert next(i for i in conv if i["id"] == conv_id)["contact_name"] == "Marta"
 
 
 def test_bad_input_gets_json_errors(platform):

@@ -151,7 +151,7 @@ async def test_readyz_lists_missing_services_until_they_report(nats_url, databas
         r = await client.get("/readyz")
         assert r.status_code == 503
         assert "service:session-pool" in r.json()["missing"]
-        for name in ("session-pool", "conversations"):
+        for name in ("session-pool", "conversations", "webhook-ingest"):
             await Heartbeat(js, name).beat()
         r = await eventually(lambda: client.get("/readyz"), lambda r: r.status_code == 200)
         assert r.json()["ready"] is True
@@ -178,3 +178,42 @@ async def test_rebuild_reproduces_the_read_models(nats_url, database_url):
                {k: v for k, v in before.items() if k != "updated_at"}
         assert (await client.get("/v1/conversations", headers=headers)).json() == convs_before
         assert (await client.get(f"/v1/senders/{sender_id}", headers=headers)).json()["status"] == "connected"
+
+
+META = {"name": "Support line", "provider": "meta-cloud",
+        "config": {"phone_number_id": "106540352242922", "waba_id": "102290129340398",
+                   "access_token": "EAAB-access", "app_secret": "app-secret-x", "verify_token": "verify-x"}}
+
+
+async def test_provider_senders_keep_their_secrets_sealed(nats_url, database_url):
+    async with running_gateway(nats_url, database_url) as (client, js, orgs):
+        org, headers = await new_org(orgs)
+        created = await client.post("/v1/senders", headers=headers, json=META)
+        assert created.status_code == 201, created.text
+        body = created.json()
+        assert body["provider"] == "meta-cloud"
+        assert body["config"] == {"phone_number_id": "106540352242922", "waba_id": "102290129340398"}
+        listed = await client.get("/v1/senders", headers=headers)
+        for text_ in (created.text, listed.text):
+            assert "EAAB-access" not in text_ and "app-secret-x" not in text_ and "verify-x" not in text_
+        [cmd] = [c for c in client.registered if c.data["sender_id"] == body["id"]]
+        assert "EAAB-access" not in cmd.to_json_bytes().decode() and cmd.data["sealed_credentials"]
+        assert cmd.data["config"]["phone_number_id"] == "106540352242922"
+
+        waha = await client.post("/v1/senders", headers=headers, json={
+            "name": "web", "provider": "waha",
+            "config": {"base_url": "http://127.0.0.1:3000", "session": "shop", "webhook_hmac_key": "hk"}})
+        assert waha.status_code == 201 and waha.json()["config"] == {"session": "shop"}
+
+        # one number belongs to one sender, across organizations
+        _, other = await new_org(orgs, "Other")
+        taken = await client.post("/v1/senders", headers=other, json=META)
+        assert taken.status_code == 409 and taken.json()["error"]["details"]["field"] == "phone_number_id"
+
+        bad = [{**META, "config": {k: v for k, v in META["config"].items() if k != "app_secret"}},
+               {**META, "provider": "telegram"},
+               {**META, "config": {**META["config"], "api_base_url": "ftp://x"}},
+               {"name": "w", "provider": "waha", "config": {"session": "s"}}]
+        for payload in bad:
+            r = await client.post("/v1/senders", headers=headers, json=payload)
+            assert r.status_code == 422 and r.json()["error"]["code"] == "validation_error", payload

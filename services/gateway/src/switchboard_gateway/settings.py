@@ -14,7 +14,8 @@ class GatewaySettings(ServiceSettings):
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8080
     max_body_bytes: int = 1_048_576
-    required_services: Annotated[list[str], NoDecode] = ["gateway", "session-pool", "conversations"]
+    required_services: Annotated[list[str], NoDecode] = ["gateway", "session-pool", "conversations",
+                                                         "webhook-ingest"]
     default_region: str | None = None
     command_wait_seconds: float = 10.0
 

@@ -32,6 +32,7 @@ SERVICES = {
     "gateway": ServiceSpec("gateway", "switchboard_gateway.main"),
     "session-pool": ServiceSpec("session-pool", "switchboard_session_pool.main"),
     "conversations": ServiceSpec("conversations", "switchboard_conversations.main"),
+    "webhook-ingest": ServiceSpec("webhook-ingest", "switchboard_webhook_ingest.main"),
 }
 
 
@@ -146,9 +147,11 @@ class Supervisor:
 
     # --- the whole run -------------------------------------------------------------------------
 
-    def write_endpoints(self, infra: dict[str, str], gateway_url: str) -> dict[str, str]:
+    def write_endpoints(self, infra: dict[str, str], gateway_url: str, ingest_url: str | None) -> dict[str, str]:
         endpoints = {"gateway": gateway_url, "nats": infra["SWITCHBOARD_NATS_URL"],
                      "database": infra["SWITCHBOARD_DATABASE_URL"]}
+        if ingest_url:
+            endpoints["ingest"] = ingest_url
         path = self.data_dir / "endpoints.json"
         path.write_text(json.dumps(endpoints, indent=2) + "\n")
         path.chmod(0o600)  # the database URL carries the dev password
@@ -166,12 +169,18 @@ class Supervisor:
             key = await asyncio.to_thread(self.bootstrap, env)
             host = env.get("SWITCHBOARD_GATEWAY_HOST", "127.0.0.1")
             gateway_url = f"http://{host}:{env.get('SWITCHBOARD_GATEWAY_PORT', '8080')}"
-            endpoints = self.write_endpoints(infra, gateway_url)
+            ingest_url = None
+            if any(s.name == "webhook-ingest" for s in self.services):
+                ingest_url = (f"http://{env.get('SWITCHBOARD_INGEST_HOST', '127.0.0.1')}:"
+                              f"{env.get('SWITCHBOARD_INGEST_PORT', '8081')}")
+            endpoints = self.write_endpoints(infra, gateway_url, ingest_url)
             for i, spec in enumerate(self.services):
                 tasks.append(asyncio.create_task(self.run_service(spec, COLORS[i % len(COLORS)], env)))
             safe_db = endpoints["database"].split("@")[-1]
             _say("endpoints (also in .data/endpoints.json):")
             _say(f"  gateway   {gateway_url}   docs {gateway_url}/docs")
+            if ingest_url:
+                _say(f"  ingest    {ingest_url}   webhooks {ingest_url}/webhooks/meta, /webhooks/waha")
             _say(f"  nats      {endpoints['nats']}")
             _say(f"  database  postgresql://…@{safe_db}")
             if key:
