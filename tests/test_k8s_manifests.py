@@ -13,7 +13,7 @@ import yaml
 from kubernetes_validate.utils import latest_version
 
 ROOT = Path(__file__).resolve().parents[1]
-SERVICES = ("gateway", "session-pool", "conversations")
+SERVICES = ("gateway", "session-pool", "conversations", "webhook-ingest")
 
 
 def kubectl() -> str:
@@ -70,3 +70,11 @@ def test_a_broken_manifest_fails_validation():
               "spec": {"replicas": "two", "selector": {}, "template": {}}}
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(broken, latest_version(), strict=True)
+
+
+def test_each_http_service_listens_where_its_service_points(rendered):
+    for name, port_env, port in (("gateway", "SWITCHBOARD_GATEWAY_PORT", "8080"),
+                                 ("webhook-ingest", "SWITCHBOARD_INGEST_PORT", "8081")):
+        [container] = of_kind(rendered, "Deployment")[name]["spec"]["template"]["spec"]["containers"]
+        env = {e["name"]: e["value"] for e in container.get("env", [])}
+        assert env[port_env] == port and str(container["ports"][0]["containerPort"]) == port
