@@ -16,6 +16,8 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from switchboard_runtime.telemetry import fastapi_telemetry
+
 STREAM, SUBJECT = "BENCH_BARE", "bench.bare.in"
 
 
@@ -24,7 +26,7 @@ async def serve(nats_url: str, port: int) -> None:
     js = nc.jetstream()
     await js.add_stream(name=STREAM, subjects=["bench.bare.>"])
     ids = itertools.count()
-    app = FastAPI()
+    app = FastAPI(telemetry=fastapi_telemetry("none"))  # the same settings as webhook-ingest's
 
     @app.post("/bare")
     async def bare(request: Request) -> JSONResponse:

@@ -13,6 +13,7 @@ from switchboard_runtime.http import errors
 from switchboard_runtime.http.body_limit import BodyLimit
 from switchboard_runtime.http.errors import error_body
 from switchboard_runtime.logs import get_logger
+from switchboard_runtime.telemetry import fastapi_telemetry
 
 from .ingest import Outcome, Unavailable
 from .meta_webhook import MetaWebhook
@@ -28,6 +29,7 @@ class Webhooks:
     waha: WahaWebhook
     readiness: Callable[[], Awaitable[dict[str, bool]]]
     max_body_bytes: int
+    otel_exporter: str = "none"
 
 
 async def _answer(work: Awaitable[Outcome]) -> Response:
@@ -45,7 +47,8 @@ async def _answer(work: Awaitable[Outcome]) -> Response:
 
 def create_app(hooks: Webhooks) -> FastAPI:
     app = FastAPI(title="Switchboard webhook-ingest", version="0.1.0",
-                  description="Provider webhooks in: Meta Cloud API and WAHA.")
+                  description="Provider webhooks in: Meta Cloud API and WAHA.",
+                  telemetry=fastapi_telemetry(hooks.otel_exporter))
     errors.install(app)
 
     @app.get("/webhooks/meta", response_class=PlainTextResponse)

@@ -43,14 +43,15 @@ async def serve(stop: asyncio.Event, settings: IngestSettings | None = None) -> 
 
     timeout = settings.ingest_publish_timeout_seconds
     publisher = Publisher(bus.nc, bus.js, timeout=timeout)
-    ingestor = Ingestor(SeenFacts(bus.nc, publisher, seen_spec.bucket, timeout), publisher)
+    ingestor = Ingestor(SeenFacts(publisher, seen_spec.bucket), publisher)
 
     async def readiness() -> dict[str, bool]:
         return {"nats": bus.connected, "routes": routes.loaded.is_set()}
 
     app = create_app(Webhooks(
         meta=MetaWebhook(routes, ingestor, settings.meta_verify_token.get_secret_value()),
-        waha=WahaWebhook(routes, ingestor), readiness=readiness, max_body_bytes=settings.ingest_max_body_bytes))
+        waha=WahaWebhook(routes, ingestor), readiness=readiness, max_body_bytes=settings.ingest_max_body_bytes,
+        otel_exporter=settings.otel_exporter))
     server = uvicorn.Server(uvicorn.Config(app, host=settings.ingest_host, port=settings.ingest_port,
                                            log_level="warning", access_log=False, lifespan="off"))
     server.install_signal_handlers = lambda: None  # the process runner owns the signals

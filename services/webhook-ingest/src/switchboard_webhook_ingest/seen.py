@@ -1,15 +1,14 @@
 """The 7-day record of facts already published (a KV bucket whose entries expire with its TTL):
-looked up with JetStream direct gets, written with pipelined, acknowledged publishes."""
+looked up with pipelined JetStream direct gets, written with pipelined, acknowledged publishes."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from collections.abc import Iterable
 
-from nats.aio.client import Client
-from nats.errors import Error as NatsError
+from nats.aio.msg import Msg
 
+from switchboard_runtime.messaging.pipeline import RequestsFailed
 from switchboard_runtime.messaging.publisher import PublishError, Publisher
 
 MISSING = {"404", "410"}
@@ -21,16 +20,13 @@ def _digest(key: str) -> str:
 
 
 class SeenFacts:
-    def __init__(self, nc: Client, publisher: Publisher, bucket: str, timeout: float):
-        self.nc, self.publisher, self.timeout = nc, publisher, timeout
+    def __init__(self, publisher: Publisher, bucket: str):
+        self.publisher = publisher
         self._get = f"$JS.API.DIRECT.GET.KV_{bucket}.$KV.{bucket}."
         self._put = f"$KV.{bucket}."
 
-    async def _seen(self, digest: str) -> bool:
-        try:
-            reply = await self.nc.request(self._get + digest, b"", timeout=self.timeout)
-        except (TimeoutError, NatsError) as exc:
-            raise PublishError(f"the dedupe record is not available: {exc!r}") from exc
+    @staticmethod
+    def _recorded(reply: Msg) -> bool:
         headers = reply.headers or {}
         if headers.get("Status") in MISSING:
             return False
@@ -41,10 +37,11 @@ class SeenFacts:
     async def seen(self, keys: Iterable[str]) -> set[str]:
         """Which of the keys were recorded (raises PublishError when the record cannot be read)."""
         keys = list(dict.fromkeys(keys))
-        if not keys:
-            return set()
-        flags = await asyncio.gather(*(self._seen(_digest(k)) for k in keys))
-        return {k for k, flag in zip(keys, flags, strict=True) if flag}
+        try:
+            replies = await self.publisher.requests.request_many((self._get + _digest(k), b"", None) for k in keys)
+        except RequestsFailed as exc:
+            raise PublishError(f"the dedupe record is not available: {exc}") from exc
+        return {k for k, reply in zip(keys, replies, strict=True) if self._recorded(reply)}
 
     async def remember(self, keys: Iterable[str]) -> None:
         """Record the keys; returns once every write is acknowledged."""

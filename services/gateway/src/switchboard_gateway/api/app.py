@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from switchboard_runtime.http import errors
 from switchboard_runtime.http.body_limit import BodyLimit
+from switchboard_runtime.telemetry import fastapi_telemetry
 
 from . import conversations, health, messages, senders
 from .deps import Deps
@@ -13,7 +14,8 @@ from .deps import Deps
 
 def create_app(d: Deps) -> FastAPI:
     app = FastAPI(title="Switchboard", version="0.1.0",
-                  description="WhatsApp messaging for businesses. Authenticate with `X-API-Key`.")
+                  description="WhatsApp messaging for businesses. Authenticate with `X-API-Key`.",
+                  telemetry=fastapi_telemetry(d.settings.otel_exporter))
     app.state.deps = d
     errors.install(app)
     for module in (health, senders, messages, conversations):
