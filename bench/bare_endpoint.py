@@ -16,12 +16,13 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from switchboard_runtime import process
 from switchboard_runtime.telemetry import fastapi_telemetry
 
 STREAM, SUBJECT = "BENCH_BARE", "bench.bare.in"
 
 
-async def serve(nats_url: str, port: int) -> None:
+async def serve(stop: asyncio.Event, nats_url: str, port: int) -> None:
     nc = await nats.connect(nats_url)
     js = nc.jetstream()
     await js.add_stream(name=STREAM, subjects=["bench.bare.>"])
@@ -37,8 +38,13 @@ async def serve(nats_url: str, port: int) -> None:
 
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            access_log=False, lifespan="off"))
-    await server.serve()
+    server.install_signal_handlers = lambda: None
+    task = asyncio.create_task(server.serve())
+    await stop.wait()
+    server.should_exit = True
+    await task
 
 
 if __name__ == "__main__":
-    asyncio.run(serve(sys.argv[1], int(sys.argv[2])))
+    # The same process runner as the services: uvloop, clean stop on SIGTERM.
+    process.run(lambda stop: serve(stop, sys.argv[1], int(sys.argv[2])))

@@ -1,5 +1,6 @@
 """The HTTP face of webhook-ingest: `/webhooks/meta` (GET handshake, POST deliveries),
-`/webhooks/waha`, `/healthz`, `/readyz`. Errors are JSON; nothing is published for a rejected request."""
+`/webhooks/waha`, `/healthz`, `/readyz`. Errors are JSON; nothing is published for a rejected request.
+The POSTs are served by the hot path (hot_path.py) in front of the FastAPI app."""
 
 from __future__ import annotations
 
@@ -12,15 +13,12 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from switchboard_runtime.http import errors
 from switchboard_runtime.http.body_limit import BodyLimit
 from switchboard_runtime.http.errors import error_body
-from switchboard_runtime.logs import get_logger
 from switchboard_runtime.telemetry import fastapi_telemetry
 
-from .ingest import Outcome, Unavailable
+from .hot_path import WebhookRoutes
 from .meta_webhook import MetaWebhook
 from .rejection import Rejected
 from .waha_webhook import WahaWebhook
-
-log = get_logger("webhook-ingest.api")
 
 
 @dataclass
@@ -32,20 +30,7 @@ class Webhooks:
     otel_exporter: str = "none"
 
 
-async def _answer(work: Awaitable[Outcome]) -> Response:
-    try:
-        outcome = await work
-    except Rejected as exc:
-        log.info("webhook rejected", status=exc.status, code=exc.code, reason=exc.message)
-        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
-    except Unavailable as exc:
-        log.warning("delivery not stored; asking the provider to retry", error=str(exc))
-        return JSONResponse(error_body("unavailable", "events could not be stored; retry later"),
-                            status_code=503, headers={"Retry-After": "5"})
-    return JSONResponse(outcome.body())
-
-
-def create_app(hooks: Webhooks) -> FastAPI:
+def create_app(hooks: Webhooks) -> WebhookRoutes:
     app = FastAPI(title="Switchboard webhook-ingest", version="0.1.0",
                   description="Provider webhooks in: Meta Cloud API and WAHA.",
                   telemetry=fastapi_telemetry(hooks.otel_exporter))
@@ -60,15 +45,6 @@ def create_app(hooks: Webhooks) -> FastAPI:
             return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
         return PlainTextResponse(challenge)
 
-    @app.post("/webhooks/meta")
-    async def meta_delivery(request: Request) -> Response:
-        return await _answer(hooks.meta.deliver(await request.body(),
-                                                request.headers.get("x-hub-signature-256")))
-
-    @app.post("/webhooks/waha")
-    async def waha_event(request: Request) -> Response:
-        return await _answer(hooks.waha.deliver(await request.body(), request.headers.get("x-webhook-hmac")))
-
     @app.get("/healthz")
     async def healthz() -> dict:
         return {"status": "ok"}
@@ -80,4 +56,5 @@ def create_app(hooks: Webhooks) -> FastAPI:
         return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
 
     app.add_middleware(BodyLimit, max_bytes=hooks.max_body_bytes)
-    return app
+    return WebhookRoutes(app, {"/webhooks/meta": (hooks.meta.deliver, b"x-hub-signature-256"),
+                               "/webhooks/waha": (hooks.waha.deliver, b"x-webhook-hmac")}, hooks.max_body_bytes)

@@ -18,12 +18,13 @@ class RequestsFailed(Exception):
 
 
 class _Batch:
-    __slots__ = ("replies", "left", "done")
+    __slots__ = ("replies", "left", "done", "streamed")
 
-    def __init__(self, size: int, done: asyncio.Future):
-        self.replies: list[Msg | None] = [None] * size
+    def __init__(self, size: int, done: asyncio.Future, streamed: bool = False):
+        self.replies: list = [[] for _ in range(size)] if streamed else [None] * size
         self.left = size
         self.done = done
+        self.streamed = streamed  # replies are many messages ending with a status message
 
 
 class RequestPipeline:
@@ -46,19 +47,28 @@ class RequestPipeline:
         if slot is None:
             return  # late: its batch already timed out
         batch, index = slot
-        batch.replies[index] = msg
+        if batch.streamed:
+            batch.replies[index].append(msg)
+            if not (msg.headers and "Status" in msg.headers):
+                self._pending[msg.subject] = slot  # more to come
+                return
+        else:
+            batch.replies[index] = msg
         batch.left -= 1
         if batch.left == 0 and not batch.done.done():
             batch.done.set_result(None)
 
-    async def request_many(self, requests: Iterable[tuple[str, bytes, dict[str, str] | None]]) -> list[Msg]:
-        """Send every request, then wait for all replies (in order); RequestsFailed after the timeout."""
+    async def request_many(self, requests: Iterable[tuple[str, bytes, dict[str, str] | None]],
+                           streamed: bool = False) -> list:
+        """Send every request, then wait for all replies (in order); RequestsFailed after the timeout.
+        With `streamed`, each reply is the list of messages up to and including the first one with a
+        status header (JetStream batched direct gets end with `204 EOB`, or are one `404`)."""
         inbox = await self._ensure_inbox()
         loop = asyncio.get_running_loop()
         requests = list(requests)
         if not requests:
             return []
-        batch = _Batch(len(requests), loop.create_future())
+        batch = _Batch(len(requests), loop.create_future(), streamed)
         subjects = []
         timer = loop.call_later(self.timeout, lambda: batch.done.done() or batch.done.set_exception(
             RequestsFailed(f"{batch.left} of {len(requests)} replies missing after {self.timeout}s")))
