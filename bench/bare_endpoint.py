@@ -39,6 +39,7 @@ async def serve(stop: asyncio.Event, nats_url: str, port: int) -> None:
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            access_log=False, lifespan="off"))
     server.install_signal_handlers = lambda: None
+    process.settle_heap()  # the same process settings as webhook-ingest's
     task = asyncio.create_task(server.serve())
     await stop.wait()
     server.should_exit = True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 from collections.abc import Awaitable, Callable
 
@@ -23,3 +24,12 @@ def run(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
         uvloop.run(_runner())
     except ImportError:  # pragma: no cover - platforms without uvloop
         asyncio.run(_runner())
+
+
+def settle_heap() -> None:
+    """Call once start-up is done: what was built so far lives as long as the process, so the
+    collector stops scanning it, and young objects (a request's) pile up a little longer before a
+    collection pass — fewer, cheaper pauses on hot request paths."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)

@@ -58,6 +58,7 @@ async def serve(stop: asyncio.Event, settings: IngestSettings | None = None) -> 
     heartbeat = Heartbeat(bus.js, SERVICE, settings.heartbeat_seconds)
 
     await asyncio.wait_for(routes.loaded.wait(), 30)
+    process.settle_heap()
     api = asyncio.create_task(server.serve(), name="http")
     heartbeat.start()
     log.info("webhook-ingest ready", url=f"http://{settings.ingest_host}:{settings.ingest_port}")

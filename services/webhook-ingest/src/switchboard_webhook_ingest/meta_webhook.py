@@ -13,7 +13,7 @@ from switchboard_runtime.logs import get_logger
 
 from .domain import meta
 from .domain.facts import NotADelivery
-from .domain.meta_delivery import Delivery, phone_number_ids
+from .domain.meta_delivery import Delivery, delivery_phone_number_ids, phone_number_ids
 from .domain.signatures import meta_signature_valid
 from .ingest import Ingestor, Outcome
 from .rejection import Rejected, reason_of
@@ -42,13 +42,18 @@ class MetaWebhook:
     async def deliver(self, body: bytes, signature: str | None) -> Outcome:
         if not signature or not signature.startswith("sha256="):
             raise Rejected(401, "unauthorized", "missing X-Hub-Signature-256 header")
-        try:
-            doc = json.loads(body)
-        except ValueError as exc:
-            self._bad_request_if_signed(body, signature, f"the body is not valid JSON: {exc}")
-        ids = phone_number_ids(doc)
-        if ids is None:
-            self._bad_request_if_signed(body, signature, "the body is not a WhatsApp Business webhook delivery")
+        try:  # one pass for the common case: a well-formed delivery
+            delivery, problem = Delivery.model_validate_json(body), None
+            ids = delivery_phone_number_ids(delivery)
+        except ValidationError as exc:
+            delivery, problem = None, exc
+            try:
+                doc = json.loads(body)
+            except ValueError as bad_json:
+                self._bad_request_if_signed(body, signature, f"the body is not valid JSON: {bad_json}")
+            ids = phone_number_ids(doc)
+            if ids is None:
+                self._bad_request_if_signed(body, signature, "the body is not a WhatsApp Business webhook delivery")
         found = {pnid: await self.routes.find(Provider.META_CLOUD, pnid) for pnid in ids}
         known = {pnid: r for pnid, r in found.items() if r is not None}
         if not known:
@@ -60,9 +65,11 @@ class MetaWebhook:
         if len(secrets) != 1 or not meta_signature_valid(secrets.pop(), body, signature):
             raise Rejected(401, "unauthorized", "the signature does not match the app secret of the "
                                                 "sender(s) this delivery is for")
+        if delivery is None:
+            raise Rejected(400, "bad_delivery", f"not a valid Meta delivery: {reason_of(problem)}")
         try:
-            facts, unknown = meta.normalize(Delivery.model_validate(doc),
-                                            {pnid: r.ref for pnid, r in known.items()}, body, datetime.now(UTC))
+            facts, unknown = meta.normalize(delivery, {pnid: r.ref for pnid, r in known.items()}, body,
+                                            datetime.now(UTC))
         except (ValidationError, NotADelivery) as exc:
             raise Rejected(400, "bad_delivery", f"not a valid Meta delivery: {reason_of(exc)}") from exc
         outcome = await self.ingestor.ingest(facts)

@@ -27,6 +27,27 @@ class _Batch:
         self.streamed = streamed  # replies are many messages ending with a status message
 
 
+class _Handoff:
+    """Stands in for a nats-py subscription's message queue and hands each reply straight to the
+    pipeline, in the read loop's own step: no queue, no per-subscription task, no second hop per
+    reply (the queue's other methods answer as an always-empty queue would)."""
+
+    def __init__(self, on_reply):
+        self.on_reply = on_reply
+
+    def put_nowait(self, msg: Msg) -> None:
+        self.on_reply(msg)
+
+    def qsize(self) -> int:
+        return 0
+
+    def empty(self) -> bool:
+        return True
+
+    async def join(self) -> None:
+        return None
+
+
 class RequestPipeline:
     def __init__(self, nc: Client, timeout: float):
         self.nc, self.timeout = nc, timeout
@@ -37,12 +58,14 @@ class RequestPipeline:
     async def _ensure_inbox(self) -> str:
         if self._inbox is None:
             inbox = self.nc.new_inbox()
-            await self.nc.subscribe(inbox + ".*", cb=self._on_reply, pending_msgs_limit=1_000_000,
-                                    pending_bytes_limit=256 * 1024 * 1024)
+            # No callback: nats-py would queue every reply for a task of its own. The hand-off takes
+            # the queue's place (pending_bytes_limit=0: nothing accumulates to be counted).
+            sub = await self.nc.subscribe(inbox + ".*", pending_bytes_limit=0)
+            sub._pending_queue = _Handoff(self._on_reply)
             self._inbox = inbox
         return self._inbox
 
-    async def _on_reply(self, msg: Msg) -> None:
+    def _on_reply(self, msg: Msg) -> None:
         slot = self._pending.pop(msg.subject, None)
         if slot is None:
             return  # late: its batch already timed out

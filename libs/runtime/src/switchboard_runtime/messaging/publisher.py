@@ -45,29 +45,34 @@ class Publisher:
         return await self.js.publish(subject or subject_of(event), event.to_json_bytes(),
                                      timeout=self.timeout, headers=headers_for(event))
 
-    async def publish_many(self, events: Iterable[CloudEvent]) -> list[PubAck]:
-        """Publish pipelined; returns after every PubAck, raises if any failed or timed out."""
+    async def publish_many(self, events: Iterable[CloudEvent]) -> list[bool]:
+        """Publish pipelined; returns after every PubAck (whether each was a duplicate JetStream
+        dropped), raises if any failed or timed out."""
         return await self.publish_raw_many(
             (subject_of(event), event.to_json_bytes(), headers_for(event)) for event in events)
 
     async def publish_raw_many(self, messages: Iterable[tuple[str, bytes, dict[str, str] | None]]
-                               ) -> list[PubAck]:
+                               ) -> list[bool]:
         """Publish (subject, payload, headers) messages pipelined to JetStream; returns after every
         PubAck, raises PublishError if any failed or timed out."""
         try:
             replies = await self.requests.request_many(messages)
         except RequestsFailed as exc:
             raise PublishError(f"JetStream did not acknowledge: {exc}") from exc
-        return [_pub_ack(reply) for reply in replies]
+        return [_duplicate(reply) for reply in replies]
 
 
-def _pub_ack(msg: Msg) -> PubAck:
+def _duplicate(msg: Msg) -> bool:
+    """Whether a PubAck (`{"stream", "seq", "duplicate"?}`) reports a duplicate; anything else is a
+    refusal (PublishError)."""
     if msg.headers and msg.headers.get("Status") == "503":
         raise PublishError("no stream answers this subject (503 no responders)")
+    if msg.data.startswith(b'{"stream"') and b'"error"' not in msg.data:
+        return b'"duplicate":true' in msg.data
     try:
         reply = json.loads(msg.data)
     except ValueError:
         raise PublishError(f"unreadable PubAck: {msg.data[:200]!r}") from None
-    if "error" in reply:
-        raise PublishError(reply["error"].get("description", str(reply["error"])))
-    return PubAck(stream=reply.get("stream"), seq=reply.get("seq"), duplicate=reply.get("duplicate"))
+    if "error" in reply or "stream" not in reply:
+        raise PublishError(reply.get("error", {}).get("description", str(reply)))
+    return bool(reply.get("duplicate"))

@@ -10,6 +10,14 @@ from .facts import NotADelivery
 
 
 class Loose(BaseModel):
+    """Fields we do not read are ignored, not kept (a delivery carries more than we need)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class WithBody(BaseModel):
+    """A message keeps its unknown fields: the type-specific body (`text`, `image`, `order`...)."""
+
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
 
@@ -24,7 +32,7 @@ class Contact(Loose):
     profile: dict[str, Any] = Field(default_factory=dict)
 
 
-class ProviderError(Loose):
+class ProviderError(WithBody):
     code: int | str
     title: str | None = None
     message: str | None = None
@@ -35,7 +43,7 @@ class ProviderError(Loose):
         return (self.error_data or {}).get("details") or self.message
 
 
-class InboundMessage(Loose):
+class InboundMessage(WithBody):
     id: str = Field(min_length=1)
     from_: str = Field(alias="from", min_length=1)
     from_user_id: str | None = None
@@ -68,7 +76,9 @@ class ChangeValue(Loose):
 
 class Change(Loose):
     field: str
-    value: dict[str, Any]
+    # Parsed as a message change where it is one; other fields (and broken message changes, which
+    # message_changes() then reports precisely) stay plain.
+    value: ChangeValue | dict[str, Any] = Field(union_mode="left_to_right")
 
 
 class Entry(Loose):
@@ -86,9 +96,21 @@ def message_changes(delivery: Delivery) -> list[tuple[int, int, ChangeValue]]:
     (template status, account updates) are not message traffic and are skipped."""
     if delivery.object != "whatsapp_business_account":
         raise NotADelivery(f"object is {delivery.object!r}, not 'whatsapp_business_account'")
-    return [(i, j, ChangeValue.model_validate(change.value))
+    return [(i, j, change.value if isinstance(change.value, ChangeValue) else ChangeValue.model_validate(change.value))
             for i, entry in enumerate(delivery.entry)
             for j, change in enumerate(entry.changes) if change.field == "messages"]
+
+
+def delivery_phone_number_ids(delivery: Delivery) -> set[str]:
+    """The phone_number_ids a parsed delivery names."""
+    ids = set()
+    for entry in delivery.entry:
+        for change in entry.changes:
+            if isinstance(change.value, ChangeValue):
+                ids.add(change.value.metadata.phone_number_id)
+            else:
+                ids |= phone_number_ids({"entry": [{"changes": [{"value": change.value}]}]}) or set()
+    return ids
 
 
 def phone_number_ids(doc: object) -> set[str] | None:
