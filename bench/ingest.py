@@ -33,7 +33,7 @@ from switchboard_runtime.sealing import Sealer
 from .report import print_table, write_result
 
 DURATION = float(os.environ.get("BENCH_INGEST_SECONDS", "10"))
-CONNECTIONS = int(os.environ.get("BENCH_INGEST_CONNECTIONS", "16"))
+CONNECTIONS = int(os.environ.get("BENCH_INGEST_CONNECTIONS", "32"))
 WARMUP = 1.0
 PNID, APP_SECRET, SECRET_KEY = "106540352242922", "bench-app-secret", "bench-secret-key"
 
@@ -53,11 +53,22 @@ def load(url: str, path: str, seconds: float, prefix: str, out: Path) -> dict:
     return json.loads(out.read_text())
 
 
+async def _count(js, stream: str, subject: str) -> int:
+    info = await js.stream_info(stream, subjects_filter=subject)
+    return sum((info.state.subjects or {}).values())
+
+
 async def stored_event_ids(nats_url: str, org: str) -> list[str]:
+    """Every event id on SWITCHBOARD_EVENTS for the organization, once the stream has copied in all
+    that webhook-ingest stored (bounded wait)."""
     nc = await nats.connect(nats_url)
     js = nc.jetstream()
-    info = await js.stream_info("SWITCHBOARD_EVENTS", subjects_filter=f"sb.evt.{org}.>")
-    expected = sum((info.state.subjects or {}).values())
+    for _ in range(600):
+        stored = await _count(js, "SWITCHBOARD_INGEST", f"sb.ingest.{org}.>")
+        expected = await _count(js, "SWITCHBOARD_EVENTS", f"sb.evt.{org}.>")
+        if expected >= stored:
+            break
+        await asyncio.sleep(0.1)
     sub = await js.subscribe(f"sb.evt.{org}.>", ordered_consumer=True, stream="SWITCHBOARD_EVENTS")
     ids = []
     while len(ids) < expected:

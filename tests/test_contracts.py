@@ -85,3 +85,26 @@ def test_envelope_is_a_cloudevent_with_our_extensions():
     assert parsed["traceparent"].startswith("00-")
     assert parsed.data["status"] == "sent"
     assert subject_of(ce) == "sb.evt.org1.message.status"
+
+
+def test_envelope_json_is_the_envelope_serialized():
+    from datetime import UTC, datetime
+
+    from switchboard_contracts import message, sender
+    from switchboard_contracts.envelope import envelope_json, make_envelope
+
+    at = datetime(2026, 11, 29, 8, 30, 1, 250, tzinfo=UTC)
+    received = message.MessageReceived(
+        message_id="m-1", provider_message_id="wamid.ä", sender_id="s", **{"from": "+34600111222"}, to="+1555",
+        timestamp=at, type="location", text="Café <Plaza> \"Mayor\"", content={"latitude": 40.4, "x": None},
+        media=message.MediaRef(id="9", mime_type="image/jpeg"))
+    status = message.MessageStatus(message_id=None, provider_message_id="w", sender_id="s", recipient="+1",
+                                   status="failed", timestamp=at,
+                                   error=message.StatusError(code=131026, title="Undeliverable"))
+    error = sender.SenderError(sender_id="s", provider="meta-cloud", code=4, title="Rate", timestamp=at)
+    for data, extra in ((received, {"subject": "m-1"}), (status, {"traceparent": "00-" + "a" * 32 + "-" + "b" * 16 + "-01"}),
+                        (error, {"subject": "s", "correlationid": "c", "causationid": "d"}),
+                        (received, {"time": datetime(2026, 1, 1, tzinfo=UTC)})):
+        args = {"id": "e-1", "source": "switchboard/test", "type": "switchboard.x.y.v1", "orgid": "o",
+                "data": data, "time": at, **extra}
+        assert envelope_json(**args) == make_envelope(**args).to_json_bytes()

@@ -11,6 +11,7 @@ import json
 
 import httpx
 import nats
+import nats.js.errors
 
 from switchboard_contracts import streams
 from switchboard_contracts.envelope import CloudEvent
@@ -90,5 +91,23 @@ async def stream_messages(nats_url: str, subject: str, stream: str = "SWITCHBOAR
     return out
 
 
+async def _count(js, stream: str, subject: str) -> int:
+    try:
+        info = await js.stream_info(stream, subjects_filter=subject)
+    except nats.js.errors.NotFoundError:
+        return 0
+    return sum((info.state.subjects or {}).values())
+
+
 async def events(nats_url: str, org_id: str) -> list[CloudEvent]:
+    """The organization's events on SWITCHBOARD_EVENTS, once every fact stored in SWITCHBOARD_INGEST
+    has been copied in (the stream sources them asynchronously, within milliseconds)."""
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    for _ in range(100):
+        stored = await _count(js, "SWITCHBOARD_INGEST", f"sb.ingest.{org_id}.>")
+        if await _count(js, "SWITCHBOARD_EVENTS", f"sb.evt.{org_id}.>") >= stored:
+            break
+        await asyncio.sleep(0.05)
+    await nc.close()
     return [CloudEvent.from_json_bytes(m.data) for m in await stream_messages(nats_url, f"sb.evt.{org_id}.>")]

@@ -129,7 +129,7 @@ def test_waha_message_ack_and_session_status():
     data = message.MessageReceived.model_validate(fact.event.data)
     assert data.from_ == "+16505551234" and data.text == "hola" and data.media.url
     assert data.context.provider_message_id and data.type in ("image", "video", "audio", "document", "sticker")
-    assert fact.keys == ("waha-evt:sender-1:evt_1", fact.event.id)
+    assert fact.subject.startswith("sb.ingest.org-1.message.received.")
 
     for ack, expected in ((-1, "failed"), (1, "sent"), (2, "delivered"), (3, "read"), (4, "played")):
         env = waha.Envelope.model_validate(waha_envelope("message.ack", waha_ack(message_id="CCC", ack=ack),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -80,6 +81,38 @@ def make_envelope(
         traceparent=traceparent,
         time=time or utcnow(),
     )
+
+
+def _rfc3339(dt: datetime) -> str:
+    return dt.isoformat().replace("+00:00", "Z")
+
+
+def envelope_json(
+    *,
+    id: str,
+    source: str,
+    type: str,
+    orgid: str,
+    data: BaseModel,
+    subject: str | None = None,
+    correlationid: str | None = None,
+    causationid: str | None = None,
+    traceparent: str | None = None,
+    time: datetime | None = None,
+) -> bytes:
+    """The very document `make_envelope(...).to_json_bytes()` gives, serialized in one pass (no
+    envelope object, no intermediate dict of the data): for producers on a hot path."""
+    head = {"specversion": SPEC_VERSION, "id": id, "source": source, "type": type,
+            "time": _rfc3339(time or utcnow())}
+    if subject is not None:
+        head["subject"] = subject
+    head["datacontenttype"] = CONTENT_TYPE
+    tail = {"orgid": orgid, "correlationid": correlationid or id, "causationid": causationid or id}
+    if traceparent is not None:
+        tail["traceparent"] = traceparent
+    compact = {"separators": (",", ":"), "ensure_ascii": False}
+    return b"".join((json.dumps(head, **compact)[:-1].encode(), b',"data":', data.model_dump_json(by_alias=True).encode(),
+                     b",", json.dumps(tail, **compact)[1:].encode()))
 
 
 def subject_of(event: CloudEvent) -> str:

@@ -11,13 +11,23 @@ from . import subjects
 DAY = 24 * 3600
 
 
+class SourceSpec(BaseModel):
+    """Another stream whose messages this one copies in (server-side), renaming their subjects."""
+
+    stream: str
+    subject_from: str
+    subject_to: str
+
+
 class StreamSpec(BaseModel):
     name: str
     subjects: list[str]
     retention: Literal["limits", "workqueue"] = "limits"
     max_age_seconds: int = 0  # 0 = unlimited
     max_bytes: int = -1  # -1 = unlimited
+    max_msgs_per_subject: int = -1  # -1 = unlimited
     duplicate_window_seconds: int = 120
+    sources: list[SourceSpec] = []
     description: str = ""
 
 
@@ -41,10 +51,22 @@ class KeyValueSpec(BaseModel):
     description: str = ""
 
 
+INGEST = StreamSpec(
+    name="SWITCHBOARD_INGEST",
+    subjects=[subjects.INGEST_ALL],
+    max_age_seconds=7 * DAY,
+    max_msgs_per_subject=1,
+    description="Events from provider webhooks, one subject per fact (`sb.ingest.<org>.<entity>.<event>.<digest>`),"
+                " published only if absent: the 7-day record that makes a retried webhook a duplicate."
+                " SWITCHBOARD_EVENTS copies each in.",
+)
+
 EVENTS = StreamSpec(
     name="SWITCHBOARD_EVENTS",
     subjects=[subjects.EVENTS_ALL],
     max_age_seconds=365 * DAY,
+    sources=[SourceSpec(stream=INGEST.name, subject_from="sb.ingest.*.*.*.*",
+                        subject_to="sb.evt.{{wildcard(1)}}.{{wildcard(2)}}.{{wildcard(3)}}")],
     description="Every public event (CloudEvents), all organizations, in order.",
 )
 
@@ -80,12 +102,6 @@ SERVICES = KeyValueSpec(
 SENDER_ROUTES = KeyValueSpec(
     bucket="sb_sender_routes",
     description="Which sender owns a Meta phone_number_id or a WAHA session, with its sealed webhook secrets.",
-)
-
-INGEST_SEEN = KeyValueSpec(
-    bucket="sb_ingest_seen",
-    ttl_seconds=7 * DAY,
-    description="Facts webhook-ingest has published (one key per fact), kept as long as providers retry.",
 )
 
 # --- consumers -------------------------------------------------------------------------

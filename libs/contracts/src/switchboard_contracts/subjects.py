@@ -6,6 +6,7 @@ EVENTS_ALL = "sb.evt.>"
 COMMANDS_ALL = "sb.cmd.>"
 DEAD_LETTER_ALL = "sb.dlq.>"
 QUARANTINE_ALL = "sb.quarantine.>"
+INGEST_ALL = "sb.ingest.>"
 
 
 def event_subject(orgid: str, entity: str, name: str) -> str:
@@ -37,3 +38,9 @@ def dead_letter_subject(durable: str) -> str:
 def quarantine_subject(provider: str) -> str:
     """Where webhook-ingest keeps deliveries no sender owns: `sb.quarantine.<provider>`."""
     return f"sb.quarantine.{provider}"
+
+
+def ingest_subject(orgid: str, entity: str, name: str, digest: str) -> str:
+    """A webhook fact's own subject (`sb.ingest.<orgid>.<entity>.<event>.<digest>`); SWITCHBOARD_EVENTS
+    copies it in as `sb.evt.<orgid>.<entity>.<event>`."""
+    return f"sb.ingest.{orgid}.{entity}.{name}.{digest}"

@@ -21,6 +21,7 @@ class ServiceSettings(BaseSettings):
     events_max_age_days: int = 365
     events_max_bytes: int = -1
     dead_letters_max_age_days: int = 30
+    ingest_dedupe_days: int = 7  # webhook facts are recognised as repeats this long (providers retry ≤ 7 days)
     heartbeat_seconds: float = 5.0
     secret_key: SecretStr = SecretStr("")  # seals provider credentials; `make run` generates one
 

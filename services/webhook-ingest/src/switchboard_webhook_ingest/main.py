@@ -20,7 +20,6 @@ from .api import Webhooks, create_app
 from .ingest import Ingestor
 from .meta_webhook import MetaWebhook
 from .routes import RouteTable
-from .seen import SeenFacts
 from .settings import IngestSettings
 from .waha_webhook import WahaWebhook
 
@@ -36,14 +35,10 @@ async def serve(stop: asyncio.Event, settings: IngestSettings | None = None) -> 
 
     bus = await Bus(settings, SERVICE).connect()
     await ensure_stream(bus.js, streams.QUARANTINE)
-    seen_spec = streams.INGEST_SEEN.model_copy(update={"ttl_seconds": settings.ingest_dedupe_days * streams.DAY})
-    await ensure_key_value(bus.js, seen_spec)
     routes = RouteTable(await ensure_key_value(bus.js, streams.SENDER_ROUTES), sealer)
     await routes.start()
 
-    timeout = settings.ingest_publish_timeout_seconds
-    publisher = Publisher(bus.nc, bus.js, timeout=timeout)
-    ingestor = Ingestor(SeenFacts(publisher, seen_spec.bucket), publisher)
+    ingestor = Ingestor(Publisher(bus.nc, bus.js, timeout=settings.ingest_publish_timeout_seconds))
 
     async def readiness() -> dict[str, bool]:
         return {"nats": bus.connected, "routes": routes.loaded.is_set()}

@@ -12,5 +12,4 @@ class IngestSettings(ServiceSettings):
     ingest_port: int = 8081
     meta_verify_token: SecretStr = SecretStr("")  # accepted by GET /webhooks/meta besides senders' tokens
     ingest_max_body_bytes: int = 3 * 1024 * 1024
-    ingest_dedupe_days: int = 7  # how long a fact is remembered (providers retry for up to 7 days)
     ingest_publish_timeout_seconds: float = 5.0  # no PubAck within this → 503, the provider retries

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from nats.js import JetStreamContext
-from nats.js.api import KeyValueConfig, RetentionPolicy, StorageType, StreamConfig
+from nats.js.api import (KeyValueConfig, RetentionPolicy, StorageType, StreamConfig, StreamSource,
+                         SubjectTransform)
 from nats.js.errors import BucketNotFoundError, NotFoundError
 
 from switchboard_contracts import streams as specs
@@ -20,7 +21,10 @@ def stream_config(spec: specs.StreamSpec) -> StreamConfig:
         storage=StorageType.FILE,
         max_age=float(spec.max_age_seconds),
         max_bytes=spec.max_bytes,
+        max_msgs_per_subject=spec.max_msgs_per_subject,
         duplicate_window=float(spec.duplicate_window_seconds),
+        sources=[StreamSource(name=src.stream, subject_transforms=[
+            SubjectTransform(src=src.subject_from, dest=src.subject_to)]) for src in spec.sources] or None,
     )
 
 
@@ -33,7 +37,8 @@ def platform_streams(settings: ServiceSettings) -> list[specs.StreamSpec]:
     dead = specs.DEAD_LETTERS.model_copy(update={
         "max_age_seconds": settings.dead_letters_max_age_days * specs.DAY,
     })
-    return [events, specs.COMMANDS, dead]
+    ingest = specs.INGEST.model_copy(update={"max_age_seconds": settings.ingest_dedupe_days * specs.DAY})
+    return [ingest, events, specs.COMMANDS, dead]
 
 
 async def ensure_stream(js: JetStreamContext, spec: specs.StreamSpec) -> None:

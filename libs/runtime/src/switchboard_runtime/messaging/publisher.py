@@ -51,18 +51,27 @@ class Publisher:
         return await self.publish_raw_many(
             (subject_of(event), event.to_json_bytes(), headers_for(event)) for event in events)
 
-    async def publish_raw_many(self, messages: Iterable[tuple[str, bytes, dict[str, str] | None]]
-                               ) -> list[bool]:
+    async def publish_raw_many(self, messages: Iterable[tuple[str, bytes, dict[str, str] | None]],
+                               if_absent: bool = False) -> list[bool]:
         """Publish (subject, payload, headers) messages pipelined to JetStream; returns after every
-        PubAck, raises PublishError if any failed or timed out."""
+        PubAck whether each was a duplicate, raises PublishError if any failed or timed out. With
+        `if_absent`, each message is stored only if its subject holds none yet (a refusal for that
+        reason counts as a duplicate)."""
+        if if_absent:
+            messages = ((subject, payload, {**(headers or {}), EXPECT_NONE: "0"})
+                        for subject, payload, headers in messages)
         try:
             replies = await self.requests.request_many(messages)
         except RequestsFailed as exc:
             raise PublishError(f"JetStream did not acknowledge: {exc}") from exc
-        return [_duplicate(reply) for reply in replies]
+        return [_duplicate(reply, if_absent) for reply in replies]
 
 
-def _duplicate(msg: Msg) -> bool:
+EXPECT_NONE = "Nats-Expected-Last-Subject-Sequence"
+WRONG_LAST_SEQUENCE = 10071
+
+
+def _duplicate(msg: Msg, if_absent: bool = False) -> bool:
     """Whether a PubAck (`{"stream", "seq", "duplicate"?}`) reports a duplicate; anything else is a
     refusal (PublishError)."""
     if msg.headers and msg.headers.get("Status") == "503":
@@ -73,6 +82,9 @@ def _duplicate(msg: Msg) -> bool:
         reply = json.loads(msg.data)
     except ValueError:
         raise PublishError(f"unreadable PubAck: {msg.data[:200]!r}") from None
-    if "error" in reply or "stream" not in reply:
-        raise PublishError(reply.get("error", {}).get("description", str(reply)))
+    error = reply.get("error") or {}
+    if if_absent and error.get("err_code") == WRONG_LAST_SEQUENCE:
+        return True
+    if error or "stream" not in reply:
+        raise PublishError(error.get("description", str(reply)))
     return bool(reply.get("duplicate"))

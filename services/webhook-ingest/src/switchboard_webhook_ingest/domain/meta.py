@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from switchboard_contracts import message, sender
-from switchboard_contracts.envelope import make_envelope
 from switchboard_contracts.ids import deterministic_id
 
-from .facts import SOURCE, Fact, NotADelivery
+from .facts import Fact, NotADelivery, fact
 from .meta_delivery import ChangeValue, Delivery, InboundMessage, StatusUpdate, message_changes
 from .meta_messages import content_of, media_of, text_of
 
@@ -58,8 +57,8 @@ def _received(ref: SenderRef, value: ChangeValue, msg: InboundMessage) -> Fact:
         context=context, contact_name=names.get(msg.from_) or (next(iter(names.values())) if len(names) == 1 else None),
         content=content_of(msg), from_user_id=msg.from_user_id)
     eid = message.received_event_id(ref.sender_id, msg.id)
-    return Fact(make_envelope(id=eid, source=SOURCE, type=message.RECEIVED, orgid=ref.org_id, data=data,
-                              subject=data.message_id, time=data.timestamp), (eid,))
+    return fact(id=eid, type=message.RECEIVED, orgid=ref.org_id, data=data, subject=data.message_id,
+                time=data.timestamp)
 
 
 def _status(ref: SenderRef, st: StatusUpdate) -> Fact:
@@ -73,8 +72,8 @@ def _status(ref: SenderRef, st: StatusUpdate) -> Fact:
         client_ref=st.biz_opaque_callback_data, conversation=st.conversation, pricing=st.pricing,
         recipient_user_id=st.recipient_user_id)
     eid = message.provider_status_event_id(ref.sender_id, st.id, st.status)
-    return Fact(make_envelope(id=eid, source=SOURCE, type=message.STATUS, orgid=ref.org_id, data=data,
-                              subject=data.message_id or st.id, time=data.timestamp), (eid,))
+    return fact(id=eid, type=message.STATUS, orgid=ref.org_id, data=data, subject=data.message_id or st.id,
+                time=data.timestamp)
 
 
 def normalize(delivery: Delivery, routes: dict[str, SenderRef], body: bytes,
@@ -82,7 +81,6 @@ def normalize(delivery: Delivery, routes: dict[str, SenderRef], body: bytes,
     """Facts for the changes of known senders, and the phone_number_ids no sender owns."""
     facts: list[Fact] = []
     unknown: set[str] = set()
-    digest = hashlib.sha256(body).hexdigest()
     for i, j, value in message_changes(delivery):
         ref = routes.get(value.metadata.phone_number_id)
         if ref is None:
@@ -90,12 +88,12 @@ def normalize(delivery: Delivery, routes: dict[str, SenderRef], body: bytes,
             continue
         facts.extend(_received(ref, value, m) for m in value.messages)
         facts.extend(_status(ref, s) for s in value.statuses if s.status in STATUSES)
+        digest = hashlib.sha256(body).hexdigest() if value.errors else ""
         for k, e in enumerate(value.errors):
             # Value-level errors carry no id: the same delivery (a retry) gives the same event id.
             eid = deterministic_id("sender-error", ref.sender_id, digest, i, j, k)
             data = sender.SenderError(sender_id=ref.sender_id, provider=sender.Provider.META_CLOUD,
                                       code=e.code, title=e.title or "error", detail=e.detail,
                                       timestamp=received_at)
-            facts.append(Fact(make_envelope(id=eid, source=SOURCE, type=sender.ERROR, orgid=ref.org_id,
-                                            data=data, subject=ref.sender_id), (eid,)))
+            facts.append(fact(id=eid, type=sender.ERROR, orgid=ref.org_id, data=data, subject=ref.sender_id))
     return facts, unknown

@@ -1,5 +1,7 @@
 """A WAHA webhook envelope → facts: `message` → message.received, `message.ack` → message.status,
-`session.status` → sender.session_status; other events carry nothing we publish."""
+`session.status` → sender.session_status; other events carry nothing we publish. A message is one fact
+per message id, an ack one per (message id, ack) — so a retried envelope (same WAHA event id) and the
+same ack under a new event id are both repeats; a session status is one fact per WAHA event id."""
 
 from __future__ import annotations
 
@@ -9,10 +11,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from switchboard_contracts import message, sender
-from switchboard_contracts.envelope import make_envelope
 from switchboard_contracts.ids import deterministic_id
 
-from .facts import SOURCE, Fact, NotADelivery
+from .facts import Fact, NotADelivery, fact
 from .meta import SenderRef
 
 ACK_STATUS = {-1: "failed", 1: "sent", 2: "delivered", 3: "read", 4: "played"}  # 0 (pending): nothing
@@ -61,10 +62,6 @@ def _message_type(payload: dict[str, Any]) -> tuple[str, message.MediaRef | None
                                    caption=payload.get("body") or None)
 
 
-def _evt_key(ref: SenderRef, env: Envelope) -> str:
-    return f"waha-evt:{ref.sender_id}:{env.id}"
-
-
 def _received(ref: SenderRef, env: Envelope) -> list[Fact]:
     p = env.payload
     if p.get("fromMe") or not p.get("id"):
@@ -80,8 +77,8 @@ def _received(ref: SenderRef, env: Envelope) -> list[Fact]:
         context=message.MessageContext(provider_message_id=reply_id) if reply_id else None,
         contact_name=(p.get("_data") or {}).get("notifyName") if isinstance(p.get("_data"), dict) else None)
     eid = message.received_event_id(ref.sender_id, p["id"])
-    return [Fact(make_envelope(id=eid, source=SOURCE, type=message.RECEIVED, orgid=ref.org_id, data=data,
-                               subject=data.message_id, time=data.timestamp), (_evt_key(ref, env), eid))]
+    return [fact(id=eid, type=message.RECEIVED, orgid=ref.org_id, data=data, subject=data.message_id,
+                 time=data.timestamp)]
 
 
 def _ack(ref: SenderRef, env: Envelope) -> list[Fact]:
@@ -98,8 +95,8 @@ def _ack(ref: SenderRef, env: Envelope) -> list[Fact]:
         message_id=None, provider_message_id=p["id"], sender_id=ref.sender_id, recipient=phone_of(p.get("to")),
         status=status, timestamp=_at(p.get("timestamp"), env.timestamp), error=error)
     eid = message.provider_status_event_id(ref.sender_id, p["id"], status)
-    return [Fact(make_envelope(id=eid, source=SOURCE, type=message.STATUS, orgid=ref.org_id, data=data,
-                               subject=p["id"], time=data.timestamp), (_evt_key(ref, env), eid))]
+    return [fact(id=eid, type=message.STATUS, orgid=ref.org_id, data=data, subject=p["id"],
+                 time=data.timestamp)]
 
 
 def _session_status(ref: SenderRef, env: Envelope) -> list[Fact]:
@@ -110,8 +107,8 @@ def _session_status(ref: SenderRef, env: Envelope) -> list[Fact]:
         sender_id=ref.sender_id, session=env.session, status=status,
         me=phone_of((env.me or {}).get("id")) or None, timestamp=_at(None, env.timestamp))
     eid = deterministic_id("waha-session-status", ref.sender_id, env.id)
-    return [Fact(make_envelope(id=eid, source=SOURCE, type=sender.SESSION_STATUS, orgid=ref.org_id,
-                               data=data, subject=ref.sender_id, time=data.timestamp), (_evt_key(ref, env),))]
+    return [fact(id=eid, type=sender.SESSION_STATUS, orgid=ref.org_id, data=data, subject=ref.sender_id,
+                 time=data.timestamp)]
 
 
 HANDLERS = {"message": _received, "message.ack": _ack, "session.status": _session_status}
