@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import uvicorn
-
 from switchboard_contracts import streams
 from switchboard_runtime import process
 from switchboard_runtime.database import async_engine, migrate
+from switchboard_runtime.http.server import HttpServer
 from switchboard_runtime.logs import configure_logging, get_logger
 from switchboard_runtime.messaging.bus import Bus
 from switchboard_runtime.messaging.consumer import BatchConsumer
@@ -43,21 +42,18 @@ async def serve(stop: asyncio.Event, settings: GatewaySettings | None = None) ->
                                batch_size=2000)
     sealer = Sealer(settings.secret_key.get_secret_value())
     app = create_app(Deps(settings, Organizations(engine), Queries(engine), bus, sealer))
-    server = uvicorn.Server(uvicorn.Config(app, host=settings.gateway_host, port=settings.gateway_port,
-                                           log_level="warning", access_log=False, lifespan="off"))
-    server.install_signal_handlers = lambda: None  # the process runner owns the signals
+    server = HttpServer(app, settings.gateway_host, settings.gateway_port)
     heartbeat = Heartbeat(bus.js, SERVICE, settings.heartbeat_seconds)
 
     await projection.start()
-    api = asyncio.create_task(server.serve(), name="http")
+    server.start()
     heartbeat.start()
-    log.info("gateway ready", url=f"http://{settings.gateway_host}:{settings.gateway_port}")
-    await asyncio.wait([api, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
+    log.info("gateway ready", url=server.url)
+    await server.serve_until(stop)
 
     log.info("gateway stopping")
-    server.should_exit = True
     await heartbeat.stop()
-    await api
+    await server.stop()
     await projection.stop()
     await bus.close()
     await engine.dispose()

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-import uvicorn
-
 from switchboard_contracts import streams
 from switchboard_runtime import process
+from switchboard_runtime.http.server import HttpServer
 from switchboard_runtime.logs import configure_logging, get_logger
 from switchboard_runtime.messaging.bus import Bus
 from switchboard_runtime.messaging.declare import ensure_key_value, ensure_stream
@@ -47,22 +46,19 @@ async def serve(stop: asyncio.Event, settings: IngestSettings | None = None) -> 
         meta=MetaWebhook(routes, ingestor, settings.meta_verify_token.get_secret_value()),
         waha=WahaWebhook(routes, ingestor), readiness=readiness, max_body_bytes=settings.ingest_max_body_bytes,
         otel_exporter=settings.otel_exporter))
-    server = uvicorn.Server(uvicorn.Config(app, host=settings.ingest_host, port=settings.ingest_port,
-                                           log_level="warning", access_log=False, lifespan="off"))
-    server.install_signal_handlers = lambda: None  # the process runner owns the signals
+    server = HttpServer(app, settings.ingest_host, settings.ingest_port)
     heartbeat = Heartbeat(bus.js, SERVICE, settings.heartbeat_seconds)
 
     await asyncio.wait_for(routes.loaded.wait(), 30)
     process.settle_heap()
-    api = asyncio.create_task(server.serve(), name="http")
+    server.start()
     heartbeat.start()
-    log.info("webhook-ingest ready", url=f"http://{settings.ingest_host}:{settings.ingest_port}")
-    await asyncio.wait([api, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
+    log.info("webhook-ingest ready", url=server.url)
+    await server.serve_until(stop)
 
     log.info("webhook-ingest stopping")
-    server.should_exit = True
     await heartbeat.stop()
-    await api
+    await server.stop()
     await routes.stop()
     await bus.close()
 
