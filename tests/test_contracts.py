@@ -104,7 +104,8 @@ def test_envelope_json_is_the_envelope_serialized():
     error = sender.SenderError(sender_id="s", provider="meta-cloud", code=4, title="Rate", timestamp=at)
     for data, extra in ((received, {"subject": "m-1"}), (status, {"traceparent": "00-" + "a" * 32 + "-" + "b" * 16 + "-01"}),
                         (error, {"subject": "s", "correlationid": "c", "causationid": "d"}),
-                        (received, {"time": datetime(2026, 1, 1, tzinfo=UTC)})):
+                        (received, {"time": datetime(2026, 1, 1, tzinfo=UTC)}),
+                        (received, {"subject": 'wamid.="quoted"\\back\nslash\u00e9'})):
         args = {"id": "e-1", "source": "switchboard/test", "type": "switchboard.x.y.v1", "orgid": "o",
                 "data": data, "time": at, **extra}
         assert envelope_json(**args) == make_envelope(**args).to_json_bytes()

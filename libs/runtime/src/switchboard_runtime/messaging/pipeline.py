@@ -18,13 +18,12 @@ class RequestsFailed(Exception):
 
 
 class _Batch:
-    __slots__ = ("replies", "left", "done", "streamed")
+    __slots__ = ("replies", "left", "done")
 
-    def __init__(self, size: int, done: asyncio.Future, streamed: bool = False):
-        self.replies: list = [[] for _ in range(size)] if streamed else [None] * size
+    def __init__(self, size: int, done: asyncio.Future):
+        self.replies: list[Msg | None] = [None] * size
         self.left = size
         self.done = done
-        self.streamed = streamed  # replies are many messages ending with a status message
 
 
 class _Handoff:
@@ -70,28 +69,19 @@ class RequestPipeline:
         if slot is None:
             return  # late: its batch already timed out
         batch, index = slot
-        if batch.streamed:
-            batch.replies[index].append(msg)
-            if not (msg.headers and "Status" in msg.headers):
-                self._pending[msg.subject] = slot  # more to come
-                return
-        else:
-            batch.replies[index] = msg
+        batch.replies[index] = msg
         batch.left -= 1
         if batch.left == 0 and not batch.done.done():
             batch.done.set_result(None)
 
-    async def request_many(self, requests: Iterable[tuple[str, bytes, dict[str, str] | None]],
-                           streamed: bool = False) -> list:
-        """Send every request, then wait for all replies (in order); RequestsFailed after the timeout.
-        With `streamed`, each reply is the list of messages up to and including the first one with a
-        status header (JetStream batched direct gets end with `204 EOB`, or are one `404`)."""
-        inbox = await self._ensure_inbox()
+    async def request_many(self, requests: Iterable[tuple[str, bytes, dict[str, str] | None]]) -> list[Msg]:
+        """Send every request, then wait for all replies (in order); RequestsFailed after the timeout."""
+        inbox = self._inbox or await self._ensure_inbox()
         loop = asyncio.get_running_loop()
         requests = list(requests)
         if not requests:
             return []
-        batch = _Batch(len(requests), loop.create_future(), streamed)
+        batch = _Batch(len(requests), loop.create_future())
         subjects = []
         timer = loop.call_later(self.timeout, lambda: batch.done.done() or batch.done.set_exception(
             RequestsFailed(f"{batch.left} of {len(requests)} replies missing after {self.timeout}s")))
