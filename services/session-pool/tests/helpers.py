@@ -11,13 +11,14 @@ from switchboard_contracts import commands
 from switchboard_contracts.envelope import CloudEvent, make_envelope
 from switchboard_contracts.ids import new_id
 from switchboard_session_pool.main import serve
+from switchboard_runtime.testing.plugin import TEST_SECRET_KEY
 from switchboard_runtime.testing.service import running_service
 from switchboard_session_pool.settings import SessionPoolSettings
 
 
 def running_session_pool(nats_url: str, database_url: str, **overrides):
     settings = SessionPoolSettings(nats_url=nats_url, database_url=database_url, log_format="console",
-                                   **overrides)
+                                   secret_key=TEST_SECRET_KEY, **overrides)
     return running_service(serve, settings, "SWITCHBOARD_COMMANDS", "session_pool__send")
 
 

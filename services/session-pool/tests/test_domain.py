@@ -67,3 +67,19 @@ def test_quota_wait_time_says_when_a_slot_frees():
     assert ledger.try_take(20.0) == 40.0  # the send at t=0 leaves the window at t=60
     assert ledger.try_take(60.0) == 0
     assert ledger.usage(60.0)["per_minute"] == {"used": 2, "left": 0, "limit": 2}
+
+
+def test_pause_resume_and_disconnect():
+    app = memory_application(SendersApp)
+    cmd = RegisterSender(sender_id=new_id(), name="sim", provider="simulator")
+    app.register("org1", cmd)
+    assert app.pause("other-org", cmd.sender_id, "x") is None  # not that organization's sender
+    paused = app.pause("org1", cmd.sender_id, "spam rate limit (131048)", automatic=True, code=131048)
+    assert not paused.can_send() and paused.lifecycle == "paused" and paused.paused["automatic"]
+    assert app.pause("org1", cmd.sender_id, "again").version == paused.version  # idempotent
+    resumed = app.resume("org1", cmd.sender_id)
+    assert resumed.can_send() and resumed.lifecycle == "connected"
+    gone = app.disconnected("org1", cmd.sender_id, "Invalid OAuth access token", code=190)
+    assert gone.lifecycle == "disconnected" and gone.reason == "Invalid OAuth access token" and not gone.can_send()
+    back = app.connected("org1", cmd.sender_id, phone_number="+15550001111")
+    assert back.can_send() and back.phone_number == "+15550001111" and back.reason is None

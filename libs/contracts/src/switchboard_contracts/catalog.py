@@ -29,6 +29,12 @@ EVENTS: tuple[EventSpec, ...] = (
               "A sender (WhatsApp number or session) was registered."),
     EventSpec(sender.CONNECTED, "sender", "connected", sender.SenderConnected,
               "A sender is connected and can send."),
+    EventSpec(sender.DISCONNECTED, "sender", "disconnected", sender.SenderDisconnected,
+              "A sender can no longer send (credentials refused, session dropped), with the reason."),
+    EventSpec(sender.PAUSED, "sender", "paused", sender.SenderPaused,
+              "Sending through a sender is suspended, manually or automatically, with the reason."),
+    EventSpec(sender.RESUMED, "sender", "resumed", sender.SenderResumed,
+              "A paused sender sends again."),
     EventSpec(sender.ERROR, "sender", "error", sender.SenderError,
               "A provider reported an error about a sender (Meta value-level errors)."),
     EventSpec(sender.SESSION_STATUS, "sender", "session_status", sender.SenderSessionStatus,
@@ -44,6 +50,10 @@ COMMANDS: tuple[EventSpec, ...] = (
               "Register a sender with the session-pool."),
     EventSpec(commands.SIMULATE_INBOUND, "sender", "simulate_inbound", commands.SimulateInbound,
               "Make a simulator sender receive an inbound message."),
+    EventSpec(commands.PAUSE_SENDER, "sender", "pause", commands.PauseSender,
+              "Suspend sending through a sender."),
+    EventSpec(commands.RESUME_SENDER, "sender", "resume", commands.ResumeSender,
+              "Resume sending through a paused sender."),
 )
 
 BY_TYPE: dict[str, EventSpec] = {spec.type: spec for spec in EVENTS + COMMANDS}

@@ -12,6 +12,8 @@ from .sender import Provider, Quotas
 SEND_MESSAGE = command_type("message", "send")
 REGISTER_SENDER = command_type("sender", "register")
 SIMULATE_INBOUND = command_type("sender", "simulate_inbound")
+PAUSE_SENDER = command_type("sender", "pause")
+RESUME_SENDER = command_type("sender", "resume")
 
 
 class SendMessage(BaseModel):
@@ -43,3 +45,12 @@ class SimulateInbound(BaseModel):
     from_: str = Field(alias="from")
     text: str
     contact_name: str | None = None
+
+
+class PauseSender(BaseModel):
+    sender_id: str
+    reason: str = "paused by an operator"
+
+
+class ResumeSender(BaseModel):
+    sender_id: str

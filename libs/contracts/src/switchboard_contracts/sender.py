@@ -13,6 +13,9 @@ from .envelope import event_type
 ENTITY = "sender"
 REGISTERED = event_type(ENTITY, "registered")
 CONNECTED = event_type(ENTITY, "connected")
+DISCONNECTED = event_type(ENTITY, "disconnected")
+PAUSED = event_type(ENTITY, "paused")
+RESUMED = event_type(ENTITY, "resumed")
 ERROR = event_type(ENTITY, "error")
 SESSION_STATUS = event_type(ENTITY, "session_status")
 
@@ -47,6 +50,31 @@ class SenderRegistered(BaseModel):
 class SenderConnected(BaseModel):
     sender_id: str
     connected_at: datetime
+    phone_number: str | None = None  # the number the provider reported, when it reports one
+
+
+class SenderDisconnected(BaseModel):
+    """A sender can no longer send: the provider refused its credentials, or its session dropped."""
+
+    sender_id: str
+    reason: str
+    code: int | str | None = None  # the provider's error code, when it gave one
+    disconnected_at: datetime
+
+
+class SenderPaused(BaseModel):
+    """Sending is suspended: by an operator, or automatically (spam signals, failures) with the reason."""
+
+    sender_id: str
+    reason: str
+    automatic: bool
+    code: int | str | None = None
+    paused_at: datetime
+
+
+class SenderResumed(BaseModel):
+    sender_id: str
+    resumed_at: datetime
 
 
 class SenderError(BaseModel):

@@ -43,3 +43,39 @@ class SendersApp(Application[UUID]):
             return self.repository.get(UUID(sender_id))
         except (AggregateNotFoundError, ValueError):
             return None
+
+    # --- lifecycle ------------------------------------------------------------------------------
+    # Each returns the sender as it now is, or None when it does not exist in that organization.
+
+    def _owned(self, org_id: str, sender_id: str) -> Sender | None:
+        sender = self.find(sender_id)
+        return sender if sender is not None and sender.org_id == org_id else None
+
+    def connected(self, org_id: str, sender_id: str, phone_number: str | None = None) -> Sender | None:
+        sender = self._owned(org_id, sender_id)
+        if sender is not None and sender.status != "connected":
+            sender.connect(org_id=org_id, connected_at=datetime.now(UTC), phone_number=phone_number)
+            self.save(sender)
+        return sender
+
+    def disconnected(self, org_id: str, sender_id: str, reason: str, code: int | str | None = None) -> Sender | None:
+        sender = self._owned(org_id, sender_id)
+        if sender is not None and (sender.status != "disconnected" or sender.reason != reason):
+            sender.disconnect(org_id=org_id, reason=reason, code=code, at=datetime.now(UTC))
+            self.save(sender)
+        return sender
+
+    def pause(self, org_id: str, sender_id: str, reason: str, *, automatic: bool = False,
+              code: int | str | None = None) -> Sender | None:
+        sender = self._owned(org_id, sender_id)
+        if sender is not None and sender.paused is None:
+            sender.pause(org_id=org_id, reason=reason, automatic=automatic, code=code, at=datetime.now(UTC))
+            self.save(sender)
+        return sender
+
+    def resume(self, org_id: str, sender_id: str) -> Sender | None:
+        sender = self._owned(org_id, sender_id)
+        if sender is not None and sender.paused is not None:
+            sender.resume(org_id=org_id, at=datetime.now(UTC))
+            self.save(sender)
+        return sender

@@ -42,18 +42,23 @@ class Waiting:
     delivery: Delivery = field(compare=False)
     message: OutboundMessage = field(compare=False)
     touched: float = field(compare=False, default=0.0)
+    attempt: int = field(compare=False, default=0)  # provider attempts that asked us to come back
+
+SENDER_RECHECK_SECONDS = 5.0  # a message of a paused or disconnected sender looks again this often
 
 
 class Dispatcher:
     def __init__(self, app: SendersApp, store: OutboundStore, provider: Provider,
-                 publisher: Publisher, *, keepalive: float = 10.0):
+                 publisher: Publisher, *, keepalive: float = 10.0,
+                 senders: dict[str, Sender] | None = None, relay=None):
         self.app = app
+        self.relay = relay  # woken when the dispatcher changes a sender (automatic pause)
         self.store = store
         self.provider = provider
         self.publisher = publisher
         self.keepalive = keepalive
         self.ledgers: dict[str, QuotaLedger] = {}
-        self.senders: dict[str, Sender] = {}
+        self.senders: dict[str, Sender] = senders if senders is not None else {}
         self.waiting: list[Waiting] = []
         self._seq = itertools.count()
         self._wake = asyncio.Event()
@@ -104,10 +109,40 @@ class Dispatcher:
         # Waiting messages are visible as queued (accepted) at once; the others with their outcome.
         if replays or waiting:
             await self.publisher.publish_many(replays + [accepted_event(m, now_dt) for m in waiting])
-        outcomes = failed + list(zip(ready, await self.provider.send(ready) if ready else [], strict=True))
+        results = list(zip(ready, await self.provider.send(ready) if ready else [], strict=True))
+        deliveries = {m.message_id: d for d, m in to_gate}
+        again = [(m, r) for m, r in results if not r.final]
+        for m, r in again:  # the provider asked us to come back later: the message waits, un-acked
+            outcome.defer(deliveries[m.message_id])
+            self._wait(Waiting(0, 0, deliveries[m.message_id], m, now, attempt=1), r)
+        if again:
+            await self.publisher.publish_many(accepted_event(m, now_dt) for m, _ in again)
+            await self._react(again)
+        outcomes = failed + [(m, r) for m, r in results if r.final]
         if outcomes:
             await self._finish(outcomes, accepted_at=now_dt)
         return outcome
+
+    def _wait(self, w: Waiting, result: SendResult | None = None, delay: float | None = None) -> None:
+        now = time.monotonic()
+        w.due = now + (delay if delay is not None else max(result.delay if result else 0.0, 0.05))
+        w.seq = next(self._seq)
+        heapq.heappush(self.waiting, w)
+        self._wake.set()
+
+    async def _react(self, results: list[tuple[OutboundMessage, SendResult]]) -> None:
+        """Pause a sender the provider flagged (spam, account locked, blocked), with the reason."""
+        for m, r in results:
+            sender = self.senders.get(m.sender_id)
+            if r.retry == "pause_sender" and sender is not None and sender.paused is None:
+                reason = f"{r.error.title} ({r.error.code})" if r.error else "paused by the provider"
+                paused = await call(self.app.pause, m.org_id, m.sender_id, reason, automatic=True,
+                                    code=r.error.code if r.error else None)
+                if paused is not None:
+                    self.senders[m.sender_id] = paused
+                    log.warning("sender paused automatically", sender_id=m.sender_id, reason=reason)
+                    if self.relay is not None:
+                        self.relay.wake()
 
     # --- waiting messages ---------------------------------------------------------------------
 
@@ -120,6 +155,10 @@ class Dispatcher:
                 due.append(heapq.heappop(self.waiting))
             ready = []
             for w in due:
+                sender = self.senders.get(w.message.sender_id)
+                if sender is not None and not sender.can_send():
+                    self._wait(w, delay=SENDER_RECHECK_SECONDS)  # paused or disconnected: not yet
+                    continue
                 wait = self._ledger(w.message.sender_id).try_take(now)
                 if wait == 0:
                     ready.append(w)
@@ -129,8 +168,16 @@ class Dispatcher:
             if ready:
                 try:
                     msgs = [w.message for w in ready]
-                    await self._finish(list(zip(msgs, await self.provider.send(msgs), strict=True)))
-                    for w in ready:
+                    results = list(zip(ready, await self.provider.send(msgs), strict=True))
+                    for w, r in results:
+                        if not r.final:
+                            w.attempt += 1
+                            self._wait(w, r)
+                    await self._react([(w.message, r) for w, r in results if not r.final])
+                    final = [(w, r) for w, r in results if r.final]
+                    if final:
+                        await self._finish([(w.message, r) for w, r in final])
+                    for w, _ in final:
                         await w.delivery.raw.ack()
                 except Exception as exc:  # noqa: BLE001 - leave them un-acked: JetStream redelivers
                     log.warning("sending waiting messages failed", error=repr(exc))

@@ -23,8 +23,20 @@ def to_cloudevent(domain_event: object) -> CloudEvent | None:
             waba_id=config.get("waba_id"), session=config.get("session"))
         type_ = contract.REGISTERED
     elif isinstance(domain_event, Sender.Connected):
-        data = contract.SenderConnected(sender_id=sid, connected_at=domain_event.connected_at)
+        data = contract.SenderConnected(sender_id=sid, connected_at=domain_event.connected_at,
+                                        phone_number=getattr(domain_event, "phone_number", None))
         type_ = contract.CONNECTED
+    elif isinstance(domain_event, Sender.Disconnected):
+        data = contract.SenderDisconnected(sender_id=sid, reason=domain_event.reason, code=domain_event.code,
+                                           disconnected_at=domain_event.at)
+        type_ = contract.DISCONNECTED
+    elif isinstance(domain_event, Sender.Paused):
+        data = contract.SenderPaused(sender_id=sid, reason=domain_event.reason, automatic=domain_event.automatic,
+                                     code=domain_event.code, paused_at=domain_event.at)
+        type_ = contract.PAUSED
+    elif isinstance(domain_event, Sender.Resumed):
+        data = contract.SenderResumed(sender_id=sid, resumed_at=domain_event.at)
+        type_ = contract.RESUMED
     else:
         return None
     return make_envelope(id=eid, source=SOURCE, type=type_, orgid=domain_event.org_id, data=data,

@@ -16,12 +16,17 @@ from switchboard_runtime.messaging.consumer import BatchConsumer
 from switchboard_runtime.messaging.declare import ensure_key_value
 from switchboard_runtime.messaging.heartbeat import Heartbeat
 from switchboard_runtime.relay import Relay, RelayPositions
+from switchboard_runtime.sealing import Sealer
 from switchboard_runtime.telemetry import configure_tracing
 
 from .application import SendersApp
+from .connections import Connector
 from .dispatch import Dispatcher
 from .events import to_cloudevent
+from .domain.sender import Sender
 from .outbound_store import OutboundStore
+from .providers.meta_cloud import MetaCloudProvider
+from .providers.router import ProviderRouter
 from .providers.simulator import SimulatorProvider
 from .routes import SenderRoutes
 from .sender_commands import SenderCommands
@@ -50,9 +55,15 @@ async def serve(stop: asyncio.Event, settings: SessionPoolSettings | None = None
     simulator = SimulatorProvider(engine, bus.publisher,
                                   delivered_delay=settings.simulator_delivered_delay_ms / 1000,
                                   read_delay=settings.simulator_read_delay_ms / 1000)
-    dispatcher = Dispatcher(app, OutboundStore(engine), simulator, bus.publisher)
+    senders: dict[str, Sender] = {}  # the aggregates the dispatcher and the providers act on
+    key = settings.secret_key.get_secret_value()
+    meta = MetaCloudProvider(Sealer(key) if key else None, senders)
+    providers = ProviderRouter({"simulator": simulator, "meta-cloud": meta}, senders)
+    dispatcher = Dispatcher(app, OutboundStore(engine), providers, bus.publisher, senders=senders, relay=relay)
     routes = SenderRoutes(await ensure_key_value(bus.js, streams.SENDER_ROUTES))
-    sender_commands = SenderCommands(app, relay, simulator, bus.publisher, routes)
+    sender_commands = SenderCommands(app, relay, simulator, bus.publisher, routes,
+                                     on_change=lambda s: senders.__setitem__(str(s.id), s),
+                                     connect=Connector(app, meta))
 
     consumers = [
         BatchConsumer(bus.js, streams.SESSION_POOL_SEND, dispatcher.handle,
@@ -83,6 +94,7 @@ async def serve(stop: asyncio.Event, settings: SessionPoolSettings | None = None
     await dispatcher.stop()
     await relay.stop()
     await simulator.close()
+    await meta.close()
     await bus.close()
     await engine.dispose()
     app.close()

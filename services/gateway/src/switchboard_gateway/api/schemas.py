@@ -89,3 +89,7 @@ class SimulateInboundRequest(Strict):
     from_: str = Field(alias="from", min_length=1, max_length=32)
     text: str = Field(min_length=1, max_length=4096)
     contact_name: str | None = Field(default=None, max_length=200)
+
+
+class PauseRequest(Strict):
+    reason: str = Field(default="paused by an operator", min_length=1, max_length=500)

@@ -13,30 +13,17 @@ from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from switchboard_contracts import conversation, message, sender
+from switchboard_contracts import conversation, message
 from switchboard_contracts.conversation import conversation_id
 from switchboard_contracts.envelope import CloudEvent
 from switchboard_contracts.timeline import MessageState, provider_ref
 from switchboard_runtime.messaging.consumer import BadMessage, BatchOutcome, Delivery
 
 from ..tables import SCHEMA
+from . import senders
 
-S, M, P, C = (f"{SCHEMA}.{t}" for t in ("senders", "messages", "pending_statuses", "conversations"))
-SENDER_RANK = {"registered": 0, "connected": 1}
+M, P, C = (f"{SCHEMA}.{t}" for t in ("messages", "pending_statuses", "conversations"))
 
-UPSERT_SENDER = text(f"""
-    INSERT INTO {S} (id, org_id, name, provider, status, quotas, phone_number, phone_number_id, waba_id,
-                     session, created_at)
-    VALUES (:id, :org, :name, :provider, 'registered', CAST(:quotas AS jsonb), :phone, :pnid, :waba,
-            :session, :at)
-    ON CONFLICT (id) DO UPDATE SET name = excluded.name, provider = excluded.provider,
-        quotas = excluded.quotas, phone_number = excluded.phone_number,
-        phone_number_id = excluded.phone_number_id, waba_id = excluded.waba_id,
-        session = excluded.session, created_at = excluded.created_at""")
-CONNECT_SENDER = text(f"""
-    INSERT INTO {S} (id, org_id, name, provider, status, quotas, created_at)
-    VALUES (:id, :org, '', '', 'connected', '{{}}', :at)
-    ON CONFLICT (id) DO UPDATE SET status = 'connected', updated_at = now()""")
 INSERT_MESSAGES = text(f"""
     INSERT INTO {M} (id, org_id, sender_id, conversation_id, direction, from_number, to_number, type,
                      text, client_ref, provider_message_id, status, status_at, statuses, created_at)
@@ -186,12 +173,12 @@ class Projection:
                 conversations.setdefault(c.conversation_id, ConversationRow(
                     c.conversation_id, ce.orgid, c.sender_id, c.contact, c.contact_name, c.started_at,
                     c.started_at))
-            elif ce.type in (sender.REGISTERED, sender.CONNECTED):
+            elif ce.type in senders.EVENTS:
                 sender_events.append(ce)
             # other event types are not part of these read models
         async with self.engine.begin() as conn:
             for ce in sender_events:
-                await self._apply_sender(conn, ce)
+                await senders.apply(conn, ce)
             inserted = await self._insert_messages(conn, list(messages.values()))
             for m in (messages[i] for i in inserted):
                 row = conversations.setdefault(m.conversation_id, ConversationRow(
@@ -203,18 +190,6 @@ class Projection:
                 row.count += 1
             await self._upsert_conversations(conn, list(conversations.values()))
             await self._apply_statuses(conn, inserted, statuses)
-
-    @staticmethod
-    async def _apply_sender(conn: AsyncConnection, ce: CloudEvent) -> None:
-        if ce.type == sender.REGISTERED:
-            s = sender.SenderRegistered.model_validate(ce.data)
-            await conn.execute(UPSERT_SENDER, {
-                "id": s.sender_id, "org": ce.orgid, "name": s.name, "provider": s.provider.value,
-                "quotas": s.quotas.model_dump_json(), "phone": s.phone_number, "pnid": s.phone_number_id,
-                "waba": s.waba_id, "session": s.session, "at": s.registered_at})
-        else:
-            s = sender.SenderConnected.model_validate(ce.data)
-            await conn.execute(CONNECT_SENDER, {"id": s.sender_id, "org": ce.orgid, "at": s.connected_at})
 
     @staticmethod
     async def _insert_messages(conn: AsyncConnection, rows: list[MessageRow]) -> set[str]:

@@ -34,8 +34,10 @@ def decode_cursor(cursor: str) -> list[Any]:
 
 
 def _sender(r) -> dict:
-    sender = {"id": r.id, "name": r.name, "provider": r.provider, "status": r.status, "quotas": r.quotas,
-              "phone_number": r.phone_number, "created_at": r.created_at, "updated_at": r.updated_at}
+    sender = {"id": r.id, "name": r.name, "provider": r.provider, "status": "paused" if r.paused else r.status,
+              "connection": r.status, "status_reason": (r.paused or {}).get("reason") or r.status_reason,
+              "paused": r.paused, "quotas": r.quotas, "phone_number": r.phone_number,
+              "created_at": r.created_at, "updated_at": r.updated_at}
     if r.provider == "meta-cloud":  # non-secret identifiers only; credentials are never returned
         sender["config"] = {"phone_number_id": r.phone_number_id, "waba_id": r.waba_id}
     elif r.provider == "waha":

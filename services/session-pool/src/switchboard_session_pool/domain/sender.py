@@ -29,14 +29,37 @@ class Sender(Aggregate):
         self.sealed_credentials = sealed_credentials  # ciphertext only (SWITCHBOARD_SECRET_KEY)
         self.status = "registered"
         self.connected_at: datetime | None = None
+        self.paused: dict[str, Any] | None = None  # {"reason", "automatic", "code"} while paused
+        self.reason: str | None = None  # why it is disconnected
 
     @event("Connected")
-    def connect(self, org_id: str, connected_at: datetime) -> None:
+    def connect(self, org_id: str, connected_at: datetime, phone_number: str | None = None) -> None:
         self.status = "connected"
         self.connected_at = connected_at
+        self.reason = None
+        if phone_number:
+            self.phone_number = phone_number
+
+    @event("Disconnected")
+    def disconnect(self, org_id: str, reason: str, code: int | str | None, at: datetime) -> None:
+        self.status = "disconnected"
+        self.reason = reason
+
+    @event("Paused")
+    def pause(self, org_id: str, reason: str, automatic: bool, code: int | str | None, at: datetime) -> None:
+        self.paused = {"reason": reason, "automatic": automatic, "code": code}
+
+    @event("Resumed")
+    def resume(self, org_id: str, at: datetime) -> None:
+        self.paused = None
 
     def can_send(self) -> bool:
-        return self.status == "connected"
+        return self.status == "connected" and self.paused is None
+
+    @property
+    def lifecycle(self) -> str:
+        """What the API shows: paused overrides the connection state while it lasts."""
+        return "paused" if self.paused else self.status
 
     @property
     def account(self) -> str | None:

@@ -28,6 +28,13 @@ class SendResult:
     ok: bool
     provider_message_id: str | None = None
     error: StatusError | None = None
+    # Not final: try again after `delay` seconds (rate limits), or pause the sender and keep waiting.
+    retry: str | None = None  # None, "retry", "delay_recipient" or "pause_sender"
+    delay: float = 0.0
+
+    @property
+    def final(self) -> bool:
+        return self.retry is None
 
 
 class Provider(Protocol):

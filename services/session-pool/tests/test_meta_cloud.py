@@ -1,0 +1,86 @@
+"""Meta Cloud API senders against a local fake Graph API: credentials checked at registration, sends
+with our id as biz_opaque_callback_data, and errors acted on by code (fail, retry, pause)."""
+
+from __future__ import annotations
+
+from switchboard_contracts import commands
+from switchboard_contracts.ids import new_id
+from switchboard_runtime.sealing import Sealer
+from switchboard_runtime.testing.plugin import TEST_SECRET_KEY
+
+from .fake_graph import running_fake_graph
+from .helpers import collect_events, command, publish_command, running_session_pool, send_command
+
+
+async def register_meta(js, org, sender_id, base_url, token="EAAB-good"):
+    cmd = commands.RegisterSender(
+        sender_id=sender_id, name="meta", provider="meta-cloud",
+        config={"phone_number_id": "106540352242922", "waba_id": "1022", "api_base_url": base_url,
+                "api_version": "v23.0"},
+        sealed_credentials=Sealer(TEST_SECRET_KEY).seal({"access_token": token, "app_secret": "s",
+                                                          "verify_token": "v"}))
+    ce = command(org, commands.REGISTER_SENDER, cmd)
+    await js.publish(f"sb.cmd.{org}.sender.register", ce.to_json_bytes(), headers={"Nats-Msg-Id": ce.id})
+
+
+def statuses(events, mid):
+    return [(e.data["status"], (e.data.get("error") or {}).get("code")) for e in events
+            if e.type == "switchboard.message.status.v1" and e.data["message_id"] == mid]
+
+
+async def test_credentials_are_checked_with_the_provider(nats_url, database_url):
+    org, good, bad = new_id(), new_id(), new_id()
+    async with running_fake_graph() as graph, running_session_pool(nats_url, database_url) as js:
+        await register_meta(js, org, good, graph.url)
+        await register_meta(js, org, bad, graph.url, token="EAAB-revoked")
+        events = await collect_events(js, f"sb.evt.{org}.sender.>", lambda ev: len(
+            [e for e in ev if e.type in ("switchboard.sender.connected.v1", "switchboard.sender.disconnected.v1")]) == 2)
+    connected = next(e for e in events if e.type == "switchboard.sender.connected.v1")
+    assert connected.subject == good and connected.data["phone_number"] == "+15550001111"
+    disconnected = next(e for e in events if e.type == "switchboard.sender.disconnected.v1")
+    assert disconnected.subject == bad and disconnected.data["code"] == 190
+    assert "Invalid OAuth access token" in disconnected.data["reason"]
+    assert all("EAAB" not in e.to_json_bytes().decode() for e in events)
+
+
+async def test_sends_and_acts_on_error_codes(nats_url, database_url):
+    org, sid = new_id(), new_id()
+    async with running_fake_graph() as graph, running_session_pool(nats_url, database_url) as js:
+        await register_meta(js, org, sid, graph.url)
+        await collect_events(js, f"sb.evt.{org}.sender.connected", lambda ev: len(ev) == 1)
+        graph.errors = {"4915110000001": [131026], "4915110000002": [130429], "4915110000003": [131047]}
+        msgs = [send_command(org, sid, f"+491511000000{i}", text=f"hello {i}") for i in range(4)]
+        for ce in msgs:
+            await publish_command(js, ce)
+        ids = [ce.id for ce in msgs]
+        events = await collect_events(js, f"sb.evt.{org}.message.status", lambda ev: all(
+            any(s in ("sent", "failed") for s, _ in statuses(ev, mid)) for mid in ids), timeout=20)
+    assert statuses(events, ids[0])[0][0] == "sent"
+    assert statuses(events, ids[1]) == [("failed", 131026)]  # undeliverable: failed with the provider's code
+    assert statuses(events, ids[2])[0][0] == "sent"  # throughput limit: backed off, then sent
+    assert statuses(events, ids[3]) == [("failed", 131047)]  # outside the 24-hour window: a template is needed
+    posted = {b["biz_opaque_callback_data"]: b for b in graph.sent}
+    assert set(posted) == {ids[0], ids[2]}  # each sent once
+    assert posted[ids[0]]["to"] == "4915110000000" and posted[ids[0]]["text"] == {"body": "hello 0"}
+    sent = next(e for e in events if e.data["message_id"] == ids[0] and e.data["status"] == "sent")
+    assert sent.data["provider_message_id"].startswith("wamid.")
+
+
+async def test_spam_signal_pauses_the_sender_and_the_message_waits(nats_url, database_url):
+    org, sid = new_id(), new_id()
+    async with running_fake_graph() as graph, running_session_pool(nats_url, database_url) as js:
+        await register_meta(js, org, sid, graph.url)
+        await collect_events(js, f"sb.evt.{org}.sender.connected", lambda ev: len(ev) == 1)
+        graph.errors = {"4915110000009": [131048]}
+        ce = send_command(org, sid, "+4915110000009")
+        await publish_command(js, ce)
+        paused = await collect_events(js, f"sb.evt.{org}.sender.paused", lambda ev: len(ev) == 1)
+        assert paused[0].data["automatic"] is True and paused[0].data["code"] == 131048
+        assert "Spam rate limit hit" in paused[0].data["reason"]
+        assert graph.sent == []  # nothing went out while paused, and the message did not fail
+        resume = command(org, commands.RESUME_SENDER, commands.ResumeSender(sender_id=sid))
+        await js.publish(f"sb.cmd.{org}.sender.resume", resume.to_json_bytes(), headers={"Nats-Msg-Id": resume.id})
+        events = await collect_events(js, f"sb.evt.{org}.message.status",
+                                      lambda ev: ("sent", None) in statuses(ev, ce.id), timeout=20)
+    assert statuses(events, ce.id) == [("sent", None)]
+    assert [b["biz_opaque_callback_data"] for b in graph.sent] == [ce.id]
