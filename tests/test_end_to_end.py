@@ -181,6 +181,23 @@ def test_a_signed_meta_delivery_reaches_the_conversation(platform):
         assert next(i for i in conv if i["id"] == conv_id)["contact_name"] == "Marta"
 
 
+def test_a_paused_sender_holds_its_messages_until_resumed(platform):
+    with api(platform) as c:
+        sender_id = c.post("/v1/senders", json={"name": "pausable", "provider": "simulator"}).json()["id"]
+        paused = c.post(f"/v1/senders/{sender_id}/pause", json={"reason": "campaign review"})
+        assert paused.status_code == 200, paused.text
+        assert paused.json()["status"] == "paused" and paused.json()["status_reason"] == "campaign review"
+        assert paused.json()["paused"]["automatic"] is False
+        mid = c.post("/v1/messages", json={"sender_id": sender_id, "to": "+4915112345679", "text": "held"}).json()["id"]
+        held = poll(lambda: c.get(f"/v1/messages/{mid}"), lambda r: r.status_code == 200).json()
+        time.sleep(1.0)
+        assert c.get(f"/v1/messages/{mid}").json()["status"] == "queued" == held["status"]
+        resumed = c.post(f"/v1/senders/{sender_id}/resume")
+        assert resumed.status_code == 200 and resumed.json()["status"] == "connected"
+        poll(lambda: c.get(f"/v1/messages/{mid}"), lambda r: r.json()["status"] == "read")
+        assert c.post("/v1/senders/00000000-0000-0000-0000-000000000000/pause").status_code == 404
+
+
 def test_bad_input_gets_json_errors(platform):
     with api(platform) as c:
         sender_id = c.post("/v1/senders", json={"name": "bad-input", "provider": "simulator"}).json()["id"]

@@ -84,3 +84,21 @@ async def test_spam_signal_pauses_the_sender_and_the_message_waits(nats_url, dat
                                       lambda ev: ("sent", None) in statuses(ev, ce.id), timeout=20)
     assert statuses(events, ce.id) == [("sent", None)]
     assert [b["biz_opaque_callback_data"] for b in graph.sent] == [ce.id]
+
+
+async def test_a_message_that_cannot_go_in_time_expires(nats_url, database_url):
+    """A paused sender's message waits; past its time-to-live it fails as `expired` (never sent)."""
+    org, sid = new_id(), new_id()
+    async with running_fake_graph() as graph, running_session_pool(nats_url, database_url) as js:
+        await register_meta(js, org, sid, graph.url)
+        await collect_events(js, f"sb.evt.{org}.sender.connected", lambda ev: len(ev) == 1)
+        pause = command(org, commands.PAUSE_SENDER, commands.PauseSender(sender_id=sid, reason="review"))
+        await js.publish(f"sb.cmd.{org}.sender.pause", pause.to_json_bytes(), headers={"Nats-Msg-Id": pause.id})
+        await collect_events(js, f"sb.evt.{org}.sender.paused", lambda ev: len(ev) == 1)
+        ce = send_command(org, sid, "+4915110000005")
+        ce = ce.model_copy(update={"data": {**ce.data, "ttl_seconds": 1}})
+        await publish_command(js, ce)
+        events = await collect_events(js, f"sb.evt.{org}.message.>", lambda ev: statuses(ev, ce.id), timeout=15)
+    assert statuses(events, ce.id) == [("expired", "expired")]
+    assert "switchboard.message.accepted.v1" in [e.type for e in events]  # it was queued meanwhile
+    assert graph.sent == []

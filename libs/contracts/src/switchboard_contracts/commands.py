@@ -24,6 +24,9 @@ class SendMessage(BaseModel):
     text: str
     client_ref: str | None = None
     requested_at: datetime
+    # A message that cannot go within this long after requested_at fails as `expired` (None: the
+    # session-pool's default, 4 hours).
+    ttl_seconds: int | None = Field(default=None, ge=1)
 
 
 class RegisterSender(BaseModel):

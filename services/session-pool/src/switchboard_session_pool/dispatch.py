@@ -31,8 +31,8 @@ log = get_logger(__name__)
 
 UNKNOWN_SENDER = StatusError(code="unknown_sender", title="Unknown sender",
                              detail="The sender does not exist in this organization.")
-SENDER_UNAVAILABLE = StatusError(code="sender_unavailable", title="Sender not connected",
-                                 detail="The sender is not connected.")
+EXPIRED = StatusError(code="expired", title="Expired",
+                      detail="The message could not be sent within its time-to-live.")
 
 
 @dataclass(order=True)
@@ -47,12 +47,24 @@ class Waiting:
 SENDER_RECHECK_SECONDS = 5.0  # a message of a paused or disconnected sender looks again this often
 
 
+def _expired(m: OutboundMessage) -> bool:
+    return m.expires_at is not None and time.time() >= m.expires_at
+
+
+def _recheck_delay(m: OutboundMessage) -> float:
+    """When to look again at a message whose sender cannot send now (no later than its expiry)."""
+    if m.expires_at is None:
+        return SENDER_RECHECK_SECONDS
+    return max(min(SENDER_RECHECK_SECONDS, m.expires_at - time.time()), 0.05)
+
+
 class Dispatcher:
     def __init__(self, app: SendersApp, store: OutboundStore, provider: Provider,
                  publisher: Publisher, *, keepalive: float = 10.0,
-                 senders: dict[str, Sender] | None = None, relay=None):
+                 senders: dict[str, Sender] | None = None, relay=None, ttl_seconds: float = 4 * 3600):
         self.app = app
         self.relay = relay  # woken when the dispatcher changes a sender (automatic pause)
+        self.ttl_seconds = ttl_seconds
         self.store = store
         self.provider = provider
         self.publisher = publisher
@@ -89,8 +101,8 @@ class Dispatcher:
                 replays.extend(self._replay(m, done[m.message_id]))
             elif sender is None or sender.org_id != m.org_id:
                 failed.append((m, SendResult(m.message_id, ok=False, error=UNKNOWN_SENDER)))
-            elif not sender.can_send():
-                failed.append((m, SendResult(m.message_id, ok=False, error=SENDER_UNAVAILABLE)))
+            elif _expired(m):
+                failed.append((m, SendResult(m.message_id, ok=False, error=EXPIRED, expired=True)))
             else:
                 to_gate.append((d, m))
 
@@ -98,7 +110,9 @@ class Dispatcher:
         waiting: list[OutboundMessage] = []
         now = time.monotonic()
         for d, m in to_gate:
-            wait = self._ledger(m.sender_id).try_take(now)
+            # A paused or disconnected sender's messages wait (until it sends again, or they expire).
+            wait = self._ledger(m.sender_id).try_take(now) if self.senders[m.sender_id].can_send() \
+                else _recheck_delay(m)
             if wait == 0:
                 ready.append(m)
             else:
@@ -154,10 +168,20 @@ class Dispatcher:
             while self.waiting and self.waiting[0].due <= now:
                 due.append(heapq.heappop(self.waiting))
             ready = []
+            expired = [w for w in due if _expired(w.message)]
+            due = [w for w in due if not _expired(w.message)]
+            if expired:
+                try:
+                    await self._finish([(w.message, SendResult(w.message.message_id, ok=False, error=EXPIRED,
+                                                               expired=True)) for w in expired])
+                    for w in expired:
+                        await w.delivery.raw.ack()
+                except Exception as exc:  # noqa: BLE001 - un-acked: redelivered, and expired again then
+                    log.warning("expiring waiting messages failed", error=repr(exc))
             for w in due:
                 sender = self.senders.get(w.message.sender_id)
                 if sender is not None and not sender.can_send():
-                    self._wait(w, delay=SENDER_RECHECK_SECONDS)  # paused or disconnected: not yet
+                    self._wait(w, delay=_recheck_delay(w.message))  # paused or disconnected: not yet
                     continue
                 wait = self._ledger(w.message.sender_id).try_take(now)
                 if wait == 0:
@@ -233,13 +257,13 @@ class Dispatcher:
             ledger = self.ledgers[sender_id] = QuotaLedger(sender.quotas if sender else {})
         return ledger
 
-    @staticmethod
-    def _outbound(ce, cmd: SendMessage, sender: Sender | None) -> OutboundMessage:
+    def _outbound(self, ce, cmd: SendMessage, sender: Sender | None) -> OutboundMessage:
+        ttl = cmd.ttl_seconds or self.ttl_seconds
         return OutboundMessage(
             message_id=cmd.message_id, org_id=ce.orgid, sender_id=cmd.sender_id,
-            sender_phone=sender.phone_number if sender else "", to=cmd.to, text=cmd.text,
+            sender_phone=(sender.phone_number or "") if sender else "", to=cmd.to, text=cmd.text,
             client_ref=cmd.client_ref, correlationid=ce.correlationid, causationid=ce.id,
-            traceparent=ce.traceparent)
+            traceparent=ce.traceparent, expires_at=cmd.requested_at.timestamp() + ttl)
 
     async def _finish(self, outcomes: list[tuple[OutboundMessage, SendResult]], *,
                       accepted_at: datetime | None = None) -> None:
@@ -253,6 +277,8 @@ class Dispatcher:
                 events.append(accepted_event(m, accepted_at))
             if r.ok:
                 events.append(status_event(m, Status.SENT, now, provider_message_id=r.provider_message_id))
+            elif r.expired:
+                events.append(status_event(m, Status.EXPIRED, now, error=r.error))
             else:
                 events.append(status_event(m, Status.FAILED, now, error=r.error))
         await self.publisher.publish_many(events)

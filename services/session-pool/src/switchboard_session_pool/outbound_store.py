@@ -58,7 +58,7 @@ class OutboundStore:
         if not results:
             return
         params = {"ids": [r.message_id for r in results],
-                  "statuses": ["sent" if r.ok else "failed" for r in results],
+                  "statuses": ["sent" if r.ok else "expired" if r.expired else "failed" for r in results],
                   "pmids": [r.provider_message_id for r in results],
                   "errors": [json.dumps(r.error.model_dump()) if r.error else None for r in results]}
         async with self.engine.begin() as conn:

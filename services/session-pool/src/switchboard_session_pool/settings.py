@@ -10,3 +10,4 @@ class SessionPoolSettings(ServiceSettings):
     simulator_read_delay_ms: int = 200
     send_batch_size: int = 512
     send_concurrency: int = 4
+    message_ttl_seconds: int = 4 * 3600  # default time-to-live of a message that has to wait

@@ -28,7 +28,8 @@ async def send_message(body: SendMessageRequest, org: Organization = Depends(cur
         raise not_found("sender")
     message_id = deterministic_id(org.id, "message", idempotency_key) if idempotency_key else new_id()
     cmd = commands.SendMessage(message_id=message_id, sender_id=body.sender_id, to=to, text=body.text,
-                               client_ref=body.client_ref, requested_at=datetime.now(UTC))
+                               client_ref=body.client_ref, requested_at=datetime.now(UTC),
+                               ttl_seconds=body.ttl_seconds)
     await d.send_command(make_envelope(id=message_id, source=SOURCE, type=commands.SEND_MESSAGE,
                                        orgid=org.id, data=cmd, subject=message_id))
     return {"id": message_id, "status": "queued"}

@@ -83,6 +83,7 @@ class SendMessageRequest(Strict):
     to: str = Field(min_length=1, max_length=32)
     text: str = Field(min_length=1, max_length=4096)
     client_ref: str | None = Field(default=None, max_length=256)
+    ttl_seconds: int | None = Field(default=None, ge=1, le=7 * 24 * 3600)
 
 
 class SimulateInboundRequest(Strict):

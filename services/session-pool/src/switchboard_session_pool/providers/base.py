@@ -20,6 +20,7 @@ class OutboundMessage:
     correlationid: str
     causationid: str
     traceparent: str | None = None
+    expires_at: float | None = None  # wall clock (epoch seconds): not sent by then → expired
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class SendResult:
     # Not final: try again after `delay` seconds (rate limits), or pause the sender and keep waiting.
     retry: str | None = None  # None, "retry", "delay_recipient" or "pause_sender"
     delay: float = 0.0
+    expired: bool = False  # its time-to-live ran out before it could go
 
     @property
     def final(self) -> bool:
