@@ -42,17 +42,21 @@ def test_sender_events_in_order():
 quota_values = st.one_of(st.none(), st.integers(min_value=1, max_value=20))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(per_minute=quota_values, per_hour=quota_values, per_day=quota_values,
-       gaps=st.lists(st.floats(min_value=0, max_value=120, allow_nan=False), min_size=1, max_size=300))
-def test_quota_never_exceeded_in_any_window(per_minute, per_hour, per_day, gaps):
+       calls=st.lists(st.tuples(st.floats(min_value=0, max_value=900, allow_nan=False),
+                                st.integers(min_value=1, max_value=8)), min_size=1, max_size=200))
+def test_quota_never_exceeded_in_any_window(per_minute, per_hour, per_day, calls):
+    """Whatever the timing and batch sizes, no sliding window ever holds more sends than its limit
+    (the shared state passes from call to call as compare-and-set serializes replicas)."""
     quotas = {"per_minute": per_minute, "per_hour": per_hour, "per_day": per_day}
     ledger = QuotaLedger(quotas)
-    now, taken = 0.0, []
-    for gap in gaps:
+    now, state, taken = 0.0, None, []
+    for gap, wanted in calls:
         now += gap
-        if ledger.try_take(now) == 0:
-            taken.append(now)
+        granted, wait, state = ledger.take(state, now, wanted)
+        assert 0 <= granted <= wanted and (granted == wanted or wait > 0)
+        taken.extend([now] * granted)
     for name, limit in quotas.items():
         if limit is None:
             continue
@@ -63,10 +67,14 @@ def test_quota_never_exceeded_in_any_window(per_minute, per_hour, per_day, gaps)
 
 def test_quota_wait_time_says_when_a_slot_frees():
     ledger = QuotaLedger({"per_minute": 2})
-    assert ledger.try_take(0.0) == 0 and ledger.try_take(10.0) == 0
-    assert ledger.try_take(20.0) == 40.0  # the send at t=0 leaves the window at t=60
-    assert ledger.try_take(60.0) == 0
-    assert ledger.usage(60.0)["per_minute"] == {"used": 2, "left": 0, "limit": 2}
+    granted, _, state = ledger.take(None, 0.0, 1)
+    granted2, _, state = ledger.take(state, 10.0, 1)
+    assert granted == granted2 == 1
+    granted, wait, state = ledger.take(state, 20.0, 1)
+    assert granted == 0 and wait == 41.0  # the send at t=0 counts until its 1-second bucket leaves at t=61
+    granted, _, state = ledger.take(state, 61.0, 5)
+    assert granted == 1 and ledger.usage(state, 61.0)["per_minute"] == {"used": 2, "left": 0, "limit": 2}
+    assert QuotaLedger({}).unlimited and QuotaLedger({}).take(None, 0.0, 7)[0] == 7
 
 
 def test_pause_resume_and_disconnect():

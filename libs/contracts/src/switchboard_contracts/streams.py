@@ -104,6 +104,12 @@ SENDER_ROUTES = KeyValueSpec(
     description="Which sender owns a Meta phone_number_id or a WAHA session, with its sealed webhook secrets.",
 )
 
+SENDER_QUOTAS = KeyValueSpec(
+    bucket="sb_sender_quotas",
+    ttl_seconds=2 * DAY,
+    description="Each sender's quota windows, shared by every session-pool replica (changed by compare-and-set).",
+)
+
 # --- consumers -------------------------------------------------------------------------
 
 SESSION_POOL_SEND = ConsumerSpec(

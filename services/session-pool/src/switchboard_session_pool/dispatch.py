@@ -9,6 +9,7 @@ import itertools
 import json
 import time
 from dataclasses import dataclass, field
+from typing import Any
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
@@ -24,6 +25,7 @@ from .application import SendersApp
 from .domain.quota import QuotaLedger
 from .domain.sender import Sender
 from .outbound_store import OutboundStore
+from .quota_store import QuotaConflict, SharedQuotas
 from .providers.base import OutboundMessage, Provider, SendResult
 from .statuses import accepted_event, status_event
 
@@ -61,10 +63,12 @@ def _recheck_delay(m: OutboundMessage) -> float:
 class Dispatcher:
     def __init__(self, app: SendersApp, store: OutboundStore, provider: Provider,
                  publisher: Publisher, *, keepalive: float = 10.0,
-                 senders: dict[str, Sender] | None = None, relay=None, ttl_seconds: float = 4 * 3600):
+                 quotas: SharedQuotas, senders: dict[str, Sender] | None = None, relay=None,
+                 ttl_seconds: float = 4 * 3600):
         self.app = app
         self.relay = relay  # woken when the dispatcher changes a sender (automatic pause)
         self.ttl_seconds = ttl_seconds
+        self.quotas = quotas
         self.store = store
         self.provider = provider
         self.publisher = publisher
@@ -106,20 +110,15 @@ class Dispatcher:
             else:
                 to_gate.append((d, m))
 
-        ready: list[OutboundMessage] = []
         waiting: list[OutboundMessage] = []
         now = time.monotonic()
-        for d, m in to_gate:
-            # A paused or disconnected sender's messages wait (until it sends again, or they expire).
-            wait = self._ledger(m.sender_id).try_take(now) if self.senders[m.sender_id].can_send() \
-                else _recheck_delay(m)
-            if wait == 0:
-                ready.append(m)
-            else:
-                waiting.append(m)
-                outcome.defer(d)
-                heapq.heappush(self.waiting, Waiting(now + wait, next(self._seq), d, m, now))
-                self._wake.set()
+        admitted, later = await self._admit(to_gate, lambda item: item[1])
+        ready = [m for _, m in admitted]
+        for (d, m), wait in later:
+            waiting.append(m)
+            outcome.defer(d)
+            heapq.heappush(self.waiting, Waiting(now + wait, next(self._seq), d, m, now))
+            self._wake.set()
         # Waiting messages are visible as queued (accepted) at once; the others with their outcome.
         if replays or waiting:
             await self.publisher.publish_many(replays + [accepted_event(m, now_dt) for m in waiting])
@@ -178,17 +177,13 @@ class Dispatcher:
                         await w.delivery.raw.ack()
                 except Exception as exc:  # noqa: BLE001 - un-acked: redelivered, and expired again then
                     log.warning("expiring waiting messages failed", error=repr(exc))
-            for w in due:
-                sender = self.senders.get(w.message.sender_id)
-                if sender is not None and not sender.can_send():
-                    self._wait(w, delay=_recheck_delay(w.message))  # paused or disconnected: not yet
-                    continue
-                wait = self._ledger(w.message.sender_id).try_take(now)
-                if wait == 0:
-                    ready.append(w)
-                else:
-                    w.due = now + wait
-                    heapq.heappush(self.waiting, w)
+            try:
+                ready, later = await self._admit(due, lambda w: w.message)
+            except Exception as exc:  # noqa: BLE001 - the quota state is unreachable: look again soon
+                log.warning("quota check failed", error=repr(exc))
+                ready, later = [], [(w, 1.0) for w in due]
+            for w, wait in later:
+                self._wait(w, delay=wait)
             if ready:
                 try:
                     msgs = [w.message for w in ready]
@@ -249,6 +244,33 @@ class Dispatcher:
             if sender is not None:
                 self.senders[sender_id] = sender
         return sender
+
+    async def _admit(self, items: list, message_of) -> tuple[list, list[tuple[Any, float]]]:
+        """Which items may go now, each sender's quota checked once for all its items (in order,
+        against the state every replica shares); the others with how long they should wait. A
+        paused or disconnected sender's messages wait until it sends again (or they expire)."""
+        later: list[tuple[Any, float]] = []
+        by_sender: dict[str, list] = {}
+        for item in items:
+            m = message_of(item)
+            sender = self.senders.get(m.sender_id)
+            if sender is not None and not sender.can_send():
+                later.append((item, _recheck_delay(m)))
+            else:
+                by_sender.setdefault(m.sender_id, []).append(item)
+
+        async def take(sender_id: str, group: list) -> tuple[int, float]:
+            try:
+                return await self.quotas.take(sender_id, self._ledger(sender_id), len(group))
+            except QuotaConflict:
+                return 0, 0.05
+
+        grants = await asyncio.gather(*(take(sid, group) for sid, group in by_sender.items()))
+        ready = []
+        for group, (granted, wait) in zip(by_sender.values(), grants, strict=True):
+            ready.extend(group[:granted])
+            later.extend((item, max(wait, 0.05)) for item in group[granted:])
+        return ready, later
 
     def _ledger(self, sender_id: str) -> QuotaLedger:
         ledger = self.ledgers.get(sender_id)

@@ -27,6 +27,7 @@ from .domain.sender import Sender
 from .outbound_store import OutboundStore
 from .providers.meta_cloud import MetaCloudProvider
 from .providers.router import ProviderRouter
+from .quota_store import SharedQuotas
 from .providers.simulator import SimulatorProvider
 from .routes import SenderRoutes
 from .sender_commands import SenderCommands
@@ -59,8 +60,9 @@ async def serve(stop: asyncio.Event, settings: SessionPoolSettings | None = None
     key = settings.secret_key.get_secret_value()
     meta = MetaCloudProvider(Sealer(key) if key else None, senders)
     providers = ProviderRouter({"simulator": simulator, "meta-cloud": meta}, senders)
-    dispatcher = Dispatcher(app, OutboundStore(engine), providers, bus.publisher, senders=senders, relay=relay,
-                            ttl_seconds=settings.message_ttl_seconds)
+    quotas = SharedQuotas(await ensure_key_value(bus.js, streams.SENDER_QUOTAS))
+    dispatcher = Dispatcher(app, OutboundStore(engine), providers, bus.publisher, quotas=quotas, senders=senders,
+                            relay=relay, ttl_seconds=settings.message_ttl_seconds)
     routes = SenderRoutes(await ensure_key_value(bus.js, streams.SENDER_ROUTES))
     sender_commands = SenderCommands(app, relay, simulator, bus.publisher, routes,
                                      on_change=lambda s: senders.__setitem__(str(s.id), s),

@@ -1,53 +1,66 @@
-"""Per-sender quotas as exact sliding windows: a message may go only if every window has room."""
+"""Per-sender quotas over sliding windows, as a small JSON-able state that replicas share (the
+session-pool keeps it in a KV bucket and changes it only by compare-and-set).
+
+Each window counts sends in 60 buckets of 1/60 of its length. A bucket is forgotten only once its
+*end* has left the window, so the count is never below the true sliding count: the limit is never
+exceeded, at the price of freeing capacity up to one bucket (1 s for a minute, 1 min for an hour,
+24 min for a day) late."""
 
 from __future__ import annotations
 
-from collections import deque
-from dataclasses import dataclass, field
+import math
+from typing import Any
 
 WINDOWS = {"per_minute": 60.0, "per_hour": 3600.0, "per_day": 86400.0}
+BUCKETS = 60
 
-
-@dataclass
-class SlidingWindow:
-    limit: int
-    seconds: float
-    sent_at: deque[float] = field(default_factory=deque)
-
-    def _expire(self, now: float) -> None:
-        while self.sent_at and self.sent_at[0] <= now - self.seconds:
-            self.sent_at.popleft()
-
-    def wait_time(self, now: float) -> float:
-        """Seconds until this window has room (0 when it has room now)."""
-        self._expire(now)
-        if len(self.sent_at) < self.limit:
-            return 0.0
-        return self.sent_at[0] + self.seconds - now
-
-    def used(self, now: float) -> int:
-        self._expire(now)
-        return len(self.sent_at)
+State = dict[str, dict[str, int]]  # window name → {bucket index (as a string): sends}
 
 
 class QuotaLedger:
-    """Quota state of one sender. `try_take(now)` returns 0 and records the send, or the wait."""
+    """The rule for one sender's quotas; the state it reads and returns is the shared one."""
 
-    def __init__(self, quotas: dict[str, int | None]):
-        self.windows = {name: SlidingWindow(limit, WINDOWS[name])
-                        for name, limit in quotas.items() if limit and name in WINDOWS}
+    def __init__(self, quotas: dict[str, Any]):
+        self.limits = {name: int(limit) for name, limit in quotas.items() if limit and name in WINDOWS}
 
-    def wait_time(self, now: float) -> float:
-        return max((w.wait_time(now) for w in self.windows.values()), default=0.0)
+    @property
+    def unlimited(self) -> bool:
+        return not self.limits
 
-    def try_take(self, now: float) -> float:
-        wait = self.wait_time(now)
-        if wait > 0:
-            return wait
-        for w in self.windows.values():
-            w.sent_at.append(now)
-        return 0.0
+    @staticmethod
+    def _live(counts: dict[str, int], seconds: float, now: float) -> dict[str, int]:
+        width = seconds / BUCKETS
+        return {b: n for b, n in counts.items() if (int(b) + 1) * width > now - seconds}
 
-    def usage(self, now: float) -> dict[str, dict[str, int]]:
-        return {name: {"used": w.used(now), "left": max(w.limit - w.used(now), 0), "limit": w.limit}
-                for name, w in self.windows.items()}
+    def take(self, state: State | None, now: float, wanted: int) -> tuple[int, float, State]:
+        """Grant up to `wanted` sends at `now`: (granted, seconds until the next one may go when not
+        all were granted, the new state)."""
+        state = {name: self._live((state or {}).get(name, {}), WINDOWS[name], now) for name in self.limits}
+        room = min((self.limits[name] - sum(state[name].values()) for name in self.limits), default=wanted)
+        granted = max(min(wanted, room), 0)
+        for name in self.limits:
+            if granted:
+                b = str(math.floor(now / (WINDOWS[name] / BUCKETS)))
+                state[name][b] = state[name].get(b, 0) + granted
+        wait = 0.0 if granted == wanted else self.wait_time(state, now)
+        return granted, wait, state
+
+    def wait_time(self, state: State, now: float) -> float:
+        """Seconds until every window has room again."""
+        wait = 0.0
+        for name, limit in self.limits.items():
+            seconds, counts = WINDOWS[name], self._live(state.get(name, {}), WINDOWS[name], now)
+            used, width = sum(counts.values()), seconds / BUCKETS
+            for b in sorted(counts, key=int):  # the oldest buckets leave first
+                if used < limit:
+                    break
+                used -= counts[b]
+                wait = max(wait, (int(b) + 1) * width + seconds - now)
+        return max(wait, 0.0)
+
+    def usage(self, state: State | None, now: float) -> dict[str, dict[str, int]]:
+        out = {}
+        for name, limit in self.limits.items():
+            used = sum(self._live((state or {}).get(name, {}), WINDOWS[name], now).values())
+            out[name] = {"used": used, "left": max(limit - used, 0), "limit": limit}
+        return out
