@@ -55,11 +55,16 @@ class OutboundStore:
             return {r.message_id: dict(r._mapping) for r in rows}
 
     async def record(self, results: Sequence[SendResult]) -> None:
-        if not results:
-            return
-        params = {"ids": [r.message_id for r in results],
-                  "statuses": ["sent" if r.ok else "expired" if r.expired else "failed" for r in results],
-                  "pmids": [r.provider_message_id for r in results],
-                  "errors": [json.dumps(r.error.model_dump()) if r.error else None for r in results]}
-        async with self.engine.begin() as conn:
-            await conn.execute(RECORD, params)
+        if results:
+            async with self.engine.begin() as conn:
+                await record_in(conn, results)
+
+
+async def record_in(conn, results: Sequence[SendResult]) -> None:
+    """Record outcomes inside the caller's transaction (a provider whose send is itself a database
+    write records both at once: no window in which a send is done but not known)."""
+    await conn.execute(RECORD, {
+        "ids": [r.message_id for r in results],
+        "statuses": ["sent" if r.ok else "expired" if r.expired else "failed" for r in results],
+        "pmids": [r.provider_message_id for r in results],
+        "errors": [json.dumps(r.error.model_dump()) if r.error else None for r in results]})

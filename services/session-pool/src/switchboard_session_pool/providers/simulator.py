@@ -1,5 +1,6 @@
 """The simulator: a real, documented provider for demos and tests. It records every send in
-`session_pool.simulator_sends` (idempotent by our message id, so a retried send is one send),
+`session_pool.simulator_sends` (one row per message id; `attempts` counts every send it received, so
+tests can count duplicates) in the same transaction as the message's outcome,
 reports `delivered` and then `read` after configurable delays, fails recipients whose number ends
 in 0000 with Meta's code 131026, and can make a sender receive an inbound message."""
 
@@ -18,6 +19,7 @@ from switchboard_contracts.envelope import CloudEvent, make_envelope
 from switchboard_contracts.ids import deterministic_id
 from switchboard_runtime.messaging.publisher import Publisher
 
+from ..outbound_store import record_in
 from ..statuses import SOURCE, status_event
 from ..tables import SCHEMA
 from .base import OutboundMessage, SendResult
@@ -31,7 +33,7 @@ RECORD_SENDS = text(f"""
     INSERT INTO {SCHEMA}.simulator_sends (message_id, org_id, sender_id, recipient, text, provider_message_id)
     SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:orgs AS text[]), CAST(:senders AS text[]),
                          CAST(:recipients AS text[]), CAST(:texts AS text[]), CAST(:wamids AS text[]))
-    ON CONFLICT (message_id) DO NOTHING""")
+    ON CONFLICT (message_id) DO UPDATE SET attempts = {SCHEMA}.simulator_sends.attempts + 1""")
 
 
 def simulated_wamid(message_id: str) -> str:
@@ -56,12 +58,15 @@ class SimulatorProvider:
                 wamid = simulated_wamid(m.message_id)
                 results.append(SendResult(m.message_id, ok=True, provider_message_id=wamid))
                 sent.append((m, wamid))
+        async with self.engine.begin() as conn:  # the send and its outcome, in one transaction
+            if sent:
+                await conn.execute(RECORD_SENDS, {
+                    "ids": [m.message_id for m, _ in sent], "orgs": [m.org_id for m, _ in sent],
+                    "senders": [m.sender_id for m, _ in sent], "recipients": [m.to for m, _ in sent],
+                    "texts": [m.text for m, _ in sent], "wamids": [w for _, w in sent]})
+            if results:
+                await record_in(conn, results)
         if sent:
-            params = {"ids": [m.message_id for m, _ in sent], "orgs": [m.org_id for m, _ in sent],
-                      "senders": [m.sender_id for m, _ in sent], "recipients": [m.to for m, _ in sent],
-                      "texts": [m.text for m, _ in sent], "wamids": [w for _, w in sent]}
-            async with self.engine.begin() as conn:
-                await conn.execute(RECORD_SENDS, params)
             self._spawn(self._report_progress(sent))
         return results
 
