@@ -91,3 +91,22 @@ def test_pause_resume_and_disconnect():
     assert gone.lifecycle == "disconnected" and gone.reason == "Invalid OAuth access token" and not gone.can_send()
     back = app.connected("org1", cmd.sender_id, phone_number="+15550001111")
     assert back.can_send() and back.phone_number == "+15550001111" and back.reason is None
+
+
+def test_health_score_and_failure_runs():
+    from switchboard_session_pool.domain.health import Health
+
+    h = Health()
+    for _ in range(4):
+        h.record(False)
+    assert h.selectable and not h.should_pause and 60 < h.score < 70
+    h.record(False)
+    assert not h.selectable  # 5 failures in a row
+    for _ in range(5):
+        h.record(False)
+    assert h.should_pause and h.score < 50
+    h.record(True)
+    assert h.consecutive_failures == 0 and not h.should_pause and not h.selectable  # score still low
+    for _ in range(10):
+        h.record(True)
+    assert h.selectable

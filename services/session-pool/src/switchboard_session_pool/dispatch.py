@@ -22,6 +22,7 @@ from switchboard_runtime.messaging.consumer import BadMessage, BatchOutcome, Del
 from switchboard_runtime.messaging.publisher import Publisher
 
 from .application import SendersApp
+from .domain.health import Health
 from .domain.quota import QuotaLedger
 from .domain.sender import Sender
 from .outbound_store import OutboundStore
@@ -69,6 +70,7 @@ class Dispatcher:
         self.relay = relay  # woken when the dispatcher changes a sender (automatic pause)
         self.ttl_seconds = ttl_seconds
         self.quotas = quotas
+        self.health: dict[str, Health] = {}  # per sender, in this replica
         self.store = store
         self.provider = provider
         self.publisher = publisher
@@ -134,6 +136,7 @@ class Dispatcher:
         outcomes = failed + [(m, r) for m, r in results if r.final]
         if outcomes:
             await self._finish(outcomes, accepted_at=now_dt)
+        await self._react([(m, r) for m, r in results if r.final])
         return outcome
 
     def _wait(self, w: Waiting, result: SendResult | None = None, delay: float | None = None) -> None:
@@ -144,18 +147,27 @@ class Dispatcher:
         self._wake.set()
 
     async def _react(self, results: list[tuple[OutboundMessage, SendResult]]) -> None:
-        """Pause a sender the provider flagged (spam, account locked, blocked), with the reason."""
+        """Keep each sender's health; pause a sender the provider flagged (spam, account locked,
+        blocked) or that failed 10 times in a row, with the reason."""
         for m, r in results:
+            health = self.health.setdefault(m.sender_id, Health())
+            health.record(r.ok)
             sender = self.senders.get(m.sender_id)
-            if r.retry == "pause_sender" and sender is not None and sender.paused is None:
+            if sender is None or sender.paused is not None:
+                continue
+            if r.retry == "pause_sender":
                 reason = f"{r.error.title} ({r.error.code})" if r.error else "paused by the provider"
-                paused = await call(self.app.pause, m.org_id, m.sender_id, reason, automatic=True,
-                                    code=r.error.code if r.error else None)
-                if paused is not None:
-                    self.senders[m.sender_id] = paused
-                    log.warning("sender paused automatically", sender_id=m.sender_id, reason=reason)
-                    if self.relay is not None:
-                        self.relay.wake()
+                await self._pause(m, reason, r.error.code if r.error else None)
+            elif health.should_pause:
+                await self._pause(m, f"{health.consecutive_failures} consecutive failures", None)
+
+    async def _pause(self, m: OutboundMessage, reason: str, code) -> None:
+        paused = await call(self.app.pause, m.org_id, m.sender_id, reason, automatic=True, code=code)
+        if paused is not None:
+            self.senders[m.sender_id] = paused
+            log.warning("sender paused automatically", sender_id=m.sender_id, reason=reason)
+            if self.relay is not None:
+                self.relay.wake()
 
     # --- waiting messages ---------------------------------------------------------------------
 
@@ -196,6 +208,7 @@ class Dispatcher:
                     final = [(w, r) for w, r in results if r.final]
                     if final:
                         await self._finish([(w.message, r) for w, r in final])
+                        await self._react([(w.message, r) for w, r in final])
                     for w, _ in final:
                         await w.delivery.raw.ack()
                 except Exception as exc:  # noqa: BLE001 - leave them un-acked: JetStream redelivers
