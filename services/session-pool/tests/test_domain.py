@@ -110,3 +110,19 @@ def test_health_score_and_failure_runs():
     for _ in range(10):
         h.record(True)
     assert h.selectable
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.floats(min_value=0, max_value=5, allow_nan=False), st.sampled_from("abc")),
+                min_size=1, max_size=200))
+def test_pair_rate_keeps_six_seconds_between_messages_to_one_recipient(calls):
+    from switchboard_session_pool.domain.pair_rate import PairRate
+
+    pairs, now, sent = PairRate(6.0), 0.0, {}
+    for gap, recipient in calls:
+        now += gap
+        if pairs.wait("s", recipient, now) == 0:
+            pairs.record("s", recipient, now)
+            sent.setdefault(recipient, []).append(now)
+    for times in sent.values():
+        assert all(b - a >= 6.0 for a, b in zip(times, times[1:]))

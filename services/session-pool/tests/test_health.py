@@ -23,3 +23,25 @@ async def test_ten_consecutive_failures_pause_the_sender(nats_url, database_url)
         events = await collect_events(js, f"sb.evt.{org}.message.>", lambda ev: any(
             e.data.get("message_id") == held.id for e in ev))
     assert [e.type.split(".")[2] for e in events if e.data.get("message_id") == held.id] == ["accepted"]
+
+
+async def test_pair_rate_spaces_messages_to_one_recipient(nats_url, database_url):
+    from sqlalchemy import create_engine, text
+
+    org, sid = new_id(), new_id()
+    async with running_session_pool(nats_url, database_url, pair_interval_seconds=1.0) as js:
+        await register_simulator(js, org, sid)
+        same = [send_command(org, sid, "+4915140001234") for _ in range(3)]
+        other = send_command(org, sid, "+4915140005678")
+        for ce in [*same, other]:
+            await publish_command(js, ce)
+        events = await collect_events(js, f"sb.evt.{org}.message.status", lambda ev: sum(
+            1 for e in ev if e.data["status"] == "sent") == 4, timeout=15)
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as conn:
+        times = conn.execute(text("SELECT sent_at FROM session_pool.simulator_sends WHERE recipient = :r "
+                                  "ORDER BY sent_at"), {"r": "+4915140001234"}).scalars().all()
+    engine.dispose()
+    assert len(times) == 3 and all((b - a).total_seconds() >= 0.95 for a, b in zip(times, times[1:]))
+    sent_other = next(e for e in events if e.data["message_id"] == other.id)
+    assert sent_other.data["status"] == "sent"  # another recipient is not held back

@@ -23,6 +23,7 @@ from switchboard_runtime.messaging.publisher import Publisher
 
 from .application import SendersApp
 from .domain.health import Health
+from .domain.pair_rate import PairRate
 from .domain.quota import QuotaLedger
 from .domain.sender import Sender
 from .outbound_store import OutboundStore
@@ -65,12 +66,13 @@ class Dispatcher:
     def __init__(self, app: SendersApp, store: OutboundStore, provider: Provider,
                  publisher: Publisher, *, keepalive: float = 10.0,
                  quotas: SharedQuotas, senders: dict[str, Sender] | None = None, relay=None,
-                 ttl_seconds: float = 4 * 3600):
+                 ttl_seconds: float = 4 * 3600, pair_interval: float = 6.0):
         self.app = app
         self.relay = relay  # woken when the dispatcher changes a sender (automatic pause)
         self.ttl_seconds = ttl_seconds
         self.quotas = quotas
         self.health: dict[str, Health] = {}  # per sender, in this replica
+        self.pairs = PairRate(pair_interval)  # in this replica (see ARCHITECTURE.md)
         self.store = store
         self.provider = provider
         self.publisher = publisher
@@ -264,12 +266,19 @@ class Dispatcher:
         paused or disconnected sender's messages wait until it sends again (or they expire)."""
         later: list[tuple[Any, float]] = []
         by_sender: dict[str, list] = {}
+        now = time.monotonic()
+        pending: set[tuple[str, str]] = set()  # pairs already going in this batch
         for item in items:
             m = message_of(item)
             sender = self.senders.get(m.sender_id)
             if sender is not None and not sender.can_send():
                 later.append((item, _recheck_delay(m)))
+            elif (m.sender_id, m.to) in pending:
+                later.append((item, self.pairs.interval))
+            elif wait := self.pairs.wait(m.sender_id, m.to, now):
+                later.append((item, wait))
             else:
+                pending.add((m.sender_id, m.to))
                 by_sender.setdefault(m.sender_id, []).append(item)
 
         async def take(sender_id: str, group: list) -> tuple[int, float]:
@@ -283,6 +292,9 @@ class Dispatcher:
         for group, (granted, wait) in zip(by_sender.values(), grants, strict=True):
             ready.extend(group[:granted])
             later.extend((item, max(wait, 0.05)) for item in group[granted:])
+        for item in ready:
+            m = message_of(item)
+            self.pairs.record(m.sender_id, m.to, now)
         return ready, later
 
     def _ledger(self, sender_id: str) -> QuotaLedger:

@@ -62,7 +62,8 @@ async def serve(stop: asyncio.Event, settings: SessionPoolSettings | None = None
     providers = ProviderRouter({"simulator": simulator, "meta-cloud": meta}, senders)
     quotas = SharedQuotas(await ensure_key_value(bus.js, streams.SENDER_QUOTAS))
     dispatcher = Dispatcher(app, OutboundStore(engine), providers, bus.publisher, quotas=quotas, senders=senders,
-                            relay=relay, ttl_seconds=settings.message_ttl_seconds)
+                            relay=relay, ttl_seconds=settings.message_ttl_seconds,
+                            pair_interval=settings.pair_interval_seconds)
     routes = SenderRoutes(await ensure_key_value(bus.js, streams.SENDER_ROUTES))
     sender_commands = SenderCommands(app, relay, simulator, bus.publisher, routes,
                                      on_change=lambda s: senders.__setitem__(str(s.id), s),

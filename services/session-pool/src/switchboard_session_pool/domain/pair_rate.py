@@ -1,0 +1,22 @@
+"""Pair rate: at most one message per interval (6 s by default, Meta's 131056 limit) from a sender to
+the same recipient."""
+
+from __future__ import annotations
+
+
+class PairRate:
+    def __init__(self, interval: float = 6.0):
+        self.interval = interval
+        self.last: dict[tuple[str, str], float] = {}
+        self._pruned = 0.0
+
+    def wait(self, sender_id: str, recipient: str, now: float) -> float:
+        """Seconds until this sender may message this recipient again (0: now)."""
+        last = self.last.get((sender_id, recipient))
+        return 0.0 if last is None else max(last + self.interval - now, 0.0)
+
+    def record(self, sender_id: str, recipient: str, now: float) -> None:
+        self.last[(sender_id, recipient)] = now
+        if now - self._pruned > self.interval:  # forget pairs that can no longer hold anything back
+            self.last = {k: t for k, t in self.last.items() if t > now - self.interval}
+            self._pruned = now
