@@ -1,4 +1,5 @@
-"""A minimal HTTP endpoint for services without an API: `GET /healthz` (up) and `GET /readyz`."""
+"""A minimal HTTP endpoint for services without an API: `GET /healthz` (up), `GET /readyz`, and
+`GET /metrics` (JSON figures the service chooses to report)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ ReadyCheck = Callable[[], Awaitable[dict[str, bool]]]
 
 
 class HealthServer:
-    def __init__(self, port: int, ready_check: ReadyCheck, host: str = "0.0.0.0"):  # noqa: S104
+    def __init__(self, port: int, ready_check: ReadyCheck, host: str = "0.0.0.0",  # noqa: S104
+                 metrics: Callable[[], dict] | None = None):
         self.port, self.host, self.ready_check = port, host, ready_check
+        self.metrics = metrics or (lambda: {})
         self.server: asyncio.base_events.Server | None = None
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -20,6 +23,8 @@ class HealthServer:
             path = request.decode(errors="replace").split(" ")[1] if request.count(b" ") >= 2 else ""
             if path == "/healthz":
                 status, body = 200, {"status": "ok"}
+            elif path == "/metrics":
+                status, body = 200, self.metrics()
             elif path == "/readyz":
                 checks = await self.ready_check()
                 ok = all(checks.values())

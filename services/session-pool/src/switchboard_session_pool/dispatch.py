@@ -26,6 +26,7 @@ from .domain.health import Health
 from .domain.pair_rate import PairRate
 from .domain.quota import QuotaLedger
 from .domain.sender import Sender
+from .metrics import AdmissionTimes
 from .outbound_store import OutboundStore
 from .quota_store import QuotaConflict, SharedQuotas
 from .providers.base import OutboundMessage, Provider, SendResult
@@ -73,6 +74,7 @@ class Dispatcher:
         self.quotas = quotas
         self.health: dict[str, Health] = {}  # per sender, in this replica
         self.pairs = PairRate(pair_interval)  # in this replica (see ARCHITECTURE.md)
+        self.admission = AdmissionTimes()
         self.store = store
         self.provider = provider
         self.publisher = publisher
@@ -264,6 +266,7 @@ class Dispatcher:
         """Which items may go now, each sender's quota checked once for all its items (in order,
         against the state every replica shares); the others with how long they should wait. A
         paused or disconnected sender's messages wait until it sends again (or they expire)."""
+        t0 = time.perf_counter()
         later: list[tuple[Any, float]] = []
         by_sender: dict[str, list] = {}
         now = time.monotonic()
@@ -295,6 +298,7 @@ class Dispatcher:
         for item in ready:
             m = message_of(item)
             self.pairs.record(m.sender_id, m.to, now)
+        self.admission.record(time.perf_counter() - t0, len(items))
         return ready, later
 
     def _ledger(self, sender_id: str) -> QuotaLedger:

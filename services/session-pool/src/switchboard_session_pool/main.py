@@ -26,6 +26,7 @@ from .events import to_cloudevent
 from .domain.sender import Sender
 from .outbound_store import OutboundStore
 from .providers.meta_cloud import MetaCloudProvider
+from .metrics import rss_mb
 from .providers.router import ProviderRouter
 from .quota_store import SharedQuotas
 from .providers.simulator import SimulatorProvider
@@ -79,7 +80,8 @@ async def serve(stop: asyncio.Event, settings: SessionPoolSettings | None = None
     async def readiness() -> dict[str, bool]:
         return {"nats": bus.connected}
 
-    health = HealthServer(settings.health_port, readiness)
+    health = HealthServer(settings.health_port, readiness, metrics=lambda: {
+        "rss_mb": round(rss_mb(), 1), "senders_loaded": len(senders), **dispatcher.admission.snapshot()})
     heartbeat = Heartbeat(bus.js, SERVICE, settings.heartbeat_seconds)
     relay.start()
     dispatcher.start()
