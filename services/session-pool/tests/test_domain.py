@@ -126,3 +126,15 @@ def test_pair_rate_keeps_six_seconds_between_messages_to_one_recipient(calls):
             sent.setdefault(recipient, []).append(now)
     for times in sent.values():
         assert all(b - a >= 6.0 for a, b in zip(times, times[1:]))
+
+
+def test_warmup_ramps_the_daily_quota_by_age():
+    day = 86400.0
+    ledger = QuotaLedger({"per_day": 50, "warmup": {"first_day": 20, "growth": 2.0}}, registered_at=0.0)
+    assert ledger.limits_at(10.0)["per_day"] == 20
+    assert ledger.limits_at(day + 1)["per_day"] == 40
+    assert ledger.limits_at(2 * day + 1)["per_day"] == 50  # 80 by the ramp, capped by the quota
+    granted, wait, state = ledger.take(None, 100.0, 25)
+    assert granted == 20 and wait > 0  # day one: 20
+    uncapped = QuotaLedger({"warmup": {"first_day": 5}}, registered_at=0.0)
+    assert not uncapped.unlimited and uncapped.limits_at(3 * day)["per_day"] == 40

@@ -26,12 +26,21 @@ class Provider(StrEnum):
     WAHA = "waha"
 
 
+class Warmup(BaseModel):
+    """A ramp for a new number: `first_day` messages on its first day, multiplied by `growth` each
+    day after, until the per-day quota (if any) is reached. Applied by the sender's age."""
+
+    first_day: int = Field(ge=1)
+    growth: float = Field(default=2.0, ge=1.0, le=10.0)
+
+
 class Quotas(BaseModel):
     """Messages a sender may send per window; None means no limit for that window."""
 
     per_minute: int | None = Field(default=None, ge=1)
     per_hour: int | None = Field(default=None, ge=1)
     per_day: int | None = Field(default=None, ge=1)
+    warmup: Warmup | None = None
 
 
 class SenderRegistered(BaseModel):

@@ -305,7 +305,9 @@ class Dispatcher:
         ledger = self.ledgers.get(sender_id)
         if ledger is None:
             sender = self.senders.get(sender_id)
-            ledger = self.ledgers[sender_id] = QuotaLedger(sender.quotas if sender else {})
+            ledger = self.ledgers[sender_id] = QuotaLedger(
+                sender.quotas if sender else {},
+                sender.registered_at.timestamp() if sender and sender.registered_at else None)
         return ledger
 
     def _outbound(self, ce, cmd: SendMessage, sender: Sender | None) -> OutboundMessage:
