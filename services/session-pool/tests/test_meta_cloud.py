@@ -3,7 +3,13 @@ with our id as biz_opaque_callback_data, and errors acted on by code (fail, retr
 
 from __future__ import annotations
 
-from switchboard_contracts import commands
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import create_engine, text
+
+from switchboard_contracts import commands, message
+from switchboard_contracts.envelope import make_envelope
 from switchboard_contracts.ids import new_id
 from switchboard_runtime.sealing import Sealer
 from switchboard_runtime.testing.plugin import TEST_SECRET_KEY
@@ -21,6 +27,29 @@ async def register_meta(js, org, sender_id, base_url, token="EAAB-good"):
                                                           "verify_token": "v"}))
     ce = command(org, commands.REGISTER_SENDER, cmd)
     await js.publish(f"sb.cmd.{org}.sender.register", ce.to_json_bytes(), headers={"Nats-Msg-Id": ce.id})
+
+
+async def open_window(js, database_url, org, sender_id, contacts, hours_ago: float = 1.0):
+    """The contacts wrote to the sender (message.received, as webhook-ingest publishes it)."""
+    at = datetime.now(UTC) - timedelta(hours=hours_ago)
+    for contact in contacts:
+        data = message.MessageReceived(message_id=new_id(), provider_message_id=f"wamid.in.{new_id()}",
+                                       sender_id=sender_id, **{"from": contact}, to="+15550001111",
+                                       timestamp=at, type="text", text="hi")
+        ce = make_envelope(id=new_id(), source="test", type=message.RECEIVED, orgid=org, data=data)
+        await js.publish(f"sb.evt.{org}.message.received", ce.to_json_bytes(), headers={"Nats-Msg-Id": ce.id})
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        for _ in range(100):
+            with engine.connect() as conn:
+                n = conn.execute(text("SELECT count(*) FROM session_pool.last_inbound WHERE sender_id = :s"),
+                                 {"s": sender_id}).scalar_one()
+            if n >= len(set(contacts)):
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError("the inbound messages were not recorded")
+    finally:
+        engine.dispose()
 
 
 def statuses(events, mid):
@@ -49,6 +78,7 @@ async def test_sends_and_acts_on_error_codes(nats_url, database_url):
         await register_meta(js, org, sid, graph.url)
         await collect_events(js, f"sb.evt.{org}.sender.connected", lambda ev: len(ev) == 1)
         graph.errors = {"4915110000001": [131026], "4915110000002": [130429], "4915110000003": [131047]}
+        await open_window(js, database_url, org, sid, [f"+491511000000{i}" for i in range(4)])
         msgs = [send_command(org, sid, f"+491511000000{i}", text=f"hello {i}") for i in range(4)]
         for ce in msgs:
             await publish_command(js, ce)
@@ -72,6 +102,7 @@ async def test_spam_signal_pauses_the_sender_and_the_message_waits(nats_url, dat
         await register_meta(js, org, sid, graph.url)
         await collect_events(js, f"sb.evt.{org}.sender.connected", lambda ev: len(ev) == 1)
         graph.errors = {"4915110000009": [131048]}
+        await open_window(js, database_url, org, sid, ["+4915110000009"])
         ce = send_command(org, sid, "+4915110000009")
         await publish_command(js, ce)
         paused = await collect_events(js, f"sb.evt.{org}.sender.paused", lambda ev: len(ev) == 1)
@@ -95,6 +126,7 @@ async def test_a_message_that_cannot_go_in_time_expires(nats_url, database_url):
         pause = command(org, commands.PAUSE_SENDER, commands.PauseSender(sender_id=sid, reason="review"))
         await js.publish(f"sb.cmd.{org}.sender.pause", pause.to_json_bytes(), headers={"Nats-Msg-Id": pause.id})
         await collect_events(js, f"sb.evt.{org}.sender.paused", lambda ev: len(ev) == 1)
+        await open_window(js, database_url, org, sid, ["+4915110000005"])
         ce = send_command(org, sid, "+4915110000005")
         ce = ce.model_copy(update={"data": {**ce.data, "ttl_seconds": 1}})
         await publish_command(js, ce)
@@ -102,3 +134,21 @@ async def test_a_message_that_cannot_go_in_time_expires(nats_url, database_url):
     assert statuses(events, ce.id) == [("expired", "expired")]
     assert "switchboard.message.accepted.v1" in [e.type for e in events]  # it was queued meanwhile
     assert graph.sent == []
+
+
+async def test_free_form_messages_only_inside_the_24_hour_window(nats_url, database_url):
+    org, sid = new_id(), new_id()
+    async with running_fake_graph() as graph, running_session_pool(nats_url, database_url) as js:
+        await register_meta(js, org, sid, graph.url)
+        await collect_events(js, f"sb.evt.{org}.sender.connected", lambda ev: len(ev) == 1)
+        await open_window(js, database_url, org, sid, ["+4915110000021"], hours_ago=2)
+        await open_window(js, database_url, org, sid, ["+4915110000022"], hours_ago=25)
+        msgs = [send_command(org, sid, f"+49151100000{n}") for n in (21, 22, 23)]
+        for ce in msgs:
+            await publish_command(js, ce)
+        events = await collect_events(js, f"sb.evt.{org}.message.status", lambda ev: all(
+            statuses(ev, ce.id) for ce in msgs), timeout=15)
+    inside, stale, never = (statuses(events, ce.id) for ce in msgs)
+    assert inside == [("sent", None)]
+    assert stale == never == [("failed", "outside_window")]
+    assert [b["to"] for b in graph.sent] == ["4915110000021"]

@@ -125,6 +125,12 @@ SESSION_POOL_SENDERS = ConsumerSpec(
     filter_subjects=["sb.cmd.*.sender.>"],
 )
 
+SESSION_POOL_INBOUND = ConsumerSpec(
+    stream=EVENTS.name,
+    durable="session_pool__inbound",
+    filter_subjects=[subjects.any_org_events("message", "received")],
+)
+
 CONVERSATIONS_HISTORY = ConsumerSpec(
     stream=EVENTS.name,
     durable="conversations__history",

@@ -29,6 +29,7 @@ from .domain.sender import Sender
 from .metrics import AdmissionTimes
 from .outbound_store import OutboundStore
 from .quota_store import QuotaConflict, SharedQuotas
+from .service_window import OUTSIDE_WINDOW, ServiceWindow
 from .providers.base import OutboundMessage, Provider, SendResult
 from .statuses import accepted_event, status_event
 
@@ -67,7 +68,8 @@ class Dispatcher:
     def __init__(self, app: SendersApp, store: OutboundStore, provider: Provider,
                  publisher: Publisher, *, keepalive: float = 10.0,
                  quotas: SharedQuotas, senders: dict[str, Sender] | None = None, relay=None,
-                 ttl_seconds: float = 4 * 3600, pair_interval: float = 6.0):
+                 ttl_seconds: float = 4 * 3600, pair_interval: float = 6.0,
+                 window: ServiceWindow | None = None):
         self.app = app
         self.relay = relay  # woken when the dispatcher changes a sender (automatic pause)
         self.ttl_seconds = ttl_seconds
@@ -75,6 +77,7 @@ class Dispatcher:
         self.health: dict[str, Health] = {}  # per sender, in this replica
         self.pairs = PairRate(pair_interval)  # in this replica (see ARCHITECTURE.md)
         self.admission = AdmissionTimes()
+        self.window = window
         self.store = store
         self.provider = provider
         self.publisher = publisher
@@ -115,6 +118,14 @@ class Dispatcher:
                 failed.append((m, SendResult(m.message_id, ok=False, error=EXPIRED, expired=True)))
             else:
                 to_gate.append((d, m))
+        if self.window is not None:  # Meta: free-form messages only inside the 24-hour window
+            meta = [(d, m) for d, m in to_gate if self.senders[m.sender_id].provider == "meta-cloud"]
+            if meta:
+                open_ = await self.window.open_for([(m.sender_id, m.to) for _, m in meta], now_dt)
+                closed = {m.message_id for _, m in meta if (m.sender_id, m.to) not in open_}
+                failed.extend((m, SendResult(m.message_id, ok=False, error=OUTSIDE_WINDOW))
+                              for _, m in to_gate if m.message_id in closed)
+                to_gate = [(d, m) for d, m in to_gate if m.message_id not in closed]
 
         waiting: list[OutboundMessage] = []
         now = time.monotonic()

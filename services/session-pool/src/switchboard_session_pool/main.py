@@ -31,6 +31,7 @@ from .providers.router import ProviderRouter
 from .quota_store import SharedQuotas
 from .providers.simulator import SimulatorProvider
 from .routes import SenderRoutes
+from .service_window import ServiceWindow
 from .sender_commands import SenderCommands
 from .settings import SessionPoolSettings
 from .tables import SCHEMA
@@ -61,10 +62,11 @@ async def serve(stop: asyncio.Event, settings: SessionPoolSettings | None = None
     key = settings.secret_key.get_secret_value()
     meta = MetaCloudProvider(Sealer(key) if key else None, senders)
     providers = ProviderRouter({"simulator": simulator, "meta-cloud": meta}, senders)
+    window = ServiceWindow(engine)
     quotas = SharedQuotas(await ensure_key_value(bus.js, streams.SENDER_QUOTAS))
     dispatcher = Dispatcher(app, OutboundStore(engine), providers, bus.publisher, quotas=quotas, senders=senders,
                             relay=relay, ttl_seconds=settings.message_ttl_seconds,
-                            pair_interval=settings.pair_interval_seconds)
+                            pair_interval=settings.pair_interval_seconds, window=window)
     routes = SenderRoutes(await ensure_key_value(bus.js, streams.SENDER_ROUTES))
     sender_commands = SenderCommands(app, relay, simulator, bus.publisher, routes,
                                      on_change=lambda s: senders.__setitem__(str(s.id), s),
@@ -75,6 +77,7 @@ async def serve(stop: asyncio.Event, settings: SessionPoolSettings | None = None
                       batch_size=settings.send_batch_size, concurrency=settings.send_concurrency,
                       on_dead_letter=dispatcher.on_dead_letter),
         BatchConsumer(bus.js, streams.SESSION_POOL_SENDERS, sender_commands.handle, batch_size=64),
+        BatchConsumer(bus.js, streams.SESSION_POOL_INBOUND, window.handle, batch_size=1000),
     ]
 
     async def readiness() -> dict[str, bool]:
