@@ -36,6 +36,7 @@ class FakeGraph:
         self.token, self.display = token, display_phone_number
         self.sent: list[dict] = []  # every accepted POST body
         self.errors: dict[str, list[int]] = {}  # recipient (digits) → codes to answer, in turn
+        self.slow: dict[str, float] = {}  # phone_number_id → seconds each send hangs
         self.app = FastAPI()
         self.app.get("/{version}/{pnid}")(self.number)
         self.app.post("/{version}/{pnid}/messages")(self.messages)
@@ -54,6 +55,8 @@ class FakeGraph:
         if denied := self._denied(request):
             return denied
         body = await request.json()
+        if pnid in self.slow:
+            await asyncio.sleep(self.slow[pnid])
         queue = self.errors.get(body["to"])
         if queue:
             status, error = error_body(queue.pop(0))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import nats
 from sqlalchemy import create_engine, text
 
 from switchboard_contracts import commands, message
@@ -18,10 +19,10 @@ from .fake_graph import running_fake_graph
 from .helpers import collect_events, command, publish_command, running_session_pool, send_command
 
 
-async def register_meta(js, org, sender_id, base_url, token="EAAB-good"):
+async def register_meta(js, org, sender_id, base_url, token="EAAB-good", pnid="106540352242922"):
     cmd = commands.RegisterSender(
         sender_id=sender_id, name="meta", provider="meta-cloud",
-        config={"phone_number_id": "106540352242922", "waba_id": "1022", "api_base_url": base_url,
+        config={"phone_number_id": pnid, "waba_id": "1022", "api_base_url": base_url,
                 "api_version": "v23.0"},
         sealed_credentials=Sealer(TEST_SECRET_KEY).seal({"access_token": token, "app_secret": "s",
                                                           "verify_token": "v"}))
@@ -152,3 +153,28 @@ async def test_free_form_messages_only_inside_the_24_hour_window(nats_url, datab
     assert inside == [("sent", None)]
     assert stale == never == [("failed", "outside_window")]
     assert [b["to"] for b in graph.sent] == ["4915110000021"]
+
+
+async def test_a_hanging_sender_never_delays_another(nats_url, database_url):
+    org, stuck, healthy = new_id(), new_id(), new_id()
+    async with running_fake_graph() as graph:
+        async with running_session_pool(nats_url, database_url) as js:
+            await register_meta(js, org, stuck, graph.url, pnid="111111")
+            await register_meta(js, org, healthy, graph.url, pnid="222222")
+            await collect_events(js, f"sb.evt.{org}.sender.connected", lambda ev: len(ev) == 2)
+            await open_window(js, database_url, org, stuck, ["+4915110000031"])
+            await open_window(js, database_url, org, healthy, ["+4915110000032"])
+            # both commands wait in the stream while the session-pool is down: one batch when it is back
+            slow, fast = send_command(org, stuck, "+4915110000031"), send_command(org, healthy, "+4915110000032")
+        graph.slow = {"111111": 8.0}  # every send of the stuck sender hangs for 8 s
+        nc = await nats.connect(nats_url)
+        for ce in (slow, fast):
+            await publish_command(nc.jetstream(), ce)
+        await nc.close()
+        async with running_session_pool(nats_url, database_url) as js:
+            started = asyncio.get_running_loop().time()
+            await collect_events(js, f"sb.evt.{org}.message.status", lambda ev: statuses(ev, fast.id), timeout=8)
+            assert asyncio.get_running_loop().time() - started < 4.0
+            events = await collect_events(js, f"sb.evt.{org}.message.status", lambda ev: statuses(ev, slow.id),
+                                          timeout=20)
+    assert statuses(events, fast.id) == [("sent", None)] and statuses(events, slow.id) == [("sent", None)]

@@ -77,6 +77,7 @@ class Dispatcher:
         self.health: dict[str, Health] = {}  # per sender, in this replica
         self.pairs = PairRate(pair_interval)  # in this replica (see ARCHITECTURE.md)
         self.admission = AdmissionTimes()
+        self._lanes: set[asyncio.Task] = set()
         self.window = window
         self.store = store
         self.provider = provider
@@ -139,20 +140,46 @@ class Dispatcher:
         # Waiting messages are visible as queued (accepted) at once; the others with their outcome.
         if replays or waiting:
             await self.publisher.publish_many(replays + [accepted_event(m, now_dt) for m in waiting])
-        results = list(zip(ready, await self.provider.send(ready) if ready else [], strict=True))
-        deliveries = {m.message_id: d for d, m in to_gate}
-        again = [(m, r) for m, r in results if not r.final]
-        for m, r in again:  # the provider asked us to come back later: the message waits, un-acked
-            outcome.defer(deliveries[m.message_id])
-            self._wait(Waiting(0, 0, deliveries[m.message_id], m, now, attempt=1), r)
-        if again:
-            await self.publisher.publish_many(accepted_event(m, now_dt) for m, _ in again)
-            await self._react(again)
-        outcomes = failed + [(m, r) for m, r in results if r.final]
-        if outcomes:
-            await self._finish(outcomes, accepted_at=now_dt)
-        await self._react([(m, r) for m, r in results if r.final])
+        for d, _ in admitted:  # acked by their lane once their outcome is recorded
+            outcome.defer(d)
+        self._spawn_lanes([Waiting(0, 0, d, m, now) for d, m in admitted], accepted_at=now_dt)
+        if failed:
+            await self._finish(failed, accepted_at=now_dt)
         return outcome
+
+    def _spawn_lanes(self, items: list[Waiting], accepted_at: datetime | None = None) -> None:
+        """Send in lanes that never wait for one another: one per sender for providers that talk to
+        the network per sender (a hanging or slow sender holds only its own messages), one for the
+        simulator's batch."""
+        lanes: dict[str, list[Waiting]] = {}
+        for w in items:
+            sender = self.senders.get(w.message.sender_id)
+            key = "simulator" if sender is not None and sender.provider == "simulator" else w.message.sender_id
+            lanes.setdefault(key, []).append(w)
+        for lane in lanes.values():
+            task = asyncio.create_task(self._send_lane(lane, accepted_at))
+            self._lanes.add(task)
+            task.add_done_callback(self._lanes.discard)
+
+    async def _send_lane(self, items: list[Waiting], accepted_at: datetime | None) -> None:
+        """Send, record, publish, ack. Messages the provider asks us to bring back later wait (and
+        are announced as queued if they were not yet); a failure leaves them un-acked: redelivered."""
+        try:
+            results = list(zip(items, await self.provider.send([w.message for w in items]), strict=True))
+            again = [(w, r) for w, r in results if not r.final]
+            for w, r in again:
+                w.attempt += 1
+                self._wait(w, r)
+            if again and accepted_at is not None:
+                await self.publisher.publish_many(accepted_event(w.message, accepted_at) for w, _ in again)
+            final = [(w, r) for w, r in results if r.final]
+            if final:
+                await self._finish([(w.message, r) for w, r in final], accepted_at=accepted_at)
+            await self._react([(w.message, r) for w, r in results])
+            for w, _ in final:
+                await w.delivery.raw.ack()
+        except Exception as exc:  # noqa: BLE001 - un-acked: JetStream redelivers them
+            log.warning("sending failed; the commands will be redelivered", error=repr(exc))
 
     def _wait(self, w: Waiting, result: SendResult | None = None, delay: float | None = None) -> None:
         now = time.monotonic()
@@ -212,22 +239,7 @@ class Dispatcher:
             for w, wait in later:
                 self._wait(w, delay=wait)
             if ready:
-                try:
-                    msgs = [w.message for w in ready]
-                    results = list(zip(ready, await self.provider.send(msgs), strict=True))
-                    for w, r in results:
-                        if not r.final:
-                            w.attempt += 1
-                            self._wait(w, r)
-                    await self._react([(w.message, r) for w, r in results if not r.final])
-                    final = [(w, r) for w, r in results if r.final]
-                    if final:
-                        await self._finish([(w.message, r) for w, r in final])
-                        await self._react([(w.message, r) for w, r in final])
-                    for w, _ in final:
-                        await w.delivery.raw.ack()
-                except Exception as exc:  # noqa: BLE001 - leave them un-acked: JetStream redelivers
-                    log.warning("sending waiting messages failed", error=repr(exc))
+                self._spawn_lanes(ready)
             for w in self.waiting:  # keep held commands from being redelivered meanwhile
                 if now - w.touched >= self.keepalive:
                     w.touched = now
@@ -244,6 +256,8 @@ class Dispatcher:
     async def stop(self) -> None:
         if self._task:
             self._task.cancel()
+        if self._lanes:  # let sends in flight finish and be recorded (their providers time out)
+            await asyncio.wait(set(self._lanes), timeout=20)
 
     # --- dead letters --------------------------------------------------------------------------
 
