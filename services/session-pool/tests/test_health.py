@@ -42,6 +42,7 @@ async def test_pair_rate_spaces_messages_to_one_recipient(nats_url, database_url
         times = conn.execute(text("SELECT sent_at FROM session_pool.simulator_sends WHERE recipient = :r "
                                   "ORDER BY sent_at"), {"r": "+4915140001234"}).scalars().all()
     engine.dispose()
-    assert len(times) == 3 and all((b - a).total_seconds() >= 0.95 for a, b in zip(times, times[1:]))
+    # admissions are 1 s apart; the sends follow them, give or take the scheduling of their lanes
+    assert len(times) == 3 and all((b - a).total_seconds() >= 0.8 for a, b in zip(times, times[1:]))
     sent_other = next(e for e in events if e.data["message_id"] == other.id)
     assert sent_other.data["status"] == "sent"  # another recipient is not held back
