@@ -71,20 +71,20 @@ class Dispatcher:
                  ttl_seconds: float = 4 * 3600, pair_interval: float = 6.0,
                  window: ServiceWindow | None = None):
         self.app = app
-        self.relay = relay  # woken when the dispatcher changes a sender (automatic pause)
-        self.ttl_seconds = ttl_seconds
-        self.quotas = quotas
-        self.health: dict[str, Health] = {}  # per sender, in this replica
-        self.pairs = PairRate(pair_interval)  # in this replica (see ARCHITECTURE.md)
-        self.admission = AdmissionTimes()
-        self._lanes: set[asyncio.Task] = set()
-        self.window = window
         self.store = store
         self.provider = provider
         self.publisher = publisher
         self.keepalive = keepalive
-        self.ledgers: dict[str, QuotaLedger] = {}
+        self.quotas = quotas
         self.senders: dict[str, Sender] = senders if senders is not None else {}
+        self.relay = relay  # woken when the dispatcher changes a sender (automatic pause)
+        self.ttl_seconds = ttl_seconds
+        self.window = window
+        self.ledgers: dict[str, QuotaLedger] = {}
+        self.health: dict[str, Health] = {}  # per sender, in this replica
+        self.pairs = PairRate(pair_interval)  # in this replica (see ARCHITECTURE.md)
+        self.admission = AdmissionTimes()
+        self._lanes: set[asyncio.Task] = set()
         self.waiting: list[Waiting] = []
         self._seq = itertools.count()
         self._wake = asyncio.Event()
@@ -131,7 +131,6 @@ class Dispatcher:
         waiting: list[OutboundMessage] = []
         now = time.monotonic()
         admitted, later = await self._admit(to_gate, lambda item: item[1])
-        ready = [m for _, m in admitted]
         for (d, m), wait in later:
             waiting.append(m)
             outcome.defer(d)
@@ -347,7 +346,7 @@ class Dispatcher:
                       accepted_at: datetime | None = None) -> None:
         """Record the outcomes, then publish them (preceded by `message.accepted` when the message
         was not announced before), in one pipelined publish."""
-        await self.store.record([r for _, r in outcomes])
+        await self.store.record([r for _, r in outcomes if not r.recorded])
         now = datetime.now(UTC)
         events = []
         for m, r in outcomes:

@@ -11,7 +11,6 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from switchboard_runtime.http import errors
-from switchboard_runtime.http.body_limit import BodyLimit
 from switchboard_runtime.http.errors import error_body
 from switchboard_runtime.telemetry import fastapi_telemetry
 
@@ -55,6 +54,5 @@ def create_app(hooks: Webhooks) -> WebhookRoutes:
         ok = all(checks.values())
         return JSONResponse({"ready": ok, "checks": checks}, status_code=200 if ok else 503)
 
-    app.add_middleware(BodyLimit, max_bytes=hooks.max_body_bytes)
     return WebhookRoutes(app, {"/webhooks/meta": (hooks.meta.deliver, b"x-hub-signature-256"),
                                "/webhooks/waha": (hooks.waha.deliver, b"x-webhook-hmac")}, hooks.max_body_bytes)

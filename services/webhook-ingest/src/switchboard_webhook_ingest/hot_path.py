@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 
+from switchboard_runtime.http.body_limit import TOO_LARGE, declared_too_large, read_body, reject_too_large, send_json
 from switchboard_runtime.http.errors import error_body
 from switchboard_runtime.logs import get_logger
 
@@ -16,7 +17,6 @@ from .rejection import Rejected
 log = get_logger("webhook-ingest.api")
 
 Deliver = Callable[[bytes, str | None], Awaitable[Outcome]]
-JSON_HEADERS = [(b"content-type", b"application/json")]
 
 
 class WebhookRoutes:
@@ -30,16 +30,15 @@ class WebhookRoutes:
         if route is None:
             return await self.app(scope, receive, send)
         deliver, signature_header = route
-        signature = None
-        for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_body_bytes:
-                return await self._too_large(send)
-            if name == signature_header:
-                signature = value.decode("latin-1")
-        body = await self._body(receive)
+        if declared_too_large(scope, self.max_body_bytes):
+            return await reject_too_large(send, self.max_body_bytes)
+        signature = next((v.decode("latin-1") for n, v in scope["headers"] if n == signature_header), None)
+        body = await read_body(receive, self.max_body_bytes)
         if body is None:
-            return await self._too_large(send)
-        status, payload, extra = 200, b"", []
+            return None  # the provider hung up: it will retry
+        if body is TOO_LARGE:
+            return await reject_too_large(send, self.max_body_bytes)
+        status, extra = 200, []
         try:
             payload = json.dumps((await deliver(body, signature)).body()).encode()
         except Rejected as exc:
@@ -53,29 +52,4 @@ class WebhookRoutes:
             log.error("unhandled error", error=repr(exc), exc_info=exc)
             status = 500
             payload = json.dumps(error_body("internal_error", "an unexpected error occurred")).encode()
-        await self._send(send, status, payload, extra)
-
-    async def _body(self, receive) -> bytes | None:
-        chunks, size = [], 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return b""
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                return None
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks)
-
-    async def _too_large(self, send) -> None:
-        payload = json.dumps(error_body("payload_too_large",
-                                        f"the body is larger than {self.max_body_bytes} bytes")).encode()
-        await self._send(send, 413, payload)
-
-    @staticmethod
-    async def _send(send, status: int, payload: bytes, extra: list | None = None) -> None:
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [*JSON_HEADERS, (b"content-length", str(len(payload)).encode()), *(extra or [])]})
-        await send({"type": "http.response.body", "body": payload})
+        await send_json(send, status, payload, extra)

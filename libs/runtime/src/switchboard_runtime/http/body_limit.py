@@ -7,37 +7,57 @@ import json
 from .errors import error_body
 
 
+TOO_LARGE = object()  # read_body's answer for a body over the limit
+
+
+async def send_json(send, status: int, payload: bytes, extra_headers: list | None = None) -> None:
+    """A complete JSON response, straight through ASGI."""
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(payload)).encode()), *(extra_headers or [])]})
+    await send({"type": "http.response.body", "body": payload})
+
+
+async def reject_too_large(send, max_bytes: int) -> None:
+    body = json.dumps(error_body("payload_too_large", f"the body is larger than {max_bytes} bytes")).encode()
+    await send_json(send, 413, body)
+
+
+def declared_too_large(scope, max_bytes: int) -> bool:
+    return any(name == b"content-length" and value.isdigit() and int(value) > max_bytes
+               for name, value in scope.get("headers", []))
+
+
+async def read_body(receive, max_bytes: int):
+    """The whole request body; TOO_LARGE past the limit; None when the client went away."""
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > max_bytes:
+            return TOO_LARGE
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
 class BodyLimit:
     def __init__(self, app, max_bytes: int):
         self.app, self.max_bytes = app, max_bytes
 
-    async def _reject(self, send) -> None:
-        body = json.dumps(error_body("payload_too_large",
-                                     f"the body is larger than {self.max_bytes} bytes")).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
-
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                return await self._reject(send)
-        chunks, size = [], 0
-        while True:  # read the body (bounded), then replay it to the app
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return None
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                return await self._reject(send)
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
+        if declared_too_large(scope, self.max_bytes):
+            return await reject_too_large(send, self.max_bytes)
+        body = await read_body(receive, self.max_bytes)  # bounded, then replayed to the app
+        if body is None:
+            return None
+        if body is TOO_LARGE:
+            return await reject_too_large(send, self.max_bytes)
         sent = False
 
         async def replay():

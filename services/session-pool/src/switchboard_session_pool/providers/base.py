@@ -33,6 +33,7 @@ class SendResult:
     retry: str | None = None  # None, "retry", "delay_recipient" or "pause_sender"
     delay: float = 0.0
     expired: bool = False  # its time-to-live ran out before it could go
+    recorded: bool = False  # the provider already recorded the outcome (with its send, atomically)
 
     @property
     def final(self) -> bool:

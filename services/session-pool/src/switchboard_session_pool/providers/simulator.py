@@ -53,10 +53,10 @@ class SimulatorProvider:
         results, sent = [], []
         for m in messages:
             if m.to.endswith("0000"):
-                results.append(SendResult(m.message_id, ok=False, error=UNDELIVERABLE))
+                results.append(SendResult(m.message_id, ok=False, error=UNDELIVERABLE, recorded=True))
             else:
                 wamid = simulated_wamid(m.message_id)
-                results.append(SendResult(m.message_id, ok=True, provider_message_id=wamid))
+                results.append(SendResult(m.message_id, ok=True, provider_message_id=wamid, recorded=True))
                 sent.append((m, wamid))
         async with self.engine.begin() as conn:  # the send and its outcome, in one transaction
             if sent:
