@@ -4,12 +4,10 @@ dedupe of a redelivered command, quota waiting, dead letters."""
 from __future__ import annotations
 
 import asyncio
-import time
 
 from sqlalchemy import create_engine, text
 
 from switchboard_contracts.ids import new_id
-from switchboard_contracts.message import Status
 
 from .helpers import (collect_events, publish_command, register_simulator, running_session_pool,
                       send_command)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from typing import Annotated
+
 from pydantic import BaseModel, Field
 
 from .envelope import event_type
@@ -18,6 +20,13 @@ PAUSED = event_type(ENTITY, "paused")
 RESUMED = event_type(ENTITY, "resumed")
 ERROR = event_type(ENTITY, "error")
 SESSION_STATUS = event_type(ENTITY, "session_status")
+UPDATED = event_type(ENTITY, "updated")
+REMOVED = event_type(ENTITY, "removed")
+CONNECTING = event_type(ENTITY, "connecting")
+QR_ISSUED = event_type(ENTITY, "qr_issued")
+BANNED = event_type(ENTITY, "banned")
+
+Label = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
 class Provider(StrEnum):
@@ -54,6 +63,49 @@ class SenderRegistered(BaseModel):
     phone_number_id: str | None = None  # meta-cloud
     waba_id: str | None = None  # meta-cloud
     session: str | None = None  # waha
+    labels: list[str] = Field(default_factory=list)
+
+
+class SenderUpdated(BaseModel):
+    """An operator changed a sender's name, quotas or labels (only the fields that changed are set)."""
+
+    sender_id: str
+    name: str | None = None
+    quotas: Quotas | None = None
+    labels: list[str] | None = None
+    updated_at: datetime
+
+
+class SenderRemoved(BaseModel):
+    """The sender was removed: it sends nothing more and its provider session is stopped."""
+
+    sender_id: str
+    removed_at: datetime
+
+
+class SenderConnecting(BaseModel):
+    """A connection attempt started (attempt 1 is the first; later ones are reconnections)."""
+
+    sender_id: str
+    attempt: int
+    at: datetime
+
+
+class SenderQrIssued(BaseModel):
+    """A WhatsApp Web session waits for its pairing QR to be scanned. The QR itself is never in an
+    event: read it with `GET /v1/senders/{id}/qr`."""
+
+    sender_id: str
+    at: datetime
+
+
+class SenderBanned(BaseModel):
+    """The provider reports the number banned: it cannot send until the provider lifts it."""
+
+    sender_id: str
+    reason: str
+    code: int | str | None = None
+    banned_at: datetime
 
 
 class SenderConnected(BaseModel):
@@ -69,6 +121,8 @@ class SenderDisconnected(BaseModel):
     reason: str
     code: int | str | None = None  # the provider's error code, when it gave one
     disconnected_at: datetime
+    attempt: int = 0  # the connection attempt that failed (0: the sender was connected)
+    retry_in_seconds: float | None = None  # when the next attempt is due; None: no more attempts
 
 
 class SenderPaused(BaseModel):

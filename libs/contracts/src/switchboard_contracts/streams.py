@@ -125,6 +125,20 @@ SESSION_POOL_SENDERS = ConsumerSpec(
     filter_subjects=["sb.cmd.*.sender.>"],
 )
 
+SESSION_POOL_CONNECTIONS = ConsumerSpec(
+    stream=COMMANDS.name,
+    durable="session_pool__connections",
+    filter_subjects=[subjects.any_org_command("connection", "attempt")],
+    max_deliver=-1,  # the handler ends each attempt chain itself (connected, refused, or out of attempts)
+    ack_wait_seconds=90.0,
+)
+
+SESSION_POOL_SESSIONS = ConsumerSpec(
+    stream=EVENTS.name,
+    durable="session_pool__sessions",
+    filter_subjects=[subjects.any_org_events("sender", "session_status")],
+)
+
 SESSION_POOL_INBOUND = ConsumerSpec(
     stream=EVENTS.name,
     durable="session_pool__inbound",

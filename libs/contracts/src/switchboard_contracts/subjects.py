@@ -44,3 +44,9 @@ def ingest_subject(orgid: str, entity: str, name: str, digest: str) -> str:
     """A webhook fact's own subject (`sb.ingest.<orgid>.<entity>.<event>.<digest>`); SWITCHBOARD_EVENTS
     copies it in as `sb.evt.<orgid>.<entity>.<event>`."""
     return f"sb.ingest.{orgid}.{entity}.{name}.{digest}"
+
+
+def rpc_subject(service: str, operation: str) -> str:
+    """Request/reply between services (not stored in any stream): `sb.rpc.<service>.<operation>`.
+    Used only where a caller needs an answer the read models cannot give (a live pairing QR)."""
+    return f"sb.rpc.{service}.{operation}"

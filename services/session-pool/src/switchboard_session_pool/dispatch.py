@@ -8,13 +8,13 @@ import heapq
 import itertools
 import json
 import time
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
 from switchboard_contracts.commands import SendMessage
+from switchboard_contracts.content import summary
 from switchboard_contracts.message import Status, StatusError
 from switchboard_runtime.eventstore import call
 from switchboard_runtime.logs import get_logger
@@ -22,15 +22,17 @@ from switchboard_runtime.messaging.consumer import BadMessage, BatchOutcome, Del
 from switchboard_runtime.messaging.publisher import Publisher
 
 from .application import SendersApp
-from .domain.health import Health
+from .domain.health import SKIP_BELOW_SCORE, Health
 from .domain.pair_rate import PairRate
 from .domain.quota import QuotaLedger
 from .domain.sender import Sender
 from .metrics import AdmissionTimes
 from .outbound_store import OutboundStore
+from .pools import NO_SENDER, Pools
 from .quota_store import QuotaConflict, SharedQuotas
 from .service_window import OUTSIDE_WINDOW, ServiceWindow
 from .providers.base import OutboundMessage, Provider, SendResult
+from .sender_directory import SenderDirectory
 from .statuses import accepted_event, status_event
 
 log = get_logger(__name__)
@@ -83,6 +85,8 @@ class Dispatcher:
         self.ledgers: dict[str, QuotaLedger] = {}
         self.health: dict[str, Health] = {}  # per sender, in this replica
         self.pairs = PairRate(pair_interval)  # in this replica (see ARCHITECTURE.md)
+        self.pools = Pools(SenderDirectory(app), self.senders, self.sender)  # messages sent to a pool of senders
+        self.exhausted: dict[str, float] = {}  # sender → until when (monotonic) its quota is known spent
         self.admission = AdmissionTimes()
         self._lanes: set[asyncio.Task] = set()
         self.waiting: list[Waiting] = []
@@ -95,12 +99,18 @@ class Dispatcher:
     async def handle(self, deliveries: list[Delivery]) -> BatchOutcome:
         outcome = BatchOutcome()
         valid: list[tuple[Delivery, OutboundMessage, Sender | None]] = []
+        no_sender: set[str] = set()  # pool messages whose pool names no sender of their organization
         for d in deliveries:
             try:
                 ce = d.event()
                 cmd = SendMessage.model_validate(ce.data)
             except (BadMessage, ValidationError) as exc:
                 outcome.reject(d, f"invalid send command: {exc}")
+                continue
+            if cmd.pool is not None:  # its sender is chosen when it may go (_choose)
+                valid.append(item := await self._pooled(d, ce, cmd))
+                if item[2] is None:
+                    no_sender.add(cmd.message_id)
                 continue
             sender = await self.sender(cmd.sender_id)
             valid.append((d, self._outbound(ce, cmd, sender), sender))
@@ -110,17 +120,24 @@ class Dispatcher:
         done = await self.store.finished(repeats) if repeats else {}
         now_dt = datetime.now(UTC)
         replays, to_gate, failed = [], [], []
+        pooled: list[tuple[Delivery, OutboundMessage]] = []  # their sender is not chosen yet
         for d, m, sender in valid:
             if m.message_id in done:  # a redelivery of a finished command: republish, never resend
+                self.pools.of.pop(m.message_id, None)
                 replays.extend(self._replay(m, done[m.message_id]))
+            elif m.message_id in no_sender:
+                failed.append((m, SendResult(m.message_id, ok=False, error=NO_SENDER)))
             elif sender is None or sender.org_id != m.org_id:
                 failed.append((m, SendResult(m.message_id, ok=False, error=UNKNOWN_SENDER)))
             elif _expired(m):
                 failed.append((m, SendResult(m.message_id, ok=False, error=EXPIRED, expired=True)))
+            elif m.message_id in self.pools.of:
+                pooled.append((d, m))
             else:
                 to_gate.append((d, m))
         if self.window is not None:  # Meta: free-form messages only inside the 24-hour window
-            meta = [(d, m) for d, m in to_gate if self.senders[m.sender_id].provider == "meta-cloud"]
+            meta = [(d, m) for d, m in to_gate if self.senders[m.sender_id].provider == "meta-cloud"
+                    and m.type != "template"]  # templates may go at any time
             if meta:
                 open_ = await self.window.open_for([(m.sender_id, m.to) for _, m in meta], now_dt)
                 closed = {m.message_id for _, m in meta if (m.sender_id, m.to) not in open_}
@@ -130,18 +147,17 @@ class Dispatcher:
 
         waiting: list[OutboundMessage] = []
         now = time.monotonic()
-        admitted, later = await self._admit(to_gate, lambda item: item[1])
-        for (d, m), wait in later:
-            waiting.append(m)
-            outcome.defer(d)
-            heapq.heappush(self.waiting, Waiting(now + wait, next(self._seq), d, m, now))
-            self._wake.set()
+        admitted, later = await self._admit([Waiting(0, 0, d, m, now) for d, m in to_gate + pooled])
+        for w, wait in later:
+            waiting.append(w.message)
+            outcome.defer(w.delivery)
+            self._wait(w, delay=wait)
         # Waiting messages are visible as queued (accepted) at once; the others with their outcome.
         if replays or waiting:
             await self.publisher.publish_many(replays + [accepted_event(m, now_dt) for m in waiting])
-        for d, _ in admitted:  # acked by their lane once their outcome is recorded
-            outcome.defer(d)
-        self._spawn_lanes([Waiting(0, 0, d, m, now) for d, m in admitted], accepted_at=now_dt)
+        for w in admitted:  # acked by their lane once their outcome is recorded
+            outcome.defer(w.delivery)
+        self._spawn_lanes(admitted, accepted_at=now_dt)
         if failed:
             await self._finish(failed, accepted_at=now_dt)
         return outcome
@@ -153,7 +169,8 @@ class Dispatcher:
         lanes: dict[str, list[Waiting]] = {}
         for w in items:
             sender = self.senders.get(w.message.sender_id)
-            key = "simulator" if sender is not None and sender.provider == "simulator" else w.message.sender_id
+            shared = sender is not None and not self.provider.own_lane(sender)
+            key = "simulator" if shared else w.message.sender_id
             lanes.setdefault(key, []).append(w)
         for lane in lanes.values():
             task = asyncio.create_task(self._send_lane(lane, accepted_at))
@@ -164,6 +181,9 @@ class Dispatcher:
         """Send, record, publish, ack. Messages the provider asks us to bring back later wait (and
         are announced as queued if they were not yet); a failure leaves them un-acked: redelivered."""
         try:
+            pooled = [w.message for w in items if w.message.message_id in self.pools.of]
+            if pooled:  # the claim names the sender chosen from the pool (replays and stats use it)
+                await self.store.assign(pooled)
             results = list(zip(items, await self.provider.send([w.message for w in items]), strict=True))
             again = [(w, r) for w, r in results if not r.final]
             for w, r in again:
@@ -231,7 +251,9 @@ class Dispatcher:
                 except Exception as exc:  # noqa: BLE001 - un-acked: redelivered, and expired again then
                     log.warning("expiring waiting messages failed", error=repr(exc))
             try:
-                ready, later = await self._admit(due, lambda w: w.message)
+                if due and self.pools.of:  # label pools: senders labelled meanwhile count (rate-limited)
+                    await self.pools.directory.refresh()
+                ready, later = await self._admit(due)
             except Exception as exc:  # noqa: BLE001 - the quota state is unreachable: look again soon
                 log.warning("quota check failed", error=repr(exc))
                 ready, later = [], [(w, 1.0) for w in due]
@@ -266,7 +288,7 @@ class Dispatcher:
             raw = json.loads(d.data)
             data = raw["data"]
             m = OutboundMessage(message_id=str(data["message_id"]), org_id=str(raw["orgid"]),
-                                sender_id=str(data.get("sender_id", "")), sender_phone="",
+                                sender_id=str(data.get("sender_id") or ""), sender_phone="",  # none: a pool
                                 to=str(data.get("to", "")), text="", client_ref=data.get("client_ref"),
                                 correlationid=raw.get("correlationid") or raw.get("id", ""),
                                 causationid=raw.get("id", ""))
@@ -278,6 +300,20 @@ class Dispatcher:
 
     # --- helpers -------------------------------------------------------------------------------
 
+    def sender_changed(self, sender: Sender) -> None:
+        """A sender changed (here or in another replica): act on its new state and quotas."""
+        sid = str(sender.id)
+        before, health = self.senders.get(sid), self.health.get(sid)
+        if before is not None and health is not None and not before.can_send() and sender.can_send():
+            # resumed or reconnected: its failure streak ends and it is selectable again, on probation
+            # (score at the threshold: the next failure takes it out of pool selection again)
+            self.health[sid] = Health(score=max(health.score, SKIP_BELOW_SCORE), consecutive_failures=0)
+        self.senders[sid] = sender
+        self.ledgers.pop(sid, None)
+        self.exhausted.pop(sid, None)
+        self.pools.directory.note(sender)
+        self._wake.set()
+
     async def sender(self, sender_id: str) -> Sender | None:
         sender = self.senders.get(sender_id)
         if sender is None:
@@ -286,46 +322,137 @@ class Dispatcher:
                 self.senders[sender_id] = sender
         return sender
 
-    async def _admit(self, items: list, message_of) -> tuple[list, list[tuple[Any, float]]]:
-        """Which items may go now, each sender's quota checked once for all its items (in order,
-        against the state every replica shares); the others with how long they should wait. A
-        paused or disconnected sender's messages wait until it sends again (or they expire)."""
+    async def _admit(self, items: list[Waiting]) -> tuple[list[Waiting], list[tuple[Waiting, float]]]:
+        """Which messages may go now, each sender's quota checked once for all its messages (in
+        order, against the state every replica shares); the others with how long they should wait. A
+        paused or disconnected sender's messages wait until it sends again (or they expire). A pool
+        message takes the first sender, in rotation order, that passes every gate (_choose)."""
         t0 = time.perf_counter()
-        later: list[tuple[Any, float]] = []
-        by_sender: dict[str, list] = {}
+        later: list[tuple[Waiting, float]] = []
+        by_sender: dict[str, list[Waiting]] = {}
         now = time.monotonic()
         pending: set[tuple[str, str]] = set()  # pairs already going in this batch
-        for item in items:
-            m = message_of(item)
+        pooled: list[Waiting] = []
+        for w in items:
+            m = w.message
+            if m.message_id in self.pools.of:
+                pooled.append(w)
+                continue
             sender = self.senders.get(m.sender_id)
             if sender is not None and not sender.can_send():
-                later.append((item, _recheck_delay(m)))
+                later.append((w, _recheck_delay(m)))
             elif (m.sender_id, m.to) in pending:
-                later.append((item, self.pairs.interval))
+                later.append((w, self.pairs.interval))
             elif wait := self.pairs.wait(m.sender_id, m.to, now):
-                later.append((item, wait))
+                later.append((w, wait))
             else:
                 pending.add((m.sender_id, m.to))
-                by_sender.setdefault(m.sender_id, []).append(item)
+                by_sender.setdefault(m.sender_id, []).append(w)
 
         async def take(sender_id: str, group: list) -> tuple[int, float]:
             try:
-                return await self.quotas.take(sender_id, self._ledger(sender_id), len(group))
+                return await self.quotas.take(sender_id, self.ledger(sender_id), len(group))
             except QuotaConflict:
                 return 0, 0.05
 
-        grants = await asyncio.gather(*(take(sid, group) for sid, group in by_sender.items()))
-        ready = []
-        for group, (granted, wait) in zip(by_sender.values(), grants, strict=True):
-            ready.extend(group[:granted])
-            later.extend((item, max(wait, 0.05)) for item in group[granted:])
-        for item in ready:
-            m = message_of(item)
-            self.pairs.record(m.sender_id, m.to, now)
+        ready: list[Waiting] = []
+        while True:  # pool messages refused by their sender's quota try the next sender
+            if pooled:
+                self._choose(pooled, by_sender, pending, later, now)
+            if not by_sender:
+                break
+            grants = await asyncio.gather(*(take(sid, group) for sid, group in by_sender.items()))
+            pooled = []
+            for (sid, group), (granted, wait) in zip(by_sender.items(), grants, strict=True):
+                ready.extend(group[:granted])
+                if granted < len(group):
+                    self.exhausted[sid] = now + max(wait, 0.05)
+                for w in group[granted:]:
+                    if w.message.message_id in self.pools.of:
+                        pending.discard((sid, w.message.to))
+                        pooled.append(w)
+                    else:
+                        later.append((w, max(wait, 0.05)))
+            by_sender = {}
+            if not pooled:
+                break
+        for w in ready:
+            self.pairs.record(w.message.sender_id, w.message.to, now)
         self.admission.record(time.perf_counter() - t0, len(items))
         return ready, later
 
-    def _ledger(self, sender_id: str) -> QuotaLedger:
+    def _choose(self, pooled: list[Waiting], by_sender: dict[str, list[Waiting]],
+                pending: set[tuple[str, str]], later: list[tuple[Waiting, float]], now: float) -> None:
+        """Give each pool message the first sender, in rotation order, that is usable (connected, not
+        paused, healthy), has quota left as far as we know, and may message the recipient now; the
+        messages no sender may take now wait (for the soonest of those limits)."""
+        for w in pooled:
+            m = w.message
+            request = self.pools.of[m.message_id]
+            candidates = self.pools.candidates(request)
+            recipient = (m.org_id, m.to)
+
+            def usable(sender_id: str, org_id: str = m.org_id) -> bool:
+                return self._usable(sender_id, org_id)
+
+            def has_quota(sender_id: str) -> bool:
+                return self.exhausted.get(sender_id, 0.0) <= now
+
+            chosen, soonest = None, None
+            sticky = self.pools.rotation.sticky_sender(recipient)
+            for sender_id in self.pools.rotation.order(request.key, candidates, recipient, usable, has_quota):
+                wait = self.pairs.interval if (sender_id, m.to) in pending else self.pairs.wait(sender_id, m.to, now)
+                if not wait:
+                    chosen = sender_id
+                    break
+                soonest = wait if soonest is None else min(soonest, wait)
+                if sender_id == sticky:  # the recipient's own sender just wrote to it: wait for it,
+                    break  # rather than have another number write to the same person at once
+            if chosen is None:
+                if soonest is None:  # every usable sender's quota is spent, or none is usable
+                    soonest = min((self.exhausted[s] - now for s in candidates
+                                   if self.exhausted.get(s, 0.0) > now and usable(s)), default=None)
+                later.append((w, max(soonest, 0.05) if soonest is not None else _recheck_delay(m)))
+                continue
+            self.pools.rotation.chosen(request.key, candidates, recipient, chosen)
+            pending.add((chosen, m.to))
+            w.message = self._assign(m, chosen)
+            by_sender.setdefault(chosen, []).append(w)
+
+    def _usable(self, sender_id: str, org_id: str) -> bool:
+        """Whether selection may pick the sender now: its organization's, connected, not paused,
+        and healthy (domain/health.py)."""
+        sender = self.senders.get(sender_id)
+        if sender is None or sender.org_id != org_id or not sender.can_send():
+            return False
+        health = self.health.get(sender_id)
+        return health is None or health.selectable
+
+    def _assign(self, m: OutboundMessage, sender_id: str) -> OutboundMessage:
+        if m.sender_id == sender_id:
+            return m
+        sender = self.senders.get(sender_id)
+        return replace(m, sender_id=sender_id, sender_phone=(sender.phone_number or "") if sender else "")
+
+    async def _pooled(self, d: Delivery, ce, cmd: SendMessage) -> tuple[Delivery, OutboundMessage, Sender | None]:
+        """A new pool message: its candidates loaded, and a provisional sender (the one it would take
+        now; it is announced with it if it has to wait). Its sender is None when the pool names no
+        sender of the organization."""
+        request = await self.pools.resolve(ce.orgid, cmd.pool)
+        m = self._outbound(ce, cmd, None)
+        if request is None:
+            self.pools.of.pop(cmd.message_id, None)
+            return d, replace(m, sender_id=(cmd.pool.sender_ids or [""])[0]), None
+        self.pools.of[cmd.message_id] = request
+        candidates = self.pools.candidates(request)
+        first = next(self.pools.rotation.order(request.key, candidates, (ce.orgid, cmd.to),
+                                               lambda s: self._usable(s, ce.orgid)), None)
+        if first is None:  # none usable now: the first that exists
+            first = next((s for s in candidates if (s_ := self.senders.get(s)) is not None
+                          and s_.org_id == ce.orgid and not s_.removed), candidates[0])
+        return d, self._assign(m, first), self.senders.get(first)
+
+    def ledger(self, sender_id: str) -> QuotaLedger:
         ledger = self.ledgers.get(sender_id)
         if ledger is None:
             sender = self.senders.get(sender_id)
@@ -336,11 +463,18 @@ class Dispatcher:
 
     def _outbound(self, ce, cmd: SendMessage, sender: Sender | None) -> OutboundMessage:
         ttl = cmd.ttl_seconds or self.ttl_seconds
+
+        def dump(content):
+            return content.model_dump(mode="json", exclude_none=True) if content is not None else None
+
         return OutboundMessage(
             message_id=cmd.message_id, org_id=ce.orgid, sender_id=cmd.sender_id,
-            sender_phone=(sender.phone_number or "") if sender else "", to=cmd.to, text=cmd.text,
+            sender_phone=(sender.phone_number or "") if sender else "", to=cmd.to,
+            text=summary(cmd),  # a text message's text; a short summary of any other content
             client_ref=cmd.client_ref, correlationid=ce.correlationid, causationid=ce.id,
-            traceparent=ce.traceparent, expires_at=cmd.requested_at.timestamp() + ttl)
+            traceparent=ce.traceparent, expires_at=cmd.requested_at.timestamp() + ttl,
+            type=cmd.type, template=dump(cmd.template), media=dump(cmd.media),
+            interactive=dump(cmd.interactive), reply_to=cmd.reply_to)
 
     async def _finish(self, outcomes: list[tuple[OutboundMessage, SendResult]], *,
                       accepted_at: datetime | None = None) -> None:
@@ -350,6 +484,7 @@ class Dispatcher:
         now = datetime.now(UTC)
         events = []
         for m, r in outcomes:
+            self.pools.of.pop(m.message_id, None)
             if accepted_at is not None:
                 events.append(accepted_event(m, accepted_at))
             if r.ok:
@@ -363,6 +498,8 @@ class Dispatcher:
     @staticmethod
     def _replay(m: OutboundMessage, row: dict) -> list:
         now = datetime.now(UTC)
+        if row.get("sender_id") and row["sender_id"] != m.sender_id:  # a pool message: its chosen sender
+            m = replace(m, sender_id=row["sender_id"])
         final = Status(row["status"])
         error = StatusError(**row["error"]) if row.get("error") else None
         return [accepted_event(m, row["created_at"]),

@@ -8,7 +8,7 @@ from pathlib import Path
 from switchboard_contracts import streams
 from switchboard_runtime import process
 from switchboard_runtime.database import async_engine, migrate
-from switchboard_runtime.eventstore import postgres_application
+from switchboard_runtime.eventstore import call, postgres_application
 from switchboard_runtime.health import HealthServer
 from switchboard_runtime.logs import configure_logging, get_logger
 from switchboard_runtime.messaging.bus import Bus
@@ -22,17 +22,23 @@ from switchboard_runtime.telemetry import configure_tracing
 from .application import SendersApp
 from .connections import Connector
 from .dispatch import Dispatcher
-from .events import to_cloudevent
+from .domain.pacing import HumanPacing
+from .domain.reconnect import ReconnectPolicy
 from .domain.sender import Sender
+from .events import to_cloudevent
+from .metrics import rss_mb
 from .outbound_store import OutboundStore
 from .providers.meta_cloud import MetaCloudProvider
-from .metrics import rss_mb
 from .providers.router import ProviderRouter
-from .quota_store import SharedQuotas
 from .providers.simulator import SimulatorProvider
+from .providers.waha import WahaProvider
+from .quota_store import SharedQuotas
 from .routes import SenderRoutes
-from .service_window import ServiceWindow
+from .rpc import SenderQueries
 from .sender_commands import SenderCommands
+from .sender_watch import SenderWatch
+from .service_window import ServiceWindow
+from .sessions import SessionEvents
 from .settings import SessionPoolSettings
 from .tables import SCHEMA
 
@@ -60,17 +66,27 @@ async def serve(stop: asyncio.Event, settings: SessionPoolSettings | None = None
                                   read_delay=settings.simulator_read_delay_ms / 1000)
     senders: dict[str, Sender] = {}  # the aggregates the dispatcher and the providers act on
     key = settings.secret_key.get_secret_value()
-    meta = MetaCloudProvider(Sealer(key) if key else None, senders)
-    providers = ProviderRouter({"simulator": simulator, "meta-cloud": meta}, senders)
+    sealer = Sealer(key) if key else None
+    meta = MetaCloudProvider(sealer, senders)
+    waha = WahaProvider(sealer, senders, pacing=HumanPacing() if settings.human_pacing else None)
+    faults = simulator.faults
+    providers = ProviderRouter({"simulator": simulator, "meta-cloud": meta, "waha": waha}, senders,
+                               slow=lambda sender_id: sender_id in faults.latency)
     window = ServiceWindow(engine)
     quotas = SharedQuotas(await ensure_key_value(bus.js, streams.SENDER_QUOTAS))
     dispatcher = Dispatcher(app, OutboundStore(engine), providers, bus.publisher, quotas=quotas, senders=senders,
                             relay=relay, ttl_seconds=settings.message_ttl_seconds,
                             pair_interval=settings.pair_interval_seconds, window=window)
     routes = SenderRoutes(await ensure_key_value(bus.js, streams.SENDER_ROUTES))
-    sender_commands = SenderCommands(app, relay, simulator, bus.publisher, routes,
-                                     on_change=lambda s: senders.__setitem__(str(s.id), s),
-                                     connect=Connector(app, meta))
+    connector = Connector(app, bus.publisher, meta=meta, waha=waha, faults=faults,
+                          policy=ReconnectPolicy(settings.reconnect_base_seconds, settings.reconnect_cap_seconds,
+                                                 settings.reconnect_max_attempts),
+                          webhook_url=settings.waha_webhook_url, on_change=dispatcher.sender_changed,
+                          wake=relay.wake)
+    sender_commands = SenderCommands(app, relay, simulator, bus.publisher, routes, connector, waha,
+                                     on_change=dispatcher.sender_changed)
+    queries = SenderQueries(app, engine, dispatcher, waha, faults)
+    watch = SenderWatch(app, senders, dispatcher.sender_changed)
 
     consumers = [
         BatchConsumer(bus.js, streams.SESSION_POOL_SEND, dispatcher.handle,
@@ -78,6 +94,8 @@ async def serve(stop: asyncio.Event, settings: SessionPoolSettings | None = None
                       on_dead_letter=dispatcher.on_dead_letter),
         BatchConsumer(bus.js, streams.SESSION_POOL_SENDERS, sender_commands.handle, batch_size=64),
         BatchConsumer(bus.js, streams.SESSION_POOL_INBOUND, window.handle, batch_size=1000),
+        BatchConsumer(bus.js, streams.SESSION_POOL_CONNECTIONS, connector.handle, batch_size=16, concurrency=4),
+        BatchConsumer(bus.js, streams.SESSION_POOL_SESSIONS, SessionEvents(app, connector).handle, batch_size=64),
     ]
 
     async def readiness() -> dict[str, bool]:
@@ -88,8 +106,12 @@ async def serve(stop: asyncio.Event, settings: SessionPoolSettings | None = None
     heartbeat = Heartbeat(bus.js, SERVICE, settings.heartbeat_seconds)
     relay.start()
     dispatcher.start()
+    faults.start()
+    await watch.start(bus.nc)
+    await queries.start(bus.nc)
     for consumer in consumers:
         await consumer.start()
+    await restore(app, routes, connector)
     await health.start()
     heartbeat.start()
     log.info("session-pool ready")
@@ -98,15 +120,27 @@ async def serve(stop: asyncio.Event, settings: SessionPoolSettings | None = None
     log.info("session-pool stopping")
     await heartbeat.stop()
     await health.stop()
+    await queries.stop()
+    await watch.stop()
     for consumer in consumers:
         await consumer.stop()
     await dispatcher.stop()
     await relay.stop()
     await simulator.close()
     await meta.close()
+    await waha.close()
     await bus.close()
     await engine.dispose()
     app.close()
+
+
+async def restore(app: SendersApp, routes: SenderRoutes, connector: Connector) -> None:
+    """On start, restore every provider sender that was connected: check its Meta token or WAHA
+    session again (one attempt per sender and version, whichever replica starts first)."""
+    for sender_id in await routes.provider_sender_ids():
+        sender = await call(app.find, sender_id)
+        if sender is not None and sender.status == "connected" and not sender.removed:
+            await connector.schedule(sender, "restore", msg_id=f"restore:{sender_id}:{sender.version}", verify=True)
 
 
 def main() -> None:

@@ -21,8 +21,13 @@ CLAIM = text(f"""
     RETURNING message_id""")
 
 FINISHED = text(f"""
-    SELECT message_id, status, provider_message_id, error, created_at, updated_at
+    SELECT message_id, sender_id, status, provider_message_id, error, created_at, updated_at
     FROM {SCHEMA}.outbound_messages WHERE message_id = ANY(CAST(:ids AS text[])) AND state = 'done'""")
+
+ASSIGN = text(f"""
+    UPDATE {SCHEMA}.outbound_messages AS t SET sender_id = u.s
+    FROM unnest(CAST(:ids AS text[]), CAST(:senders AS text[])) AS u(m, s)
+    WHERE t.message_id = u.m AND t.state = 'claimed' AND t.sender_id <> u.s""")
 
 RECORD = text(f"""
     UPDATE {SCHEMA}.outbound_messages AS t
@@ -53,6 +58,13 @@ class OutboundStore:
         async with self.engine.connect() as conn:
             rows = await conn.execute(FINISHED, {"ids": list(message_ids)})
             return {r.message_id: dict(r._mapping) for r in rows}
+
+    async def assign(self, messages: Sequence[OutboundMessage]) -> None:
+        """Name the sender chosen for pool messages on their claims (before they are sent)."""
+        if messages:
+            async with self.engine.begin() as conn:
+                await conn.execute(ASSIGN, {"ids": [m.message_id for m in messages],
+                                            "senders": [m.sender_id for m in messages]})
 
     async def record(self, results: Sequence[SendResult]) -> None:
         if results:

@@ -1,8 +1,9 @@
-"""Handling sender commands: registration and simulated inbound messages."""
+"""Handling sender commands: registration, changes, connection, pause and resume, removal, and the
+simulator's inbound messages and faults."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from pydantic import ValidationError
 
@@ -12,20 +13,25 @@ from switchboard_runtime.messaging.consumer import BadMessage, BatchOutcome, Del
 from switchboard_runtime.messaging.publisher import Publisher
 from switchboard_runtime.relay import Relay
 
+from switchboard_runtime.logs import get_logger
+
 from .application import SendersApp
+from .connections import Connector
 from .domain.sender import Sender
 from .providers.simulator import SimulatorProvider
+from .providers.waha import WahaError, WahaProvider
 from .routes import SenderRoutes
+
+log = get_logger(__name__)
 
 
 class SenderCommands:
     def __init__(self, app: SendersApp, relay: Relay, simulator: SimulatorProvider, publisher: Publisher,
-                 routes: SenderRoutes, on_change: Callable[[Sender], None] = lambda sender: None,
-                 connect: Callable[[Sender], Awaitable[Sender]] | None = None):
+                 routes: SenderRoutes, connector: Connector, waha: WahaProvider,
+                 on_change: Callable[[Sender], None] = lambda sender: None):
         self.app, self.relay, self.simulator, self.publisher = app, relay, simulator, publisher
-        self.routes = routes
+        self.routes, self.connector, self.waha = routes, connector, waha
         self.on_change = on_change  # tells the dispatcher a sender changed (pause, connection)
-        self.connect = connect  # checks a provider sender's credentials with the provider
 
     async def _changed(self, sender: Sender | None) -> None:
         if sender is not None:
@@ -43,8 +49,8 @@ class SenderCommands:
                     self.relay.wake()
                     if sender.org_id == ce.orgid:
                         await self.routes.publish(sender)  # a failure here redelivers the command
-                        if self.connect is not None and sender.status == "registered":
-                            await self._changed(await self.connect(sender))
+                        if sender.status == "registered":  # Meta: check the token; WAHA: start the session
+                            await self.connector.schedule(sender, "registered", msg_id=f"connect:{sender.id}")
                 elif ce.type in (commands.PAUSE_SENDER, commands.RESUME_SENDER):
                     if ce.type == commands.PAUSE_SENDER:
                         cmd = commands.PauseSender.model_validate(ce.data)
@@ -56,6 +62,11 @@ class SenderCommands:
                         outcome.reject(d, f"no sender {cmd.sender_id} in this organization")
                         continue
                     await self._changed(sender)
+                elif ce.type in (commands.UPDATE_SENDER, commands.REMOVE_SENDER, commands.CONNECT_SENDER,
+                                 commands.SIMULATE_SENDER):
+                    reason = await self._manage(ce)
+                    if reason:
+                        outcome.reject(d, reason)
                 elif ce.type == commands.SIMULATE_INBOUND:
                     cmd = commands.SimulateInbound.model_validate(ce.data)
                     sender = await call(self.app.find, cmd.sender_id)
@@ -69,3 +80,44 @@ class SenderCommands:
             except (BadMessage, ValidationError) as exc:
                 outcome.reject(d, f"invalid sender command: {exc}")
         return outcome
+
+    async def _manage(self, ce) -> str | None:
+        """Update, remove, connect, simulate; returns why the command was rejected, if it was."""
+        org = ce.orgid
+        if ce.type == commands.UPDATE_SENDER:
+            cmd = commands.UpdateSender.model_validate(ce.data)
+            sender = await call(self.app.update, org, cmd.sender_id, cmd.name,
+                                cmd.quotas.model_dump() if cmd.quotas is not None else None, cmd.labels)
+        elif ce.type == commands.REMOVE_SENDER:
+            cmd = commands.RemoveSender.model_validate(ce.data)
+            sender = await call(self.app.remove, org, cmd.sender_id)
+            if sender is not None:
+                await self.routes.remove(sender)
+                if sender.provider == "waha":
+                    try:
+                        await self.waha.stop(sender)
+                    except WahaError as exc:  # the session may already be gone: removal stands
+                        log.warning("could not stop the removed sender's WAHA session", sender_id=cmd.sender_id,
+                                    reason=exc.reason)
+        elif ce.type == commands.CONNECT_SENDER:
+            cmd = commands.ConnectSender.model_validate(ce.data)
+            sender = await call(self.app.find, cmd.sender_id)
+            if sender is not None and sender.org_id == org and not sender.removed:
+                await self.connector.schedule(sender, "requested", msg_id=f"connect:{ce.id}")
+        else:
+            cmd = commands.SimulateSender.model_validate(ce.data)
+            sender = await call(self.app.find, cmd.sender_id)
+            if sender is None or sender.org_id != org or sender.provider != "simulator":
+                return f"no simulator sender {cmd.sender_id} in this organization"
+            await self.simulator.faults.apply(cmd)
+            if cmd.disconnect:
+                sender = await call(self.app.disconnected, org, cmd.sender_id, "simulated disconnection", "simulated")
+                await self.connector.schedule(sender, "simulated disconnection", msg_id=f"reconnect:{ce.id}")
+            elif cmd.issue_qr:
+                sender = await call(self.app.qr_issued, org, cmd.sender_id)
+            elif cmd.scan_qr:
+                sender = await call(self.app.connected, org, cmd.sender_id)
+        if sender is None or sender.org_id != org:
+            return f"no sender {cmd.sender_id} in this organization"
+        await self._changed(sender)
+        return None

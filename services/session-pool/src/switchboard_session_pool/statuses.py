@@ -14,7 +14,7 @@ SOURCE = "switchboard/session-pool"
 
 def accepted_event(m: OutboundMessage, at: datetime) -> CloudEvent:
     data = contract.MessageAccepted(message_id=m.message_id, sender_id=m.sender_id,
-                                    from_=m.sender_phone or None, to=m.to,
+                                    from_=m.sender_phone or None, to=m.to, type=m.type,
                                     text=m.text, client_ref=m.client_ref, timestamp=at)
     return make_envelope(id=contract.accepted_event_id(m.message_id), source=SOURCE,
                          type=contract.ACCEPTED, orgid=m.org_id, data=data, subject=m.message_id,

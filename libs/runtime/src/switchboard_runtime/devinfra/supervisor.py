@@ -174,6 +174,8 @@ class Supervisor:
                 ingest_url = (f"http://{env.get('SWITCHBOARD_INGEST_HOST', '127.0.0.1')}:"
                               f"{env.get('SWITCHBOARD_INGEST_PORT', '8081')}")
             endpoints = self.write_endpoints(infra, gateway_url, ingest_url)
+            if ingest_url:  # WAHA sessions the session-pool starts post their events to webhook-ingest
+                env.setdefault("SWITCHBOARD_WAHA_WEBHOOK_URL", f"{ingest_url}/webhooks/waha")
             for i, spec in enumerate(self.services):
                 tasks.append(asyncio.create_task(self.run_service(spec, COLORS[i % len(COLORS)], env)))
             safe_db = endpoints["database"].split("@")[-1]

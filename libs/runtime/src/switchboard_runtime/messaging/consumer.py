@@ -183,7 +183,7 @@ class BatchConsumer:
 
     async def _retry_or_dead_letter(self, deliveries: list[Delivery], reason: str) -> None:
         for d in deliveries:
-            if d.num_delivered >= self.spec.max_deliver:
+            if 0 < self.spec.max_deliver <= d.num_delivered:
                 await self.dead_letter(d, f"gave up after {d.num_delivered} deliveries: {reason}")
             else:
                 await d.raw.nak(delay=min(0.5 * 2 ** d.num_delivered, 30.0))

@@ -14,6 +14,7 @@ from ..orgs import Organization
 from .deps import Deps, current_org, deps
 from switchboard_runtime.http.errors import ApiError, not_found
 from .phone import to_e164
+from .pools import senders_of
 from .schemas import SendMessageRequest, SimulateInboundRequest
 
 router = APIRouter(tags=["messages"])
@@ -24,10 +25,11 @@ SOURCE = "switchboard/gateway"
 async def send_message(body: SendMessageRequest, org: Organization = Depends(current_org),
                        d: Deps = Depends(deps), idempotency_key: str | None = Header(default=None)):
     to = to_e164(body.to, "to", d.settings.default_region)
-    if await d.queries.sender(org.id, body.sender_id) is None:
-        raise not_found("sender")
+    sender_id, pool = await senders_of(body, org.id, d.queries)
     message_id = deterministic_id(org.id, "message", idempotency_key) if idempotency_key else new_id()
-    cmd = commands.SendMessage(message_id=message_id, sender_id=body.sender_id, to=to, text=body.text,
+    cmd = commands.SendMessage(message_id=message_id, sender_id=sender_id, pool=pool, to=to, type=body.type,
+                               text=body.text, template=body.template, media=body.media,
+                               interactive=body.interactive, reply_to=body.reply_to,
                                client_ref=body.client_ref, requested_at=datetime.now(UTC),
                                ttl_seconds=body.ttl_seconds)
     await d.send_command(make_envelope(id=message_id, source=SOURCE, type=commands.SEND_MESSAGE,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
 
-from switchboard_contracts.sender import Quotas
+from switchboard_contracts.content import Interactive, Media, MessageType, Template, check_content
+from switchboard_contracts.sender import Label, Quotas
 
 
 class Strict(BaseModel):
@@ -35,6 +36,10 @@ class WahaConfig(Strict):
     session: Id
     api_key: Secret | None = None
     webhook_hmac_key: Secret | None = None
+    # human pacing before each send: a typing indicator and a random, length-scaled delay
+    pacing: Literal["on", "off"] | None = None
+    pacing_min_ms: int | None = Field(default=None, ge=0, le=60_000)
+    pacing_max_ms: int | None = Field(default=None, ge=0, le=120_000)
 
     SECRETS: ClassVar[tuple[str, ...]] = ("api_key", "webhook_hmac_key")
 
@@ -43,6 +48,7 @@ class CreateSimulatorSender(Strict):
     name: str = Field(min_length=1, max_length=200)
     provider: Literal["simulator"]
     quotas: Quotas = Field(default_factory=Quotas)
+    labels: list[Label] = Field(default_factory=list, max_length=20)
 
 
 class CreateMetaCloudSender(Strict):
@@ -50,6 +56,7 @@ class CreateMetaCloudSender(Strict):
     provider: Literal["meta-cloud"]
     config: MetaCloudConfig
     quotas: Quotas = Field(default_factory=Quotas)
+    labels: list[Label] = Field(default_factory=list, max_length=20)
 
 
 class CreateWahaSender(Strict):
@@ -57,6 +64,7 @@ class CreateWahaSender(Strict):
     provider: Literal["waha"]
     config: WahaConfig
     quotas: Quotas = Field(default_factory=Quotas)
+    labels: list[Label] = Field(default_factory=list, max_length=20)
 
 
 CreateSender = Annotated[CreateSimulatorSender | CreateMetaCloudSender | CreateWahaSender,
@@ -74,16 +82,31 @@ def split_config(config: MetaCloudConfig | WahaConfig | None) -> tuple[dict[str,
         if name in config.SECRETS:
             secret[name] = value.get_secret_value()
         else:
-            plain[name] = value
+            plain[name] = str(value)
     return plain, secret
 
 
 class SendMessageRequest(Strict):
-    sender_id: str = Field(min_length=1, max_length=64)
+    # Exactly one of: one sender, a pool of listed senders, or the senders carrying a label (api/pools.py).
+    sender_id: str | None = Field(default=None, min_length=1, max_length=64)
+    sender_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+        default=None, min_length=1, max_length=100)
+    sender_pool: Label | None = None
     to: str = Field(min_length=1, max_length=32)
-    text: str = Field(min_length=1, max_length=4096)
+    # What to send: `type` and the one content field it names (text, template, media or interactive).
+    type: MessageType = "text"
+    text: str = Field(default="", max_length=4096, validate_default=True)
+    template: Template | None = Field(default=None, validate_default=True)
+    media: Media | None = Field(default=None, validate_default=True)
+    interactive: Interactive | None = Field(default=None, validate_default=True)
+    reply_to: str | None = Field(default=None, min_length=1, max_length=512)  # a provider message id (wamid)
     client_ref: str | None = Field(default=None, max_length=256)
     ttl_seconds: int | None = Field(default=None, ge=1, le=7 * 24 * 3600)
+
+    @field_validator("text", "template", "media", "interactive")
+    @classmethod
+    def _content_matches_type(cls, value, info: ValidationInfo):
+        return check_content(info.field_name, value, info.data.get("type"))
 
 
 class SimulateInboundRequest(Strict):
@@ -94,3 +117,27 @@ class SimulateInboundRequest(Strict):
 
 class PauseRequest(Strict):
     reason: str = Field(default="paused by an operator", min_length=1, max_length=500)
+
+
+class UpdateSenderRequest(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    quotas: Quotas | None = None
+    labels: list[Label] | None = Field(default=None, max_length=20)
+
+
+class PairingCodeRequest(Strict):
+    phone_number: str = Field(min_length=1, max_length=32)
+
+
+class SimulateSenderRequest(Strict):
+    """Simulator only: the next sends answer these provider error codes (in turn), each send takes
+    `latency_ms`, the connection drops (`disconnect`, with `refuse_reconnects` failed attempts
+    before it comes back), or the session waits for a QR scan (`issue_qr`, then `scan_qr`)."""
+
+    error_codes: list[int | Annotated[str, Field(min_length=1, max_length=64)]] = Field(default_factory=list,
+                                                                                          max_length=1000)
+    latency_ms: int | None = Field(default=None, ge=0, le=60_000)
+    disconnect: bool = False
+    refuse_reconnects: int = Field(default=0, ge=0, le=1000)
+    issue_qr: bool = False
+    scan_qr: bool = False

@@ -1,10 +1,11 @@
-"""`/v1/senders`: register (via the session-pool) and read."""
+"""`/v1/senders`: register, change, connect, pause, remove (commands to the session-pool, answered
+once the read model shows their effect) and read."""
 
 from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Query, Response
 
 from switchboard_contracts import commands
 from switchboard_contracts.envelope import make_envelope
@@ -14,7 +15,7 @@ from ..orgs import Organization
 from .deps import Deps, current_org, deps
 from switchboard_runtime.http.errors import ApiError, not_found
 from .pagination import Page, paged
-from .schemas import CreateSender, PauseRequest, split_config
+from .schemas import CreateSender, PauseRequest, UpdateSenderRequest, split_config
 
 router = APIRouter(prefix="/v1/senders", tags=["senders"])
 SOURCE = "switchboard/gateway"
@@ -32,7 +33,7 @@ async def create_sender(body: CreateSender, org: Organization = Depends(current_
             field = "phone_number_id" if body.provider == "meta-cloud" else "session"
             raise ApiError(409, "conflict", f"another sender already uses this {field}", {"field": field})
     cmd = commands.RegisterSender(sender_id=sender_id, name=body.name, provider=body.provider,
-                                  quotas=body.quotas, config=plain,
+                                  quotas=body.quotas, config=plain, labels=body.labels,
                                   sealed_credentials=d.sealer.seal(secret) if secret else None)
     await d.send_command(make_envelope(id=deterministic_id("register", sender_id), source=SOURCE,
                                        type=commands.REGISTER_SENDER, orgid=org.id, data=cmd,
@@ -81,8 +82,51 @@ async def resume_sender(sender_id: str, org: Organization = Depends(current_org)
 
 @router.get("")
 async def list_senders(org: Organization = Depends(current_org), d: Deps = Depends(deps),
-                       page: Page = Depends()):
-    return await paged(d.queries.senders, org.id, page=page)
+                       page: Page = Depends(), label: str | None = Query(None, max_length=64)):
+    return await paged(lambda *a: d.queries.senders(*a, label=label), org.id, page=page)
+
+
+@router.patch("/{sender_id}")
+async def update_sender(sender_id: str, body: UpdateSenderRequest, org: Organization = Depends(current_org),
+                        d: Deps = Depends(deps)):
+    """Change the name, quotas (and warm-up) or labels; fields left out stay as they are."""
+    await _existing(d, org, sender_id)
+    changes = body.model_dump(exclude_unset=True)
+    if not changes:
+        raise ApiError(422, "validation_error", "nothing to change: give name, quotas or labels",
+                       {"fields": ["name", "quotas", "labels"]})
+    cmd = commands.UpdateSender(sender_id=sender_id, **{k: getattr(body, k) for k in changes})
+    await d.send_command(make_envelope(id=new_id(), source=SOURCE, type=commands.UPDATE_SENDER, orgid=org.id,
+                                       data=cmd, subject=sender_id))
+    wanted = {k: (v.model_dump() if hasattr(v, "model_dump") else v) for k, v in
+              (("name", cmd.name), ("quotas", cmd.quotas), ("labels", cmd.labels)) if k in changes}
+    return await _once(d, org, sender_id, lambda s: all(s[k] == v for k, v in wanted.items()),
+                       "the change was not applied in time")
+
+
+@router.delete("/{sender_id}", status_code=204)
+async def remove_sender(sender_id: str, org: Organization = Depends(current_org), d: Deps = Depends(deps)):
+    """Remove the sender: it sends nothing more (its waiting messages expire) and its provider session
+    is stopped. Its history stays in the event stream."""
+    await _existing(d, org, sender_id)
+    await d.send_command(make_envelope(id=new_id(), source=SOURCE, type=commands.REMOVE_SENDER, orgid=org.id,
+                                       data=commands.RemoveSender(sender_id=sender_id), subject=sender_id))
+    deadline = asyncio.get_running_loop().time() + d.settings.command_wait_seconds
+    while (await d.queries.sender(org.id, sender_id, removed=True) or {}).get("status") != "removed":
+        if asyncio.get_running_loop().time() > deadline:
+            raise ApiError(503, "not_ready", "the sender was not removed in time", {"sender_id": sender_id})
+        await asyncio.sleep(0.05)
+    return Response(status_code=204)
+
+
+@router.post("/{sender_id}/connect", status_code=202)
+async def connect_sender(sender_id: str, org: Organization = Depends(current_org), d: Deps = Depends(deps)):
+    """Connect now: a Meta number's credentials are checked; a WAHA session is started (then its QR
+    is at `GET /v1/senders/{id}/qr`). The answer is the sender as it is; follow `status`."""
+    sender = await _existing(d, org, sender_id)
+    await d.send_command(make_envelope(id=new_id(), source=SOURCE, type=commands.CONNECT_SENDER, orgid=org.id,
+                                       data=commands.ConnectSender(sender_id=sender_id), subject=sender_id))
+    return sender
 
 
 @router.get("/{sender_id}")

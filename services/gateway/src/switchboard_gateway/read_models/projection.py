@@ -66,10 +66,11 @@ RESOLVE_PROVIDER_IDS = text(f"""
     WHERE provider_message_id = ANY(CAST(:pmids AS text[])) AND direction = 'outbound'""")
 UPDATE_MESSAGES = text(f"""
     UPDATE {M} AS t SET status = u.st, status_at = u.sat, statuses = CAST(u.sts AS jsonb),
-        error = CAST(u.err AS jsonb), provider_message_id = u.pmid, updated_at = now()
+        error = CAST(u.err AS jsonb), provider_message_id = u.pmid, sender_id = COALESCE(u.sid, t.sender_id),
+        updated_at = now()
     FROM unnest(CAST(:ids AS text[]), CAST(:statuses AS text[]), CAST(:status_ats AS text[]),
-        CAST(:timelines AS text[]), CAST(:errors AS text[]), CAST(:pmids AS text[]))
-        AS u(mid, st, sat, sts, err, pmid)
+        CAST(:timelines AS text[]), CAST(:errors AS text[]), CAST(:pmids AS text[]), CAST(:sids AS text[]))
+        AS u(mid, st, sat, sts, err, pmid, sid)
     WHERE t.id = u.mid""")
 
 
@@ -233,6 +234,7 @@ class Projection:
             LOCK_MESSAGES, {"ids": sorted({u.message_id for u in updates})})}
         states: dict[str, MessageState] = {}
         changed: set[str] = set()
+        moved: dict[str, str] = {}  # a pool message announced with one sender and sent by another
         orphans: list[StatusRow] = []
         for u in updates:
             row = current.get(u.message_id)
@@ -245,8 +247,11 @@ class Projection:
                 row.status, row.status_at, list(row.statuses), row.error, row.provider_message_id))
             if state.apply(u.status, u.at, u.error, u.provider_message_id):
                 changed.add(u.message_id)
+            if u.status == "sent" and u.sender_id and u.sender_id != row.sender_id:
+                moved[u.message_id] = u.sender_id
+                changed.add(u.message_id)
         # Statuses that arrived before we knew which message a provider id belongs to.
-        learned = {provider_ref(current[mid].sender_id, states[mid].provider_message_id): mid
+        learned = {provider_ref(moved.get(mid, current[mid].sender_id), states[mid].provider_message_id): mid
                    for mid in changed
                    if states[mid].provider_message_id and not current[mid].provider_message_id}
         if learned:
@@ -265,7 +270,7 @@ class Projection:
                 "status_ats": [states[i].status_at for i in ids],
                 "timelines": [json.dumps(states[i].statuses) for i in ids],
                 "errors": [json.dumps(states[i].error) if states[i].error else None for i in ids],
-                "pmids": [states[i].provider_message_id for i in ids]})
+                "pmids": [states[i].provider_message_id for i in ids], "sids": [moved.get(i) for i in ids]})
 
 
 async def _resolve_provider_ids(conn: AsyncConnection, statuses: list[StatusRow]) -> list[StatusRow]:

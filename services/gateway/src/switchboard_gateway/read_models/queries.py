@@ -36,7 +36,8 @@ def decode_cursor(cursor: str) -> list[Any]:
 def _sender(r) -> dict:
     sender = {"id": r.id, "name": r.name, "provider": r.provider, "status": "paused" if r.paused else r.status,
               "connection": r.status, "status_reason": (r.paused or {}).get("reason") or r.status_reason,
-              "paused": r.paused, "quotas": r.quotas, "phone_number": r.phone_number,
+              "paused": r.paused, "quotas": r.quotas, "phone_number": r.phone_number, "labels": r.labels,
+              "connection_attempt": r.attempt or None, "retry_in_seconds": r.retry_in_seconds,
               "created_at": r.created_at, "updated_at": r.updated_at}
     if r.provider == "meta-cloud":  # non-secret identifiers only; credentials are never returned
         sender["config"] = {"phone_number_id": r.phone_number_id, "waba_id": r.waba_id}
@@ -85,21 +86,37 @@ class Queries:
             next_cursor = encode_cursor(getattr(last, sort_col), last.id)
         return {"items": items, "next_cursor": next_cursor}
 
-    async def sender(self, org_id: str, sender_id: str) -> dict | None:
-        r = await self._one(f"SELECT * FROM {SCHEMA}.senders WHERE id = :id AND org_id = :org",
-                            id=sender_id, org=org_id)
+    async def sender(self, org_id: str, sender_id: str, *, removed: bool = False) -> dict | None:
+        r = await self._one(f"SELECT * FROM {SCHEMA}.senders WHERE id = :id AND org_id = :org"
+                            + ("" if removed else " AND removed_at IS NULL"), id=sender_id, org=org_id)
         return _sender(r) if r else None
 
     async def sender_owning(self, provider: str, account: str) -> str | None:
         """The id of the sender (in any organization) that owns a provider account, if any."""
         column = "phone_number_id" if provider == "meta-cloud" else "session"
-        r = await self._one(f"SELECT id FROM {SCHEMA}.senders WHERE provider = :p AND {column} = :a",
+        r = await self._one(f"SELECT id FROM {SCHEMA}.senders WHERE provider = :p AND {column} = :a"
+                            " AND removed_at IS NULL",
                             p=provider, a=account)
         return r.id if r else None
 
-    async def senders(self, org_id: str, cursor: str | None, limit: int) -> dict:
-        return await self._page(f"SELECT * FROM {SCHEMA}.senders WHERE org_id = :org", "ASC", cursor,
-                                limit, "created_at", _sender, org=org_id)
+    async def senders(self, org_id: str, cursor: str | None, limit: int, label: str | None = None) -> dict:
+        return await self._page(f"SELECT * FROM {SCHEMA}.senders WHERE org_id = :org AND removed_at IS NULL"
+                                + (" AND labels @> CAST(:label AS jsonb)" if label else ""), "ASC", cursor,
+                                limit, "created_at", _sender, org=org_id,
+                                **({"label": json.dumps([label])} if label else {}))
+
+    async def sender_pool(self, org_id: str, *, ids: list[str] | None = None, label: str | None = None) -> dict:
+        """A pool's senders in the organization (listed ids, or those carrying a label; not removed):
+        how many there are, how many can send now (connected, not paused), and for listed ids which."""
+        listed = ids is not None
+        r = await self._one(
+            "SELECT count(*) AS members, count(*) FILTER (WHERE status = 'connected' AND paused IS NULL) AS ready,"
+            + (" array_agg(id) AS found" if listed else " NULL AS found")
+            + f" FROM {SCHEMA}.senders WHERE org_id = :org AND removed_at IS NULL AND "
+            + ("id = ANY(CAST(:ids AS text[]))" if listed else "labels @> CAST(:label AS jsonb)"),
+            org=org_id, **({"ids": ids} if listed else {"label": json.dumps([label])}))
+        return {"members": r.members, "ready": r.ready,
+                "found": set(r.found or ()) if listed else None}
 
     async def message(self, org_id: str, message_id: str) -> dict | None:
         r = await self._one(f"SELECT * FROM {SCHEMA}.messages WHERE id = :id AND org_id = :org",

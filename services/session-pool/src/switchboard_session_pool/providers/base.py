@@ -21,6 +21,12 @@ class OutboundMessage:
     causationid: str
     traceparent: str | None = None
     expires_at: float | None = None  # wall clock (epoch seconds): not sent by then → expired
+    # Beyond text (switchboard_contracts.content, dumped without None): `text` then holds a summary.
+    type: str = "text"
+    template: dict | None = None
+    media: dict | None = None
+    interactive: dict | None = None
+    reply_to: str | None = None  # the provider message id (wamid) this message replies to
 
 
 @dataclass(frozen=True)

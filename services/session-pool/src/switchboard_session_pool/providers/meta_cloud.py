@@ -16,6 +16,7 @@ from switchboard_runtime.sealing import Sealer, SealingError
 from ..domain.provider_errors import Action, decide
 from ..domain.sender import Sender
 from .base import OutboundMessage, SendResult
+from .meta_body import graph_body
 
 log = get_logger(__name__)
 DEFAULT_BASE, DEFAULT_VERSION = "https://graph.facebook.com", "v23.0"
@@ -27,6 +28,7 @@ class Connection:
     phone_number: str | None = None
     reason: str | None = None
     code: int | str | None = None
+    transient: bool = False  # the Graph API could not be reached or failed: worth trying again
 
 
 def _error(response: httpx.Response) -> tuple[int | str | None, str, str | None]:
@@ -68,14 +70,17 @@ class MetaCloudProvider:
                 f"/{sender.config['phone_number_id']}", params={"fields": "display_phone_number,verified_name"})
         except SealingError as exc:
             return Connection(False, reason=str(exc))
-        except (httpx.HTTPError, KeyError) as exc:
-            return Connection(False, reason=f"the Graph API could not be reached: {exc!r}"[:500])
+        except KeyError as exc:
+            return Connection(False, reason=f"the sender's configuration lacks {exc}")
+        except httpx.HTTPError as exc:
+            return Connection(False, reason=f"the Graph API could not be reached: {exc!r}"[:500], transient=True)
         if response.status_code == 200:
             number = str(response.json().get("display_phone_number") or "")
             digits = "".join(c for c in number if c.isdigit())
             return Connection(True, phone_number=f"+{digits}" if digits else None)
         code, title, detail = _error(response)
-        return Connection(False, reason=f"{title}: {detail}" if detail and detail != title else title, code=code)
+        return Connection(False, reason=f"{title}: {detail}" if detail and detail != title else title, code=code,
+                          transient=response.status_code >= 500 or decide(code).action is Action.RETRY)
 
     async def send(self, messages: list[OutboundMessage]) -> list[SendResult]:
         return list(await asyncio.gather(*(self._send_one(m) for m in messages)))
@@ -84,8 +89,11 @@ class MetaCloudProvider:
         sender = self.senders.get(m.sender_id)
         if sender is None:
             return SendResult(m.message_id, ok=False, error=StatusError(code="unknown_sender", title="Unknown sender"))
-        body = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": m.to.lstrip("+"),
-                "type": "text", "text": {"body": m.text}, "biz_opaque_callback_data": m.message_id}
+        try:
+            body = graph_body(m)
+        except ValueError as exc:
+            return SendResult(m.message_id, ok=False, error=StatusError(
+                code="invalid_content", title="Message content cannot be sent", detail=str(exc)))
         async with self.slots:
             try:
                 response = await self._client(sender).post(f"/{sender.config['phone_number_id']}/messages", json=body)

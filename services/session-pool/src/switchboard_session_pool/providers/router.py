@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from switchboard_contracts.message import StatusError
 
@@ -14,8 +15,14 @@ NO_PROVIDER = StatusError(code="provider_unavailable", title="No provider for th
 
 
 class ProviderRouter:
-    def __init__(self, providers: dict[str, Provider], senders: dict[str, Sender]):
-        self.providers, self.senders = providers, senders
+    def __init__(self, providers: dict[str, Provider], senders: dict[str, Sender],
+                 slow: Callable[[str], bool] = lambda sender_id: False):
+        self.providers, self.senders, self.slow = providers, senders, slow
+
+    def own_lane(self, sender: Sender) -> bool:
+        """Whether the sender's messages need a send lane of their own: senders that talk to the
+        network each (a hanging one holds only itself), and simulator senders told to go slow."""
+        return sender.provider != "simulator" or self.slow(str(sender.id))
 
     async def send(self, messages: list[OutboundMessage]) -> list[SendResult]:
         results: list[SendResult | None] = [None] * len(messages)

@@ -2,12 +2,14 @@
 `session_pool.simulator_sends` (one row per message id; `attempts` counts every send it received, so
 tests can count duplicates) in the same transaction as the message's outcome,
 reports `delivered` and then `read` after configurable delays, fails recipients whose number ends
-in 0000 with Meta's code 131026, and can make a sender receive an inbound message."""
+in 0000 with Meta's code 131026, can make a sender receive an inbound message, and shows the faults
+it was told to (simulator_faults.py): provider error codes, latency, refused connections, a QR."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections import Counter
 from datetime import UTC, datetime
 
 from sqlalchemy import text
@@ -19,10 +21,12 @@ from switchboard_contracts.envelope import CloudEvent, make_envelope
 from switchboard_contracts.ids import deterministic_id
 from switchboard_runtime.messaging.publisher import Publisher
 
+from ..domain.provider_errors import Action, decide
 from ..outbound_store import record_in
 from ..statuses import SOURCE, status_event
 from ..tables import SCHEMA
 from .base import OutboundMessage, SendResult
+from .simulator_faults import SimulatorFaults, fault_error
 
 UNDELIVERABLE = contract.StatusError(
     code=131026, title="Message undeliverable",
@@ -44,31 +48,49 @@ class SimulatorProvider:
     def __init__(self, engine: AsyncEngine, publisher: Publisher, *,
                  delivered_delay: float = 0.05, read_delay: float = 0.2):
         self.engine = engine
+        self.faults = SimulatorFaults(engine)
         self.publisher = publisher
         self.delivered_delay = delivered_delay
         self.read_delay = read_delay
         self._tasks: set[asyncio.Task] = set()
 
     async def send(self, messages: list[OutboundMessage]) -> list[SendResult]:
+        slow = max((self.faults.latency.get(m.sender_id, 0.0) for m in messages), default=0.0)
+        if slow:  # a slow sender has a lane of its own (ProviderRouter.own_lane): only it waits
+            await asyncio.sleep(slow)
         results, sent = [], []
-        for m in messages:
-            if m.to.endswith("0000"):
-                results.append(SendResult(m.message_id, ok=False, error=UNDELIVERABLE, recorded=True))
-            else:
-                wamid = simulated_wamid(m.message_id)
-                results.append(SendResult(m.message_id, ok=True, provider_message_id=wamid, recorded=True))
-                sent.append((m, wamid))
         async with self.engine.begin() as conn:  # the send and its outcome, in one transaction
+            injected = await self.faults.take_codes(conn, Counter(m.sender_id for m in messages))
+            for m in messages:
+                codes = injected.get(m.sender_id)
+                if codes:
+                    results.append(self._fault(m, codes.pop(0)))
+                elif m.to.endswith("0000"):
+                    results.append(SendResult(m.message_id, ok=False, error=UNDELIVERABLE, recorded=True))
+                else:
+                    wamid = simulated_wamid(m.message_id)
+                    results.append(SendResult(m.message_id, ok=True, provider_message_id=wamid, recorded=True))
+                    sent.append((m, wamid))
             if sent:
                 await conn.execute(RECORD_SENDS, {
                     "ids": [m.message_id for m, _ in sent], "orgs": [m.org_id for m, _ in sent],
                     "senders": [m.sender_id for m, _ in sent], "recipients": [m.to for m, _ in sent],
                     "texts": [m.text for m, _ in sent], "wamids": [w for _, w in sent]})
-            if results:
-                await record_in(conn, results)
+            final = [r for r in results if r.recorded]
+            if final:
+                await record_in(conn, final)
         if sent:
             self._spawn(self._report_progress(sent))
         return results
+
+    @staticmethod
+    def _fault(m: OutboundMessage, code: int | str) -> SendResult:
+        """An injected provider error, acted on like Meta's (domain/provider_errors.py)."""
+        decision = decide(code)
+        if decision.action is Action.FAIL:
+            return SendResult(m.message_id, ok=False, error=fault_error(code), recorded=True)
+        return SendResult(m.message_id, ok=False, error=fault_error(code), retry=decision.action.value,
+                          delay=decision.delay)
 
     def _spawn(self, coro) -> None:
         task = asyncio.create_task(coro)
@@ -106,5 +128,6 @@ class SimulatorProvider:
                              causationid=causationid, time=now)
 
     async def close(self) -> None:
+        await self.faults.stop()
         for task in list(self._tasks):
             task.cancel()
