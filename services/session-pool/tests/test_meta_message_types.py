@@ -134,3 +134,31 @@ async def test_the_simulator_records_a_summary_of_non_text_messages(nats_url, da
         engine.dispose()
     assert recorded == {image.id: "[image] Our shop",
                         buttons.id: "[buttons] Keep the appointment? (Keep / Reschedule)"}
+
+
+async def test_a_pool_message_skips_meta_senders_outside_the_window(nats_url, database_url):
+    org = new_id()
+    async with running_fake_graph() as graph, running_session_pool(nats_url, database_url) as js:
+        meta = await meta_sender(js, graph, org)
+        sim = new_id()
+        await register_simulator(js, org, sim)
+        await open_window(js, database_url, org, meta, ["+4915110000051"], hours_ago=30)  # closed
+
+        def pooled(ids, **content):
+            cmd = commands.SendMessage(message_id=new_id(), pool=commands.SenderPool(sender_ids=ids),
+                                       to="+4915110000051", requested_at=datetime.now(UTC), **content)
+            return command(org, commands.SEND_MESSAGE, cmd, id_=cmd.message_id)
+
+        both = [pooled([meta, sim], text=f"hi {i}") for i in range(2)]
+        meta_only = pooled([meta], text="only meta")
+        template = pooled([meta], type="template", template={"name": "hello_world", "language": "en_US"})
+        for ce in (*both, meta_only, template):
+            await publish_command(js, ce)
+        events = await collect_events(js, f"sb.evt.{org}.message.status", lambda ev: all(
+            statuses(ev, ce.id) for ce in (*both, meta_only, template)), timeout=30)
+    final = {e.data["message_id"]: e.data for e in events}
+    assert {final[ce.id]["sender_id"] for ce in both} == {sim}  # never through the closed Meta window
+    assert [statuses(events, ce.id)[0] for ce in both] == [("sent", None)] * 2
+    assert statuses(events, meta_only.id) == [("failed", "outside_window")]
+    assert statuses(events, template.id) == [("sent", None)] and final[template.id]["sender_id"] == meta
+    assert [b["biz_opaque_callback_data"] for b in graph.sent] == [template.id]

@@ -86,6 +86,7 @@ class Dispatcher:
         self.health: dict[str, Health] = {}  # per sender, in this replica
         self.pairs = PairRate(pair_interval)  # in this replica (see ARCHITECTURE.md)
         self.pools = Pools(SenderDirectory(app), self.senders, self.sender)  # messages sent to a pool of senders
+        self.outside_window: dict[str, set[str]] = {}  # pool message → Meta senders it may not take
         self.exhausted: dict[str, float] = {}  # sender → until when (monotonic) its quota is known spent
         self.admission = AdmissionTimes()
         self._lanes: set[asyncio.Task] = set()
@@ -144,6 +145,7 @@ class Dispatcher:
                 failed.extend((m, SendResult(m.message_id, ok=False, error=OUTSIDE_WINDOW))
                               for _, m in to_gate if m.message_id in closed)
                 to_gate = [(d, m) for d, m in to_gate if m.message_id not in closed]
+            pooled = await self._window_of_pool(pooled, failed, now_dt)
 
         waiting: list[OutboundMessage] = []
         now = time.monotonic()
@@ -392,8 +394,10 @@ class Dispatcher:
             candidates = self.pools.candidates(request)
             recipient = (m.org_id, m.to)
 
-            def usable(sender_id: str, org_id: str = m.org_id) -> bool:
-                return self._usable(sender_id, org_id)
+            closed = self.outside_window.get(m.message_id, ())
+
+            def usable(sender_id: str, org_id: str = m.org_id, closed=closed) -> bool:
+                return sender_id not in closed and self._usable(sender_id, org_id)
 
             def has_quota(sender_id: str) -> bool:
                 return self.exhausted.get(sender_id, 0.0) <= now
@@ -418,6 +422,28 @@ class Dispatcher:
             pending.add((chosen, m.to))
             w.message = self._assign(m, chosen)
             by_sender.setdefault(chosen, []).append(w)
+
+    async def _window_of_pool(self, pooled: list, failed: list, now_dt: datetime) -> list:
+        """A free-form pool message may not take a Meta sender outside that sender's 24-hour window
+        with the recipient: such senders are left out of its candidates; with none left it fails."""
+        meta = {m.message_id: [s for s in self.pools.candidates(self.pools.of[m.message_id])
+                               if (sender := self.senders.get(s)) is not None and sender.provider == "meta-cloud"]
+                for _, m in pooled if m.type != "template"}
+        pairs = [(s, m.to) for _, m in pooled for s in meta.get(m.message_id, ())]
+        if not pairs:
+            return pooled
+        open_ = await self.window.open_for(pairs, now_dt)
+        keep = []
+        for d, m in pooled:
+            closed = {s for s in meta.get(m.message_id, ()) if (s, m.to) not in open_}
+            if closed and closed >= set(self.pools.candidates(self.pools.of[m.message_id])):
+                self.pools.of.pop(m.message_id, None)
+                failed.append((m, SendResult(m.message_id, ok=False, error=OUTSIDE_WINDOW)))
+                continue
+            if closed:
+                self.outside_window[m.message_id] = closed
+            keep.append((d, m))
+        return keep
 
     def _usable(self, sender_id: str, org_id: str) -> bool:
         """Whether selection may pick the sender now: its organization's, connected, not paused,
@@ -485,6 +511,7 @@ class Dispatcher:
         events = []
         for m, r in outcomes:
             self.pools.of.pop(m.message_id, None)
+            self.outside_window.pop(m.message_id, None)
             if accepted_at is not None:
                 events.append(accepted_event(m, accepted_at))
             if r.ok:
