@@ -37,6 +37,7 @@ class FakeGraph:
         self.sent: list[dict] = []  # every accepted POST body
         self.errors: dict[str, list[int]] = {}  # recipient (digits) → codes to answer, in turn
         self.slow: dict[str, float] = {}  # phone_number_id → seconds each send hangs
+        self.blocked: set[str] = set()  # phone_number_ids Meta reports BLOCKED
         self.app = FastAPI()
         self.app.get("/{version}/{pnid}")(self.number)
         self.app.post("/{version}/{pnid}/messages")(self.messages)
@@ -49,7 +50,17 @@ class FakeGraph:
 
     async def number(self, version: str, pnid: str, request: Request):
         return self._denied(request) or {"id": pnid, "display_phone_number": self.display,
-                                         "verified_name": "Acme Support"}
+                                         "verified_name": "Acme Support", "health_status": self.health(pnid)}
+
+    def health(self, pnid: str) -> dict:
+        """Meta's `health_status` (documented shape); BLOCKED for numbers listed in `blocked`."""
+        if pnid not in self.blocked:
+            return {"can_send_message": "AVAILABLE", "entities": [
+                {"entity_type": "PHONE_NUMBER", "id": pnid, "can_send_message": "AVAILABLE"}]}
+        return {"can_send_message": "BLOCKED", "entities": [
+            {"entity_type": "PHONE_NUMBER", "id": pnid, "can_send_message": "BLOCKED", "errors": [
+                {"error_code": 131031, "error_description": "The business phone number has been banned.",
+                 "possible_solution": "Appeal the decision in WhatsApp Manager."}]}]}
 
     async def messages(self, version: str, pnid: str, request: Request):
         if denied := self._denied(request):

@@ -71,6 +71,19 @@ async def test_credentials_are_checked_with_the_provider(nats_url, database_url)
     assert disconnected.subject == bad and disconnected.data["code"] == 190
     assert "Invalid OAuth access token" in disconnected.data["reason"]
     assert all("EAAB" not in e.to_json_bytes().decode() for e in events)
+    assert disconnected.data["retry_in_seconds"] is None  # refused credentials are not retried
+
+
+async def test_a_number_meta_blocked_is_banned_and_does_not_send(nats_url, database_url):
+    org, banned = new_id(), new_id()
+    async with running_fake_graph() as graph, running_session_pool(nats_url, database_url) as js:
+        graph.blocked.add("555000111")
+        await register_meta(js, org, banned, graph.url, pnid="555000111")
+        events = await collect_events(js, f"sb.evt.{org}.sender.banned", lambda ev: len(ev) == 1)
+        assert events[0].data["code"] == 131031 and "banned" in events[0].data["reason"]
+        await publish_command(js, send_command(org, banned, "+4915112345678"))
+        await asyncio.sleep(1.0)
+    assert graph.sent == []  # a banned sender's messages wait (until their time-to-live)
 
 
 async def test_sends_and_acts_on_error_codes(nats_url, database_url):

@@ -34,8 +34,8 @@ SOURCE = "switchboard/session-pool"
 
 @dataclass(frozen=True)
 class Link:
-    """The outcome of one attempt: connected, qr (waiting for a scan), starting, refused (for good), or
-    transient (worth trying again)."""
+    """The outcome of one attempt: connected, qr (waiting for a scan), starting, banned, refused (for
+    good), or transient (worth trying again)."""
 
     state: str
     phone_number: str | None = None
@@ -108,6 +108,9 @@ class Connector:
         if link.state == "qr":
             await self.changed(await call(self.app.qr_issued, org, sid))
             return None
+        if link.state == "banned":  # until the provider lifts it; `POST …/connect` checks again
+            await self.changed(await call(self.app.banned, org, sid, link.reason or "banned", link.code))
+            return None
         if link.state == "transient" and not self.policy.gives_up(attempt):
             delay = self.policy.delay(attempt)
             await self.changed(await call(self.app.disconnected, org, sid, link.reason or "connection failed",
@@ -131,6 +134,8 @@ class Connector:
             result = await self.meta.connect(sender)
             if result.ok:
                 return Link("connected", phone_number=result.phone_number)
+            if result.blocked:
+                return Link("banned", reason=result.reason, code=result.code)
             return Link("transient" if result.transient else "refused", reason=result.reason, code=result.code)
         if sender.provider == "waha":
             try:

@@ -29,6 +29,7 @@ class Connection:
     reason: str | None = None
     code: int | str | None = None
     transient: bool = False  # the Graph API could not be reached or failed: worth trying again
+    blocked: bool = False  # Meta reports the number cannot send (health_status BLOCKED)
 
 
 def _error(response: httpx.Response) -> tuple[int | str | None, str, str | None]:
@@ -40,6 +41,18 @@ def _error(response: httpx.Response) -> tuple[int | str | None, str, str | None]
     details = (error.get("error_data") or {}).get("details") if isinstance(error.get("error_data"), dict) else None
     code = error.get("code", f"http_{response.status_code}")
     return code, error.get("title") or error.get("message") or f"HTTP {response.status_code}", details or error.get("message")
+
+
+def _blocked(health: object) -> tuple[int | str | None, str] | None:
+    """(code, reason) when Meta's health_status says the number can send no message at all."""
+    if not isinstance(health, dict) or health.get("can_send_message") != "BLOCKED":
+        return None
+    for entity in health.get("entities") or []:
+        for error in (entity.get("errors") or []) if isinstance(entity, dict) else []:
+            if isinstance(error, dict):
+                text = error.get("error_description") or "blocked by Meta"
+                return error.get("error_code"), f"Meta blocked messaging ({entity.get('entity_type')}): {text}"
+    return None, "Meta blocked messaging from this number"
 
 
 class MetaCloudProvider:
@@ -64,10 +77,12 @@ class MetaCloudProvider:
         return client
 
     async def connect(self, sender: Sender) -> Connection:
-        """Check the credentials: the phone number's own record, with its display number."""
+        """Check the credentials: the phone number's own record, with its display number and Meta's
+        `health_status` (a number Meta BLOCKED from messaging is reported as such)."""
         try:
             response = await self._client(sender).get(
-                f"/{sender.config['phone_number_id']}", params={"fields": "display_phone_number,verified_name"})
+                f"/{sender.config['phone_number_id']}",
+                params={"fields": "display_phone_number,verified_name,health_status"})
         except SealingError as exc:
             return Connection(False, reason=str(exc))
         except KeyError as exc:
@@ -75,8 +90,11 @@ class MetaCloudProvider:
         except httpx.HTTPError as exc:
             return Connection(False, reason=f"the Graph API could not be reached: {exc!r}"[:500], transient=True)
         if response.status_code == 200:
-            number = str(response.json().get("display_phone_number") or "")
+            body = response.json()
+            number = str(body.get("display_phone_number") or "")
             digits = "".join(c for c in number if c.isdigit())
+            if blocked := _blocked(body.get("health_status")):
+                return Connection(False, reason=blocked[1], code=blocked[0], blocked=True)
             return Connection(True, phone_number=f"+{digits}" if digits else None)
         code, title, detail = _error(response)
         return Connection(False, reason=f"{title}: {detail}" if detail and detail != title else title, code=code,
