@@ -23,7 +23,8 @@ SERVICES_UP_TIMEOUT = 90
 def platform(tmp_path_factory):
     data = tmp_path_factory.mktemp("platform") / ".data"
     ports = {"SWITCHBOARD_DEV_NATS_PORT": free_port(), "SWITCHBOARD_DEV_POSTGRES_PORT": free_port(),
-             "SWITCHBOARD_GATEWAY_PORT": free_port(), "SWITCHBOARD_INGEST_PORT": free_port()}
+             "SWITCHBOARD_GATEWAY_PORT": free_port(), "SWITCHBOARD_INGEST_PORT": free_port(),
+             "SWITCHBOARD_CAMPAIGNS_PORT": free_port()}
     env = {k: v for k, v in os.environ.items()
            if k not in ("SWITCHBOARD_NATS_URL", "SWITCHBOARD_DATABASE_URL")}
     env.update({k: str(v) for k, v in ports.items()})

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from . import commands, conversation, message, sender
+from . import campaign, commands, conversation, message, sender
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,18 @@ EVENTS: tuple[EventSpec, ...] = (
               "A WhatsApp Web (WAHA) session changed state."),
     EventSpec(conversation.STARTED, "conversation", "started", conversation.ConversationStarted,
               "The first message between a sender and a contact opened a conversation."),
+    EventSpec(campaign.CREATED, "campaign", "created", campaign.CampaignCreated,
+              "A campaign was created (draft): its content, senders, time zone, window and schedule."),
+    EventSpec(campaign.CONTACTS_IMPORTED, "campaign", "contacts_imported", campaign.ContactsImported,
+              "Contacts were added to a campaign (counts; the contacts are not in the event)."),
+    *(EventSpec(t, "campaign", t.split(".")[2], campaign.CampaignTransition, d) for t, d in (
+        (campaign.SCHEDULED, "A campaign waits for its start time."),
+        (campaign.STARTED, "A campaign started sending."),
+        (campaign.PAUSED, "A campaign stopped sending for now."),
+        (campaign.RESUMED, "A paused campaign sends again."),
+        (campaign.CANCELLED, "A campaign was cancelled: it sends nothing more."),
+        (campaign.COMPLETED, "Every contact of a campaign has its final outcome."),
+        (campaign.FAILED, "A campaign could not go on (e.g. its senders were removed), with the reason."))),
 )
 
 COMMANDS: tuple[EventSpec, ...] = (

@@ -151,6 +151,12 @@ CONVERSATIONS_HISTORY = ConsumerSpec(
     filter_subjects=[subjects.any_org_events("message")],
 )
 
+CAMPAIGNS_STATUSES = ConsumerSpec(
+    stream=EVENTS.name,
+    durable="campaigns__statuses",
+    filter_subjects=[subjects.any_org_events("message", "status")],
+)
+
 GATEWAY_READ_MODELS = ConsumerSpec(
     stream=EVENTS.name,
     durable="gateway__read_models",

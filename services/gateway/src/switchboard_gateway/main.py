@@ -17,6 +17,7 @@ from switchboard_runtime.sealing import Sealer
 from switchboard_runtime.telemetry import configure_tracing
 
 from .api.app import create_app
+from .api.campaigns_proxy import CampaignsClient
 from .api.deps import Deps
 from .orgs import Organizations
 from .read_models.projection import Projection
@@ -41,7 +42,8 @@ async def serve(stop: asyncio.Event, settings: GatewaySettings | None = None) ->
     projection = BatchConsumer(bus.js, streams.GATEWAY_READ_MODELS, Projection(engine).handle,
                                batch_size=2000)
     sealer = Sealer(settings.secret_key.get_secret_value())
-    app = create_app(Deps(settings, Organizations(engine), Queries(engine), bus, sealer))
+    campaigns = CampaignsClient(settings.campaigns_url, settings.secret_key.get_secret_value())
+    app = create_app(Deps(settings, Organizations(engine), Queries(engine), bus, sealer, campaigns))
     server = HttpServer(app, settings.gateway_host, settings.gateway_port)
     heartbeat = Heartbeat(bus.js, SERVICE, settings.heartbeat_seconds)
 
@@ -55,6 +57,7 @@ async def serve(stop: asyncio.Event, settings: GatewaySettings | None = None) ->
     await heartbeat.stop()
     await server.stop()
     await projection.stop()
+    await campaigns.close()
     await bus.close()
     await engine.dispose()
 

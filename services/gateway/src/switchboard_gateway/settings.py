@@ -15,9 +15,10 @@ class GatewaySettings(ServiceSettings):
     gateway_port: int = 8080
     max_body_bytes: int = 1_048_576
     required_services: Annotated[list[str], NoDecode] = ["gateway", "session-pool", "conversations",
-                                                         "webhook-ingest"]
+                                                         "webhook-ingest", "campaigns"]
     default_region: str | None = None
     command_wait_seconds: float = 10.0
+    campaigns_url: str = "http://127.0.0.1:8082"  # the campaigns service's API (forwarded to)
 
     @field_validator("required_services", mode="before")
     @classmethod

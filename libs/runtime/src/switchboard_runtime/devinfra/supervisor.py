@@ -33,6 +33,7 @@ SERVICES = {
     "session-pool": ServiceSpec("session-pool", "switchboard_session_pool.main"),
     "conversations": ServiceSpec("conversations", "switchboard_conversations.main"),
     "webhook-ingest": ServiceSpec("webhook-ingest", "switchboard_webhook_ingest.main"),
+    "campaigns": ServiceSpec("campaigns", "switchboard_campaigns.main"),
 }
 
 
@@ -174,6 +175,8 @@ class Supervisor:
                 ingest_url = (f"http://{env.get('SWITCHBOARD_INGEST_HOST', '127.0.0.1')}:"
                               f"{env.get('SWITCHBOARD_INGEST_PORT', '8081')}")
             endpoints = self.write_endpoints(infra, gateway_url, ingest_url)
+            if any(s.name == "campaigns" for s in self.services):  # the gateway forwards /v1/campaigns there
+                env.setdefault("SWITCHBOARD_CAMPAIGNS_URL", f"http://127.0.0.1:{env.get('SWITCHBOARD_CAMPAIGNS_PORT', '8082')}")
             if ingest_url:  # WAHA sessions the session-pool starts post their events to webhook-ingest
                 env.setdefault("SWITCHBOARD_WAHA_WEBHOOK_URL", f"{ingest_url}/webhooks/waha")
             for i, spec in enumerate(self.services):

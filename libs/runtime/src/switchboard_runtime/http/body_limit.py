@@ -45,11 +45,12 @@ async def read_body(receive, max_bytes: int):
 
 
 class BodyLimit:
-    def __init__(self, app, max_bytes: int):
+    def __init__(self, app, max_bytes: int, streamed=lambda scope: False):
         self.app, self.max_bytes = app, max_bytes
+        self.streamed = streamed  # requests passed through unbuffered (their handler bounds them)
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or self.streamed(scope):
             return await self.app(scope, receive, send)
         if declared_too_large(scope, self.max_bytes):
             return await reject_too_large(send, self.max_bytes)

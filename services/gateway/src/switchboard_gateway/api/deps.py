@@ -25,6 +25,7 @@ class Deps:
     queries: Queries
     bus: Bus
     sealer: Sealer
+    campaigns: object = None  # campaigns_proxy.CampaignsClient: the campaigns service's API
 
     async def send_command(self, command: CloudEvent) -> None:
         """Publish a command inside a span whose W3C trace context travels with it (the services

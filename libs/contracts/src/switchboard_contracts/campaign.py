@@ -1,0 +1,62 @@
+"""Campaign events (v1): a campaign's lifecycle — `campaign.created`, `scheduled`, `started`,
+`paused`, `resumed`, `cancelled`, `completed`, `failed` — and `campaign.contacts_imported`. Contacts
+themselves are not events (a campaign may have a million); each one's send is a `message.send`
+command whose message id is `campaign_message_id(campaign, phone)`, so it is sent at most once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from .envelope import event_type
+from .ids import deterministic_id
+
+ENTITY = "campaign"
+CREATED = event_type(ENTITY, "created")
+SCHEDULED = event_type(ENTITY, "scheduled")
+STARTED = event_type(ENTITY, "started")
+PAUSED = event_type(ENTITY, "paused")
+RESUMED = event_type(ENTITY, "resumed")
+CANCELLED = event_type(ENTITY, "cancelled")
+COMPLETED = event_type(ENTITY, "completed")
+FAILED = event_type(ENTITY, "failed")
+CONTACTS_IMPORTED = event_type(ENTITY, "contacts_imported")
+
+CLIENT_REF_PREFIX = "campaign:"
+
+
+def campaign_message_id(campaign_id: str, phone: str) -> str:
+    """The message id of a campaign's send to one contact (the same however often it is tried)."""
+    return deterministic_id("campaign-message", campaign_id, phone)
+
+
+class CampaignCreated(BaseModel):
+    campaign_id: str
+    name: str
+    content: dict[str, Any]  # {"text"} or {"template"} or {"media", "type"}
+    senders: dict[str, Any]  # {"sender_ids": [...]} or {"label"}
+    timezone: str
+    window: dict[str, Any] | None = None
+    delay_ms: dict[str, int] | None = None
+    schedule: dict[str, Any] | None = None
+    created_at: datetime
+
+
+class CampaignTransition(BaseModel):
+    """scheduled, started, paused, resumed, cancelled, completed, failed: the new status, when, why."""
+
+    campaign_id: str
+    status: str
+    reason: str | None = None
+    at: datetime
+
+
+class ContactsImported(BaseModel):
+    campaign_id: str
+    accepted: int
+    duplicates: int
+    rejected: int
+    total: int  # contacts in the campaign after this import
+    at: datetime

@@ -1,0 +1,1 @@
+"""Campaigns, broadcast lists and bulk sends."""

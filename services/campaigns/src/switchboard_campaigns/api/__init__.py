@@ -1,0 +1,1 @@
+"""The campaigns HTTP API (reached through the gateway)."""

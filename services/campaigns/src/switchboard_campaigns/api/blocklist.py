@@ -1,0 +1,41 @@
+"""`/v1/blocklist`: numbers no campaign of the organization sends to."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from switchboard_runtime.http.errors import ApiError, not_found
+
+from ..domain.phones import InvalidPhone, normalize
+from .app import Deps, deps, org_of
+from .schemas import BlockIn
+
+router = APIRouter(prefix="/v1/blocklist", tags=["blocklist"])
+
+
+def _phone(d: Deps, raw: str) -> str:
+    try:
+        return normalize(raw, d.settings.default_region)
+    except InvalidPhone as exc:
+        raise ApiError(422, "validation_error", f"phone: {exc}", {"field": "phone"}) from exc
+
+
+@router.get("")
+async def list_blocked(org: str = Depends(org_of), d: Deps = Depends(deps),
+                       limit: int = Query(100, ge=1, le=1000), cursor: str | None = Query(None, max_length=32)):
+    items = await d.blocklist.page(org, cursor or "", limit)
+    return {"items": items, "next_cursor": items[-1]["phone"] if len(items) == limit else None}
+
+
+@router.post("", status_code=201)
+async def block(body: BlockIn, org: str = Depends(org_of), d: Deps = Depends(deps)):
+    phone = _phone(d, body.phone)
+    created = await d.blocklist.add(org, phone, body.reason, "api")
+    return {"phone": phone, "reason": body.reason, "created": created}
+
+
+@router.delete("/{phone}", status_code=204)
+async def unblock(phone: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
+    if not await d.blocklist.remove(org, _phone(d, phone)):
+        raise not_found("blocked number")
+    return Response(status_code=204)

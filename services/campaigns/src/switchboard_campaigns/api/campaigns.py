@@ -1,0 +1,176 @@
+"""`/v1/campaigns`: create, add contacts (JSON or streamed CSV), start/pause/resume/cancel, read with
+live statistics, list contacts by status, and stream the results as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import ValidationError
+
+from switchboard_contracts.ids import new_id
+from switchboard_runtime.eventstore import call
+from switchboard_runtime.http.errors import ApiError, not_found
+
+from ..content import CampaignContent, ContentError
+from ..domain.campaign import Campaign, TransitionError
+from ..domain.contacts import BadUpload, CsvImport, ImportReport, read_json
+from ..domain.schedule import ScheduleError, check_not_past
+from .app import Deps, deps, org_of
+from .schemas import ContactsIn, CreateCampaign, spec_of
+
+router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
+
+
+def _view(c: Campaign, stats: dict) -> dict:
+    return {"id": str(c.id), "name": c.name, "status": c.status, "reason": c.reason, "content": c.content,
+            "senders": c.senders, "timezone": c.timezone, "window": c.window, "delay_ms": c.delay_ms,
+            "schedule": c.schedule, "variables": c.variables, "created_at": c.created_at, "stats": stats}
+
+
+async def _campaign(d: Deps, org: str, campaign_id: str) -> Campaign:
+    campaign = await call(d.app.find, org, campaign_id)
+    if campaign is None:
+        raise not_found("campaign")
+    return campaign
+
+
+@router.post("", status_code=201)
+async def create(body: CreateCampaign, org: str = Depends(org_of), d: Deps = Depends(deps)):
+    spec = spec_of(body)
+    try:
+        CampaignContent.from_spec(spec)  # placeholders parse; declared variables are known
+        if body.schedule is not None:
+            check_not_past(body.schedule, datetime.now(UTC))
+    except (ContentError, ScheduleError) as exc:
+        raise ApiError(422, "validation_error", str(exc), {"field": getattr(exc, "field", None)}) from exc
+    campaign = await d.lifecycle.create(new_id(), org, spec)
+    return _view(campaign, await d.contacts.stats(str(campaign.id)))
+
+
+@router.get("")
+async def list_campaigns(org: str = Depends(org_of), d: Deps = Depends(deps),
+                         limit: int = Query(50, ge=1, le=200), cursor: str | None = Query(None, max_length=100)):
+    return await d.contacts.campaigns(org, cursor, limit)
+
+
+@router.get("/{campaign_id}")
+async def get(campaign_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
+    campaign = await _campaign(d, org, campaign_id)
+    return _view(campaign, await d.contacts.stats(campaign_id))
+
+
+@router.post("/{campaign_id}/contacts")
+async def add_contacts(campaign_id: str, request: Request, org: str = Depends(org_of), d: Deps = Depends(deps)):
+    """JSON `{"contacts": [{"phone", "name", "variables"}]}` (≤ 10,000) or a `text/csv` body of any
+    size, streamed: `{"accepted", "duplicates", "rejected": [{"line", "reason"}], ...}`."""
+    campaign = await _campaign(d, org, campaign_id)
+    if campaign.status not in ("draft", "scheduled", "running", "paused"):
+        raise ApiError(409, "conflict", f"a {campaign.status} campaign takes no more contacts")
+    required = CampaignContent.from_spec({"content": campaign.content, "senders": campaign.senders,
+                                          "variables": campaign.variables}).required
+    region = d.settings.default_region
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    added = duplicates = 0
+    if content_type in ("text/csv", "application/csv", "text/plain"):
+        report = ImportReport()
+        importer = CsvImport(default_region=region, required=required, report=report)
+        try:
+            async for batch in importer.batches(request.stream()):
+                n, dup, _ = await d.contacts.add(org, campaign_id, batch)
+                added, duplicates = added + n, duplicates + dup
+        except BadUpload as exc:
+            raise ApiError(422, "bad_upload", str(exc), {"accepted_before_error": added}) from exc
+    elif content_type == "application/json":
+        try:
+            body = ContactsIn.model_validate_json(await request.body())
+        except ValidationError as exc:
+            raise ApiError(422, "validation_error", "invalid contacts", {"fields": [
+                {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]}) from exc
+        contacts, report = read_json([c.model_dump() for c in body.contacts], default_region=region,
+                                     required=required)
+        for i in range(0, len(contacts), 1000):
+            n, dup, _ = await d.contacts.add(org, campaign_id, contacts[i:i + 1000])
+            added, duplicates = added + n, duplicates + dup
+    else:
+        raise ApiError(415, "unsupported_media_type", "send application/json or text/csv")
+    if added:
+        try:
+            await d.lifecycle.imported(org, campaign_id, added, report.duplicates + duplicates,
+                                       report.rejected_count)
+        except TransitionError as exc:
+            raise ApiError(409, "conflict", str(exc)) from exc
+    out = report.as_dict()
+    out.update(accepted=added, duplicates=report.duplicates + duplicates)
+    return out
+
+
+async def _act(d: Deps, org: str, campaign_id: str, what: str) -> dict:
+    try:
+        campaign = await d.lifecycle.act(org, campaign_id, what)
+    except TransitionError as exc:
+        raise ApiError(409, "conflict", str(exc)) from exc
+    if campaign is None:
+        raise not_found("campaign")
+    return _view(campaign, await d.contacts.stats(campaign_id))
+
+
+@router.post("/{campaign_id}/start")
+async def start(campaign_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
+    return await _act(d, org, campaign_id, "start")
+
+
+@router.post("/{campaign_id}/pause")
+async def pause(campaign_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
+    return await _act(d, org, campaign_id, "pause")
+
+
+@router.post("/{campaign_id}/resume")
+async def resume(campaign_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
+    return await _act(d, org, campaign_id, "resume")
+
+
+@router.post("/{campaign_id}/cancel")
+async def cancel(campaign_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
+    return await _act(d, org, campaign_id, "cancel")
+
+
+@router.get("/{campaign_id}/contacts")
+async def contacts(campaign_id: str, org: str = Depends(org_of), d: Deps = Depends(deps),
+                   status: str | None = Query(None, pattern="^(pending|queued|sent|delivered|read|failed|blocked|expired)$"),
+                   limit: int = Query(100, ge=1, le=1000), cursor: str | None = Query(None, pattern=r"^\d{1,18}$")):
+    await _campaign(d, org, campaign_id)
+    rows = await d.contacts.page(campaign_id, status, int(cursor or 0), limit)
+    return {"items": rows, "next_cursor": str(rows[-1]["seq"]) if len(rows) == limit else None}
+
+
+RESULT_COLUMNS = ("phone", "name", "status", "message_id", "sender_id", "error_code", "error_title",
+                  "queued_at", "sent_at", "delivered_at", "read_at", "finished_at")
+
+
+@router.get("/{campaign_id}/results.csv")
+async def results(campaign_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
+    """Every contact's final status and times, streamed in pages (never all in memory)."""
+    await _campaign(d, org, campaign_id)
+
+    async def rows():
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(RESULT_COLUMNS)
+        after = 0
+        while True:
+            page = await d.contacts.page(campaign_id, None, after, 5000)
+            for r in page:
+                writer.writerow(["" if r[c] is None else r[c] for c in RESULT_COLUMNS])
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+            if len(page) < 5000:
+                return
+            after = page[-1]["seq"]
+
+    return StreamingResponse(rows(), media_type="text/csv",
+                             headers={"Content-Disposition": f'attachment; filename="campaign-{campaign_id}.csv"'})

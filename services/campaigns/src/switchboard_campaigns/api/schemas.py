@@ -1,0 +1,79 @@
+"""Request bodies of the campaigns API."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from switchboard_contracts.content import Media, Template
+from switchboard_contracts.sender import Label
+
+from ..domain.schedule import DelayMs, Schedule, TimeZoneName, Window
+
+Id = Annotated[str, Field(min_length=1, max_length=64)]
+Variable = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_]+$")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CreateCampaign(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    sender_ids: list[Id] | None = Field(default=None, min_length=1, max_length=100)
+    sender_pool: Label | None = None
+    text: str | None = Field(default=None, min_length=1, max_length=4096)
+    template: Template | None = None
+    media: Media | None = None
+    type: Literal["text", "template", "image", "video", "audio", "document"] | None = None
+    timezone: TimeZoneName = "UTC"
+    window: Window | None = None
+    delay_ms: DelayMs | None = None
+    schedule: Schedule | None = None
+    variables: list[Variable] | None = Field(default=None, max_length=100)  # declared names (optional)
+
+    @model_validator(mode="after")
+    def _one_of_each(self) -> CreateCampaign:
+        if (self.sender_ids is None) == (self.sender_pool is None):
+            raise ValueError("give exactly one of sender_ids or sender_pool")
+        contents = [n for n in ("text", "template", "media") if getattr(self, n) is not None]
+        if len(contents) != 1:
+            raise ValueError("give exactly one of text, template or media")
+        if self.media is not None and self.type in (None, "text", "template"):
+            raise ValueError("media needs a type: image, video, audio or document")
+        return self
+
+
+class ContactIn(Strict):
+    phone: str = Field(min_length=1, max_length=64)
+    name: str | None = Field(default=None, max_length=200)
+    variables: dict[Variable, str | int | float] = Field(default_factory=dict, max_length=100)
+
+
+class ContactsIn(Strict):
+    contacts: list[ContactIn] = Field(min_length=1, max_length=10_000)
+
+
+class BlockIn(Strict):
+    phone: str = Field(min_length=1, max_length=64)
+    reason: str | None = Field(default=None, max_length=500)
+
+
+def spec_of(body: CreateCampaign) -> dict[str, Any]:
+    """What the aggregate records (JSON-able)."""
+    if body.text is not None:
+        content: dict[str, Any] = {"type": "text", "text": body.text}
+    elif body.template is not None:
+        content = {"type": "template", "template": body.template.model_dump(exclude_none=True)}
+    else:
+        content = {"type": body.type, "media": body.media.model_dump(exclude_none=True)}
+    return {
+        "name": body.name, "content": content,
+        "senders": {"sender_ids": body.sender_ids} if body.sender_ids else {"label": body.sender_pool},
+        "timezone": body.timezone,
+        "window": body.window.model_dump(mode="json") if body.window else None,
+        "delay_ms": body.delay_ms.model_dump() if body.delay_ms else None,
+        "schedule": body.schedule.model_dump(mode="json") if body.schedule else None,
+        "variables": body.variables,
+    }

@@ -1,0 +1,102 @@
+"""The Campaign aggregate: draft → scheduled → running ⇄ paused → completed | cancelled | failed.
+Its contacts live in a table (a campaign may have a million); the aggregate records their counts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+ACTIVE = ("scheduled", "running", "paused")
+FINAL = ("completed", "cancelled", "failed")
+
+
+class TransitionError(Exception):
+    """The campaign cannot do that in its current status (a 409 for the API)."""
+
+
+class Campaign(Aggregate):
+    @staticmethod
+    def create_id(campaign_id: str) -> UUID:
+        return UUID(campaign_id)
+
+    @event("Created")
+    def __init__(self, campaign_id: str, org_id: str, name: str, content: dict[str, Any],
+                 senders: dict[str, Any], timezone: str, window: dict[str, Any] | None,
+                 delay_ms: dict[str, int] | None, schedule: dict[str, Any] | None,
+                 variables: list[str] | None, created_at: datetime):
+        self.org_id = org_id
+        self.name = name
+        self.content = content
+        self.senders = senders
+        self.timezone = timezone
+        self.window = window
+        self.delay_ms = delay_ms
+        self.schedule = schedule
+        self.variables = variables
+        self.created_at = created_at
+        self.status = "draft"
+        self.contacts = 0
+        self.reason: str | None = None
+
+    @event("ContactsImported")
+    def contacts_imported(self, org_id: str, accepted: int, duplicates: int, rejected: int, total: int,
+                          at: datetime) -> None:
+        self.contacts = total
+
+    @event("Transitioned")
+    def transitioned(self, org_id: str, status: str, previous: str, reason: str | None, at: datetime) -> None:
+        self.status = status
+        self.reason = reason
+
+    def _transition(self, status: str, reason: str | None, at: datetime) -> None:
+        self.transitioned(org_id=self.org_id, status=status, previous=self.status, reason=reason, at=at)
+
+    # --- commands (they check, then record) -------------------------------------------------------
+
+    def import_contacts(self, accepted: int, duplicates: int, rejected: int, at: datetime) -> None:
+        if self.status in FINAL:
+            raise TransitionError(f"a {self.status} campaign takes no more contacts")
+        self.contacts_imported(org_id=self.org_id, accepted=accepted, duplicates=duplicates, rejected=rejected,
+                               total=self.contacts + accepted, at=at)
+
+    def start(self, at: datetime, starts_later: bool) -> None:
+        if self.status != "draft":
+            raise TransitionError(f"only a draft campaign can be started (it is {self.status})")
+        if self.contacts == 0:
+            raise TransitionError("the campaign has no contacts")
+        self._transition(status="scheduled" if starts_later else "running", reason=None, at=at)
+
+    def begin(self, at: datetime) -> None:
+        """The scheduled start time came."""
+        if self.status == "scheduled":
+            self._transition(status="running", reason=None, at=at)
+
+    def pause(self, at: datetime) -> None:
+        if self.status not in ("running", "scheduled"):
+            raise TransitionError(f"only a running or scheduled campaign can be paused (it is {self.status})")
+        self._transition(status="paused", reason=None, at=at)
+
+    def resume(self, at: datetime) -> None:
+        if self.status != "paused":
+            raise TransitionError(f"only a paused campaign can be resumed (it is {self.status})")
+        self._transition(status="running", reason=None, at=at)
+
+    def cancel(self, at: datetime) -> None:
+        if self.status in FINAL:
+            raise TransitionError(f"the campaign is already {self.status}")
+        self._transition(status="cancelled", reason=None, at=at)
+
+    def complete(self, at: datetime) -> None:
+        if self.status == "running":
+            self._transition(status="completed", reason=None, at=at)
+
+    def fail(self, reason: str, at: datetime) -> None:
+        if self.status not in FINAL:
+            self._transition(status="failed", reason=reason, at=at)
+
+    @property
+    def editable(self) -> bool:
+        return self.status == "draft"

@@ -1,0 +1,41 @@
+"""Campaign domain events as public CloudEvents (for the relay)."""
+
+from __future__ import annotations
+
+from switchboard_contracts import campaign as contract
+from switchboard_contracts.envelope import CloudEvent, make_envelope
+from switchboard_contracts.ids import aggregate_event_id
+
+from .domain.campaign import Campaign
+
+SOURCE = "switchboard/campaigns"
+TRANSITIONS = {"scheduled": contract.SCHEDULED, "running": contract.STARTED, "paused": contract.PAUSED,
+               "cancelled": contract.CANCELLED, "completed": contract.COMPLETED, "failed": contract.FAILED}
+
+
+def to_cloudevent(domain_event: object) -> CloudEvent | None:
+    cid = str(domain_event.originator_id)
+    eid = aggregate_event_id(cid, domain_event.originator_version)
+    if isinstance(domain_event, Campaign.Created):
+        data = contract.CampaignCreated(
+            campaign_id=cid, name=domain_event.name, content=domain_event.content, senders=domain_event.senders,
+            timezone=domain_event.timezone, window=domain_event.window, delay_ms=domain_event.delay_ms,
+            schedule=domain_event.schedule, created_at=domain_event.created_at)
+        type_ = contract.CREATED
+    elif isinstance(domain_event, Campaign.ContactsImported):
+        data = contract.ContactsImported(campaign_id=cid, accepted=domain_event.accepted,
+                                         duplicates=domain_event.duplicates, rejected=domain_event.rejected,
+                                         total=domain_event.total, at=domain_event.at)
+        type_ = contract.CONTACTS_IMPORTED
+    elif isinstance(domain_event, Campaign.Transitioned):
+        status = domain_event.status
+        # running after paused is a resume; after draft or scheduled, the start
+        type_ = TRANSITIONS[status]
+        if status == "running" and domain_event.previous == "paused":
+            type_ = contract.RESUMED
+        data = contract.CampaignTransition(campaign_id=cid, status=status, reason=domain_event.reason,
+                                           at=domain_event.at)
+    else:
+        return None
+    return make_envelope(id=eid, source=SOURCE, type=type_, orgid=domain_event.org_id, data=data,
+                         subject=cid, time=domain_event.timestamp)

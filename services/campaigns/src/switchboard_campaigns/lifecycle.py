@@ -1,0 +1,83 @@
+"""Campaign lifecycle with its runner state: every transition is recorded on the aggregate (event
+store, relayed as `campaign.*` events) and mirrored on the campaign's `runs` row in one step; the row
+is locked first, so a pause or cancel waits for a send batch in progress and no batch follows it."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from switchboard_runtime.eventstore import call
+from switchboard_runtime.relay import Relay
+
+from .application import CampaignsApp
+from .domain.campaign import Campaign, TransitionError
+
+from .tables import SCHEMA
+
+INSERT = text(f"""INSERT INTO {SCHEMA}.runs (campaign_id, org_id, status, spec) VALUES
+                  (:cid, :org, 'draft', CAST(:spec AS jsonb)) ON CONFLICT (campaign_id) DO NOTHING""")
+LOCK = text(f"SELECT status FROM {SCHEMA}.runs WHERE campaign_id = :cid FOR UPDATE")
+SET = text(f"UPDATE {SCHEMA}.runs SET status = :status, updated_at = now() WHERE campaign_id = :cid")
+
+
+class Lifecycle:
+    def __init__(self, app: CampaignsApp, engine: AsyncEngine, relay: Relay, wake=lambda: None):
+        self.app, self.engine, self.relay, self.wake = app, engine, relay, wake
+
+    async def create(self, campaign_id: str, org_id: str, spec: dict) -> Campaign:
+        campaign = await call(self.app.create, campaign_id, org_id, **spec)
+        async with self.engine.begin() as conn:
+            await conn.execute(INSERT, {"cid": campaign_id, "org": org_id, "spec": json.dumps(spec, default=str)})
+        self.relay.wake()
+        return campaign
+
+    async def act(self, org_id: str, campaign_id: str, what: str) -> Campaign | None:
+        """start (now or at its scheduled time), pause, resume, cancel — and the runner's begin and
+        complete. None when there is no such campaign; TransitionError when it cannot."""
+        now = datetime.now(UTC)
+        async with self.engine.begin() as conn:
+            if (await conn.execute(LOCK, {"cid": campaign_id})).first() is None:
+                return None
+            campaign = await call(self.app.change, org_id, campaign_id, lambda c: _do(c, what, now))
+            if campaign is None:
+                return None
+            await conn.execute(SET, {"cid": campaign_id, "status": campaign.status})
+        self.relay.wake()
+        self.wake()
+        return campaign
+
+    async def imported(self, org_id: str, campaign_id: str, accepted: int, duplicates: int, rejected: int) -> None:
+        now = datetime.now(UTC)
+        await call(self.app.change, org_id, campaign_id,
+                   lambda c: c.import_contacts(accepted, duplicates, rejected, now))
+        self.relay.wake()
+        self.wake()
+
+    async def runner_transition(self, org_id: str, campaign_id: str, what: str) -> None:
+        try:
+            await self.act(org_id, campaign_id, what)
+        except TransitionError:
+            pass  # paused or cancelled meanwhile
+
+
+def _do(campaign: Campaign, what: str, now: datetime) -> None:
+    if what == "start":
+        start_at = (campaign.schedule or {}).get("start_at")
+        later = start_at is not None and datetime.fromisoformat(str(start_at)) > now
+        campaign.start(now, starts_later=later)
+    elif what == "begin":
+        campaign.begin(now)
+    elif what == "pause":
+        campaign.pause(now)
+    elif what == "resume":
+        campaign.resume(now)
+    elif what == "cancel":
+        campaign.cancel(now)
+    elif what == "complete":
+        campaign.complete(now)
+    else:
+        raise ValueError(what)

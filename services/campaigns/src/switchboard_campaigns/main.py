@@ -1,0 +1,93 @@
+"""Composition root of the campaigns service: settings, connections, application, runner, consumers,
+HTTP API."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from switchboard_contracts import streams
+from switchboard_runtime import process
+from switchboard_runtime.database import async_engine, migrate
+from switchboard_runtime.eventstore import postgres_application
+from switchboard_runtime.health import HealthServer
+from switchboard_runtime.http.server import HttpServer
+from switchboard_runtime.logs import configure_logging, get_logger
+from switchboard_runtime.messaging.bus import Bus
+from switchboard_runtime.messaging.consumer import BatchConsumer
+from switchboard_runtime.messaging.heartbeat import Heartbeat
+from switchboard_runtime.relay import Relay, RelayPositions
+from switchboard_runtime.telemetry import configure_tracing
+
+from .api.app import Deps, create_app
+from .application import CampaignsApp
+from .blocklist import Blocklist
+from .contacts_store import ContactsStore
+from .events import to_cloudevent
+from .lifecycle import Lifecycle
+from .runner import Runner
+from .settings import CampaignsSettings
+from .status_updates import StatusUpdates
+from .tables import SCHEMA
+
+SERVICE = "campaigns"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+async def serve(stop: asyncio.Event, settings: CampaignsSettings | None = None) -> None:
+    settings = settings or CampaignsSettings()
+    configure_logging(SERVICE, settings.log_format, settings.log_level)
+    configure_tracing(SERVICE, settings.otel_exporter)
+    log = get_logger(SERVICE)
+    db = settings.database()
+
+    await migrate(MIGRATIONS, db, SCHEMA)
+    engine = async_engine(db)
+    app = await asyncio.to_thread(postgres_application, CampaignsApp, db, SCHEMA)
+    bus = await Bus(settings, SERVICE).connect()
+    positions = RelayPositions(engine, SCHEMA)
+    await positions.create()
+    relay = Relay(app, bus.publisher, positions, to_cloudevent, name="campaigns")
+    lifecycle = Lifecycle(app, engine, relay)
+    runner = Runner(engine, bus.publisher, lifecycle.runner_transition, tick=settings.campaign_tick_seconds,
+                    batch=settings.campaign_batch_size, inflight=settings.campaign_inflight)
+    lifecycle.wake = runner.wake
+    consumers = [BatchConsumer(bus.js, streams.CAMPAIGNS_STATUSES, StatusUpdates(engine, runner.wake).handle,
+                               batch_size=2000)]
+    api = create_app(Deps(settings, app, engine, lifecycle, ContactsStore(engine), Blocklist(engine)))
+    server = HttpServer(api, settings.campaigns_host, settings.campaigns_port)
+
+    async def readiness() -> dict[str, bool]:
+        return {"nats": bus.connected}
+
+    health = HealthServer(settings.health_port, readiness)
+    heartbeat = Heartbeat(bus.js, SERVICE, settings.heartbeat_seconds)
+    relay.start()
+    runner.start()
+    for consumer in consumers:
+        await consumer.start()
+    server.start()
+    await health.start()
+    heartbeat.start()
+    log.info("campaigns ready", url=server.url)
+    await server.serve_until(stop)
+
+    log.info("campaigns stopping")
+    await heartbeat.stop()
+    await health.stop()
+    await server.stop()
+    for consumer in consumers:
+        await consumer.stop()
+    await runner.stop()
+    await relay.stop()
+    await bus.close()
+    await engine.dispose()
+    app.close()
+
+
+def main() -> None:
+    process.run(serve)
+
+
+if __name__ == "__main__":
+    main()

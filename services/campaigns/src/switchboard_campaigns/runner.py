@@ -1,0 +1,169 @@
+"""Sending running campaigns: in each open sending window, take the next pending contacts (locked,
+`SKIP LOCKED`, so replicas share the work), publish one `message.send` command per contact — its
+message id deterministic per (campaign, phone), the Nats-Msg-Id the same — and mark them queued, all
+in one transaction that first locks the campaign's `runs` row. A pause or cancel updates that row, so
+it waits for a batch in progress and no batch starts after it. A crash between publish and commit
+leaves the contacts pending: they are published again with the same ids, which JetStream's duplicate
+window and the session-pool's claims drop — no contact is skipped or sent twice.
+
+Pacing: at most `inflight` commands of a campaign wait in the session-pool at once (queued, no outcome
+yet), so a campaign does not flood the command stream with messages that would only wait for quota;
+and with `delay_ms`, one message per random delay per sender."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from switchboard_contracts import commands
+from switchboard_contracts.envelope import make_envelope
+from switchboard_runtime.logs import get_logger
+from switchboard_runtime.messaging.publisher import Publisher
+
+from .content import CampaignContent
+from .domain.schedule import DelayMs, next_delay
+from .plan import ended, plan_of, started
+from .tables import SCHEMA
+
+log = get_logger(__name__)
+SOURCE = "switchboard/campaigns"
+
+RUNS = text(f"SELECT campaign_id, org_id, status, spec FROM {SCHEMA}.runs WHERE status IN ('running', 'scheduled')")
+LOCK_RUN = text(f"SELECT status FROM {SCHEMA}.runs WHERE campaign_id = :cid FOR SHARE")
+TAKE = text(f"""
+    WITH picked AS (
+        SELECT seq FROM {SCHEMA}.contacts WHERE campaign_id = :cid AND status = 'pending'
+        ORDER BY seq LIMIT :n FOR UPDATE SKIP LOCKED)
+    SELECT c.seq, c.phone, c.name, c.variables, c.message_id, (b.phone IS NOT NULL) AS blocked
+    FROM {SCHEMA}.contacts c JOIN picked USING (seq)
+    LEFT JOIN {SCHEMA}.blocklist b ON b.org_id = :org AND b.phone = c.phone
+    WHERE c.campaign_id = :cid ORDER BY c.seq""")
+MARK = text(f"""
+    UPDATE {SCHEMA}.contacts AS c SET status = u.status, error_code = u.code, error_title = u.title,
+        queued_at = CASE WHEN u.status = 'queued' THEN now() END,
+        finished_at = CASE WHEN u.status = 'failed' THEN now() END
+    FROM unnest(CAST(:seqs AS bigint[]), CAST(:statuses AS text[]), CAST(:codes AS text[]),
+                CAST(:titles AS text[])) AS u(seq, status, code, title)
+    WHERE c.campaign_id = :cid AND c.seq = u.seq""")
+EXPIRE = text(f"""UPDATE {SCHEMA}.contacts SET status = 'expired', finished_at = now()
+                  WHERE campaign_id = :cid AND status = 'pending'""")
+COUNTS = text(f"SELECT status, n FROM {SCHEMA}.campaign_counts WHERE campaign_id = :cid")
+
+Transition = Callable[[str, str, str], Awaitable[None]]  # (org, campaign, "begin" | "complete")
+
+
+class Runner:
+    def __init__(self, engine: AsyncEngine, publisher: Publisher, transition: Transition, *,
+                 tick: float = 0.2, batch: int = 500, inflight: int = 2000, ttl_seconds: int | None = None,
+                 rng: random.Random | None = None):
+        self.engine, self.publisher, self.transition = engine, publisher, transition
+        self.tick, self.batch, self.inflight, self.ttl = tick, batch, inflight, ttl_seconds
+        self.rng = rng or random.Random()
+        self.next_at: dict[str, float] = {}  # campaign → monotonic time its next message may go (delay_ms)
+        self.contents: dict[str, CampaignContent] = {}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    def wake(self, campaign_ids: set[str] | None = None) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="campaign-runner")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+
+    async def _loop(self) -> None:
+        while True:
+            self._wake.clear()
+            busy = False
+            try:
+                async with self.engine.connect() as conn:
+                    runs = list(await conn.execute(RUNS))
+                for run in runs:
+                    busy |= await self._step(str(run.campaign_id), run.org_id, run.status, run.spec)
+            except Exception as exc:  # noqa: BLE001 - database or NATS away for a moment: next tick
+                log.warning("campaign runner step failed", error=repr(exc))
+            if not busy:
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.tick)
+                except TimeoutError:
+                    pass
+
+    async def _step(self, cid: str, org: str, status: str, spec: dict) -> bool:
+        """One campaign's turn; True when it sent a full batch (more may go at once)."""
+        plan = plan_of(spec)
+        now = datetime.now(UTC)
+        if status == "scheduled":
+            if started(plan, now):
+                await self.transition(org, cid, "begin")
+            return False
+        counts = await self._counts(cid)
+        if ended(plan, now):
+            if counts.get("pending"):
+                async with self.engine.begin() as conn:
+                    await conn.execute(EXPIRE, {"cid": cid})
+                counts = await self._counts(cid)
+        if not counts.get("pending") and not counts.get("queued"):
+            await self.transition(org, cid, "complete")
+            return False
+        if not counts.get("pending") or not plan.is_open(now):
+            return False
+        room = self.inflight - counts.get("queued", 0)
+        n = min(self.batch, room)
+        delay = DelayMs(**spec["delay_ms"]) if spec.get("delay_ms") else None
+        if delay is not None:  # one message per random delay per sender
+            if time.monotonic() < self.next_at.get(cid, 0.0):
+                return False
+            n = min(n, max(len(spec["senders"].get("sender_ids") or []), 1))
+        if n <= 0:
+            return False
+        sent = await self._send(cid, org, spec, n)
+        if delay is not None and sent:
+            self.next_at[cid] = time.monotonic() + next_delay(delay, self.rng)
+        return sent == self.batch
+
+    async def _counts(self, cid: str) -> dict[str, int]:
+        async with self.engine.connect() as conn:
+            return {r.status: int(r.n) for r in await conn.execute(COUNTS, {"cid": cid})}
+
+    async def _send(self, cid: str, org: str, spec: dict, n: int) -> int:
+        content = self.contents.get(cid)
+        if content is None:
+            content = self.contents[cid] = CampaignContent.from_spec(spec)
+        now = datetime.now(UTC)
+        async with self.engine.begin() as conn:
+            if (await conn.execute(LOCK_RUN, {"cid": cid})).scalar_one_or_none() != "running":
+                return 0  # paused or cancelled meanwhile
+            rows = list(await conn.execute(TAKE, {"cid": cid, "org": org, "n": n}))
+            if not rows:
+                return 0
+            envelopes, marks = [], []
+            for r in rows:
+                if r.blocked:  # blocklisted after import: checked again right before the send
+                    marks.append((r.seq, "blocked", None, None))
+                    continue
+                mid = str(r.message_id)
+                try:
+                    cmd = commands.SendMessage(
+                        message_id=mid, to=r.phone, client_ref=f"campaign:{cid}", requested_at=now,
+                        ttl_seconds=self.ttl, **content.senders, **content.render(r.phone, r.name, r.variables or {}))
+                except Exception as exc:  # noqa: BLE001 - this contact's message cannot be built: it fails alone
+                    marks.append((r.seq, "failed", "invalid_content", str(exc)[:300]))
+                    continue
+                envelopes.append(make_envelope(id=mid, source=SOURCE, type=commands.SEND_MESSAGE, orgid=org,
+                                               data=cmd, subject=mid, correlationid=cid))
+                marks.append((r.seq, "queued", None, None))
+            if envelopes:
+                await self.publisher.publish_many(envelopes)
+            seqs, statuses, codes, titles = (list(x) for x in zip(*marks, strict=True))
+            await conn.execute(MARK, {"cid": cid, "seqs": seqs, "statuses": statuses, "codes": codes,
+                                      "titles": titles})
+        return len(rows)

@@ -1,0 +1,14 @@
+"""Campaigns settings (`SWITCHBOARD_*`)."""
+
+from __future__ import annotations
+
+from switchboard_runtime.settings import ServiceSettings
+
+
+class CampaignsSettings(ServiceSettings):
+    campaigns_host: str = "127.0.0.1"
+    campaigns_port: int = 8082
+    campaign_batch_size: int = 500  # contacts taken (and commands published) per transaction
+    campaign_inflight: int = 2000  # per campaign: commands waiting in the session-pool at most
+    campaign_tick_seconds: float = 0.2  # how often the runner looks at running campaigns (pause takes effect within)
+    default_region: str | None = None  # region for contact numbers written without + (e.g. BR)

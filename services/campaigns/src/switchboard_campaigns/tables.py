@@ -1,0 +1,3 @@
+"""The campaigns service's schema (tables are created by its Alembic migrations)."""
+
+SCHEMA = "campaigns"
