@@ -116,3 +116,21 @@ def test_bad_campaigns_get_clear_errors(platform):
         assert c.get("/v1/campaigns/00000000-0000-0000-0000-000000000000").status_code == 404
         assert c.post("/v1/blocklist", json={"phone": "12"}).status_code == 422
         assert c.get("/v1/campaigns", headers={"X-API-Key": "nope"}).status_code == 401
+
+
+def test_stop_blocklists_and_start_lifts_it(platform):
+    with api(platform) as c:
+        sender = senders(c, 1)[0]
+
+        def listed():
+            return {b["phone"]: b for b in c.get("/v1/blocklist", params={"limit": 1000}).json()["items"]}
+
+        c.post(f"/v1/senders/{sender}/simulate/inbound", json={"from": "+4915140000001", "text": " Stop! "})
+        c.post(f"/v1/senders/{sender}/simulate/inbound", json={"from": "+4915140000002", "text": "stop by later?"})
+        c.post(f"/v1/senders/{sender}/simulate/inbound", json={"from": "+4915140000003", "text": "PARAR"})
+        entry = poll(listed, lambda b: "+4915140000001" in b and "+4915140000003" in b)["+4915140000001"]
+        assert entry["source"] == "keyword" and "+4915140000002" not in listed()
+        c.post(f"/v1/senders/{sender}/simulate/inbound", json={"from": "+4915140000001", "text": "start"})
+        poll(listed, lambda b: "+4915140000001" not in b)
+        assert c.delete("/v1/blocklist/+4915140000003").status_code == 204
+        assert c.delete("/v1/blocklist/+4915140000003").status_code == 404

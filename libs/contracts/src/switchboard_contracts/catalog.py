@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from . import campaign, commands, conversation, message, sender
+from . import blocklist, campaign, commands, conversation, message, sender
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,10 @@ EVENTS: tuple[EventSpec, ...] = (
               "A WhatsApp Web (WAHA) session changed state."),
     EventSpec(conversation.STARTED, "conversation", "started", conversation.ConversationStarted,
               "The first message between a sender and a contact opened a conversation."),
+    EventSpec(blocklist.ADDED, "blocklist", "added", blocklist.BlocklistChanged,
+              "A number was blocklisted (by the API, or the contact wrote an opt-out keyword such as STOP)."),
+    EventSpec(blocklist.REMOVED, "blocklist", "removed", blocklist.BlocklistChanged,
+              "A number left the blocklist (by the API, or the contact wrote an opt-in keyword such as START)."),
     EventSpec(campaign.CREATED, "campaign", "created", campaign.CampaignCreated,
               "A campaign was created (draft): its content, senders, time zone, window and schedule."),
     EventSpec(campaign.CONTACTS_IMPORTED, "campaign", "contacts_imported", campaign.ContactsImported,

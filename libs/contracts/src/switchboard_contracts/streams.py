@@ -157,6 +157,12 @@ CAMPAIGNS_STATUSES = ConsumerSpec(
     filter_subjects=[subjects.any_org_events("message", "status")],
 )
 
+CAMPAIGNS_OPTOUTS = ConsumerSpec(
+    stream=EVENTS.name,
+    durable="campaigns__optouts",
+    filter_subjects=[subjects.any_org_events("message", "received")],
+)
+
 GATEWAY_READ_MODELS = ConsumerSpec(
     stream=EVENTS.name,
     durable="gateway__read_models",

@@ -23,8 +23,10 @@ from .api.app import Deps, create_app
 from .application import CampaignsApp
 from .blocklist import Blocklist
 from .contacts_store import ContactsStore
+from .domain.keywords import Keywords
 from .events import to_cloudevent
 from .lifecycle import Lifecycle
+from .optouts import OptOuts
 from .runner import Runner
 from .settings import CampaignsSettings
 from .status_updates import StatusUpdates
@@ -52,9 +54,14 @@ async def serve(stop: asyncio.Event, settings: CampaignsSettings | None = None) 
     runner = Runner(engine, bus.publisher, lifecycle.runner_transition, tick=settings.campaign_tick_seconds,
                     batch=settings.campaign_batch_size, inflight=settings.campaign_inflight)
     lifecycle.wake = runner.wake
+    blocklist = Blocklist(engine)
+    keywords = Keywords(settings.optout_keywords.split(","), settings.optin_keywords.split(","))
+    optouts = OptOuts(blocklist, bus.publisher, keywords, out_reply=settings.optout_reply,
+                      in_reply=settings.optin_reply)
     consumers = [BatchConsumer(bus.js, streams.CAMPAIGNS_STATUSES, StatusUpdates(engine, runner.wake).handle,
-                               batch_size=2000)]
-    api = create_app(Deps(settings, app, engine, lifecycle, ContactsStore(engine), Blocklist(engine)))
+                               batch_size=2000),
+                 BatchConsumer(bus.js, streams.CAMPAIGNS_OPTOUTS, optouts.handle, batch_size=500)]
+    api = create_app(Deps(settings, app, engine, lifecycle, ContactsStore(engine), blocklist, bus.publisher))
     server = HttpServer(api, settings.campaigns_host, settings.campaigns_port)
 
     async def readiness() -> dict[str, bool]:

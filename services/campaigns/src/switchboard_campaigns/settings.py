@@ -12,3 +12,7 @@ class CampaignsSettings(ServiceSettings):
     campaign_inflight: int = 2000  # per campaign: commands waiting in the session-pool at most
     campaign_tick_seconds: float = 0.2  # how often the runner looks at running campaigns (pause takes effect within)
     default_region: str | None = None  # region for contact numbers written without + (e.g. BR)
+    optout_keywords: str = ""  # extra opt-out words, comma-separated (STOP, UNSUBSCRIBE, PARAR… are built in)
+    optin_keywords: str = ""  # extra opt-in words (START, UNSTOP… are built in)
+    optout_reply: str = ""  # answer to an opt-out (empty: none)
+    optin_reply: str = ""  # answer to an opt-in (empty: none)

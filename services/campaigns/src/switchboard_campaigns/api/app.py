@@ -27,6 +27,7 @@ class Deps:
     lifecycle: Lifecycle
     contacts: ContactsStore
     blocklist: Blocklist
+    publisher: object  # switchboard_runtime Publisher: blocklist events
 
 
 def deps(request: Request) -> Deps:

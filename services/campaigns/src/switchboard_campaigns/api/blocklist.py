@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi import APIRouter, Depends, Query, Response
+
+from switchboard_contracts.blocklist import ADDED, REMOVED, BlocklistChanged
+from switchboard_contracts.ids import new_id
 
 from switchboard_runtime.http.errors import ApiError, not_found
 
 from ..domain.phones import InvalidPhone, normalize
+from ..optouts import blocklist_event
 from .app import Deps, deps, org_of
 from .schemas import BlockIn
 
@@ -31,11 +37,17 @@ async def list_blocked(org: str = Depends(org_of), d: Deps = Depends(deps),
 async def block(body: BlockIn, org: str = Depends(org_of), d: Deps = Depends(deps)):
     phone = _phone(d, body.phone)
     created = await d.blocklist.add(org, phone, body.reason, "api")
+    if created:
+        data = BlocklistChanged(phone=phone, reason=body.reason, source="api", at=datetime.now(UTC))
+        await d.publisher.publish(blocklist_event(org, ADDED, data, new_id()))
     return {"phone": phone, "reason": body.reason, "created": created}
 
 
 @router.delete("/{phone}", status_code=204)
 async def unblock(phone: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
-    if not await d.blocklist.remove(org, _phone(d, phone)):
+    number = _phone(d, phone)
+    if not await d.blocklist.remove(org, number):
         raise not_found("blocked number")
+    data = BlocklistChanged(phone=number, source="api", at=datetime.now(UTC))
+    await d.publisher.publish(blocklist_event(org, REMOVED, data, new_id()))
     return Response(status_code=204)

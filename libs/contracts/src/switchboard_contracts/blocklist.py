@@ -1,0 +1,22 @@
+"""Blocklist events (v1): a number was added to or removed from an organization's blocklist — by the
+API, or by the contact writing an opt-out (STOP) or opt-in (START) keyword."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from .envelope import event_type
+
+ENTITY = "blocklist"
+ADDED = event_type(ENTITY, "added")
+REMOVED = event_type(ENTITY, "removed")
+
+
+class BlocklistChanged(BaseModel):
+    phone: str
+    reason: str | None = None
+    source: str  # "api" or "keyword"
+    keyword: str | None = None  # the word the contact wrote, for "keyword"
+    at: datetime

@@ -1,0 +1,60 @@
+"""The Campaign aggregate's transitions and the opt-out keywords (pure)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from switchboard_campaigns.domain.campaign import Campaign, TransitionError
+from switchboard_campaigns.domain.keywords import Keywords
+
+NOW = datetime(2026, 11, 29, 12, tzinfo=UTC)
+
+
+def draft() -> Campaign:
+    return Campaign(campaign_id="8b0f6a8e-8a4c-4c0e-9a55-7f7f3b9f2b11", org_id="o", name="n",
+                    content={"type": "text", "text": "hi"}, senders={"sender_ids": ["s"]}, timezone="UTC",
+                    window=None, delay_ms=None, schedule=None, variables=None, created_at=NOW)
+
+
+def test_lifecycle_and_refusals():
+    c = draft()
+    with pytest.raises(TransitionError, match="no contacts"):
+        c.start(NOW, starts_later=False)
+    c.import_contacts(3, 1, 0, NOW)
+    c.import_contacts(2, 0, 0, NOW)
+    assert c.contacts == 5
+    c.start(NOW, starts_later=True)
+    assert c.status == "scheduled"
+    c.begin(NOW)
+    assert c.status == "running"
+    with pytest.raises(TransitionError):
+        c.resume(NOW)
+    c.pause(NOW)
+    c.resume(NOW)
+    c.complete(NOW)
+    assert c.status == "completed"
+    for act in (c.pause, c.cancel, c.resume):
+        with pytest.raises(TransitionError):
+            act(NOW)
+    with pytest.raises(TransitionError):
+        c.import_contacts(1, 0, 0, NOW)
+    statuses = [e.status for e in c.collect_events() if isinstance(e, Campaign.Transitioned)]
+    assert statuses == ["scheduled", "running", "paused", "running", "completed"]
+
+
+def test_cancel_is_final():
+    c = draft()
+    c.import_contacts(1, 0, 0, NOW)
+    c.start(NOW, starts_later=False)
+    c.cancel(NOW)
+    c.complete(NOW)  # the runner's completion does not undo a cancel
+    assert c.status == "cancelled"
+
+
+@pytest.mark.parametrize("text,kind", [("STOP", "out"), (" stop. ", "out"), ("Stopp", "out"), ("PARAR", "out"),
+                                       ("Darme de BAJA", "out"), ("arrêter", "out"), ("start", "in"),
+                                       ("stop sending me that?", None), ("", None), (None, None), ("halt", "out")])
+def test_keywords(text, kind):
+    assert Keywords(extra_out=["halt"]).classify(text) == kind
