@@ -134,3 +134,25 @@ def test_stop_blocklists_and_start_lifts_it(platform):
         poll(listed, lambda b: "+4915140000001" not in b)
         assert c.delete("/v1/blocklist/+4915140000003").status_code == 204
         assert c.delete("/v1/blocklist/+4915140000003").status_code == 404
+
+
+def test_no_sender_is_refused_and_a_slow_sender_is_not_flooded(platform):
+    with api(platform) as c:
+        gone = senders(c, 1)[0]
+        assert c.delete(f"/v1/senders/{gone}").status_code == 204
+        camp = campaign(c, [gone])
+        c.post(f"/v1/campaigns/{camp['id']}/contacts", json={"contacts": [{"phone": "+4915150000007", "variables": {"code": 1}}]})
+        refused = c.post(f"/v1/campaigns/{camp['id']}/start")
+        assert refused.status_code == 422 and refused.json()["error"]["code"] == "no_senders"
+
+        slow = c.post("/v1/senders", json={"name": "slow", "provider": "simulator", "quotas": {"per_minute": 25}}).json()["id"]
+        camp = campaign(c, [slow])
+        contacts = [{"phone": f"+49151600{i:04d}7", "variables": {"code": str(i)}} for i in range(200)]
+        c.post(f"/v1/campaigns/{camp['id']}/contacts", json={"contacts": contacts})
+        c.post(f"/v1/campaigns/{camp['id']}/start")
+        poll(lambda: c.get(f"/v1/campaigns/{camp['id']}").json(), lambda x: x["stats"]["sent"] >= 25)
+        time.sleep(1.0)
+        stats = c.get(f"/v1/campaigns/{camp['id']}").json()["stats"]
+        assert stats["sent"] == 25  # the minute's quota, and no more
+        assert stats["queued"] <= 25 and stats["pending"] >= 150  # about a minute's worth waits, not all 200
+        c.post(f"/v1/campaigns/{camp['id']}/cancel")

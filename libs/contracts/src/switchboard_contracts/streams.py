@@ -157,6 +157,12 @@ CAMPAIGNS_STATUSES = ConsumerSpec(
     filter_subjects=[subjects.any_org_events("message", "status")],
 )
 
+CAMPAIGNS_SENDERS = ConsumerSpec(
+    stream=EVENTS.name,
+    durable="campaigns__senders",
+    filter_subjects=[subjects.any_org_events("sender")],
+)
+
 CAMPAIGNS_OPTOUTS = ConsumerSpec(
     stream=EVENTS.name,
     durable="campaigns__optouts",

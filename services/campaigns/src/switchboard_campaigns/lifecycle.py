@@ -15,6 +15,7 @@ from switchboard_runtime.relay import Relay
 
 from .application import CampaignsApp
 from .domain.campaign import Campaign, TransitionError
+from .sender_directory import SenderDirectory
 
 from .tables import SCHEMA
 
@@ -24,9 +25,14 @@ LOCK = text(f"SELECT status FROM {SCHEMA}.runs WHERE campaign_id = :cid FOR UPDA
 SET = text(f"UPDATE {SCHEMA}.runs SET status = :status, updated_at = now() WHERE campaign_id = :cid")
 
 
+class NoSenders(Exception):
+    """Starting a campaign none of whose senders exists (a 422 naming the senders)."""
+
+
 class Lifecycle:
-    def __init__(self, app: CampaignsApp, engine: AsyncEngine, relay: Relay, wake=lambda: None):
-        self.app, self.engine, self.relay, self.wake = app, engine, relay, wake
+    def __init__(self, app: CampaignsApp, engine: AsyncEngine, relay: Relay, directory: SenderDirectory,
+                 wake=lambda: None):
+        self.app, self.engine, self.relay, self.directory, self.wake = app, engine, relay, directory, wake
 
     async def create(self, campaign_id: str, org_id: str, spec: dict) -> Campaign:
         campaign = await call(self.app.create, campaign_id, org_id, **spec)
@@ -39,6 +45,12 @@ class Lifecycle:
         """start (now or at its scheduled time), pause, resume, cancel — and the runner's begin and
         complete. None when there is no such campaign; TransitionError when it cannot."""
         now = datetime.now(UTC)
+        if what == "start":
+            campaign = await call(self.app.find, org_id, campaign_id)
+            if campaign is not None and campaign.status == "draft" and not await self.directory.of_campaign(
+                    org_id, campaign.senders):
+                named = campaign.senders.get("sender_ids") or f"label {campaign.senders.get('label')!r}"
+                raise NoSenders(f"the campaign has no sender: none of {named} exists in this organization")
         async with self.engine.begin() as conn:
             if (await conn.execute(LOCK, {"cid": campaign_id})).first() is None:
                 return None

@@ -28,6 +28,7 @@ from .events import to_cloudevent
 from .lifecycle import Lifecycle
 from .optouts import OptOuts
 from .runner import Runner
+from .sender_directory import SenderDirectory
 from .settings import CampaignsSettings
 from .status_updates import StatusUpdates
 from .tables import SCHEMA
@@ -50,9 +51,11 @@ async def serve(stop: asyncio.Event, settings: CampaignsSettings | None = None) 
     positions = RelayPositions(engine, SCHEMA)
     await positions.create()
     relay = Relay(app, bus.publisher, positions, to_cloudevent, name="campaigns")
-    lifecycle = Lifecycle(app, engine, relay)
-    runner = Runner(engine, bus.publisher, lifecycle.runner_transition, tick=settings.campaign_tick_seconds,
-                    batch=settings.campaign_batch_size, inflight=settings.campaign_inflight)
+    directory = SenderDirectory(engine)
+    lifecycle = Lifecycle(app, engine, relay, directory)
+    runner = Runner(engine, bus.publisher, lifecycle.runner_transition, directory,
+                    tick=settings.campaign_tick_seconds, batch=settings.campaign_batch_size,
+                    inflight=settings.campaign_inflight)
     lifecycle.wake = runner.wake
     blocklist = Blocklist(engine)
     keywords = Keywords(settings.optout_keywords.split(","), settings.optin_keywords.split(","))
@@ -60,7 +63,8 @@ async def serve(stop: asyncio.Event, settings: CampaignsSettings | None = None) 
                       in_reply=settings.optin_reply)
     consumers = [BatchConsumer(bus.js, streams.CAMPAIGNS_STATUSES, StatusUpdates(engine, runner.wake).handle,
                                batch_size=2000),
-                 BatchConsumer(bus.js, streams.CAMPAIGNS_OPTOUTS, optouts.handle, batch_size=500)]
+                 BatchConsumer(bus.js, streams.CAMPAIGNS_OPTOUTS, optouts.handle, batch_size=500),
+                 BatchConsumer(bus.js, streams.CAMPAIGNS_SENDERS, directory.handle, batch_size=500)]
     api = create_app(Deps(settings, app, engine, lifecycle, ContactsStore(engine), blocklist, bus.publisher))
     server = HttpServer(api, settings.campaigns_host, settings.campaigns_port)
 

@@ -6,9 +6,10 @@ it waits for a batch in progress and no batch starts after it. A crash between p
 leaves the contacts pending: they are published again with the same ids, which JetStream's duplicate
 window and the session-pool's claims drop — no contact is skipped or sent twice.
 
-Pacing: at most `inflight` commands of a campaign wait in the session-pool at once (queued, no outcome
-yet), so a campaign does not flood the command stream with messages that would only wait for quota;
-and with `delay_ms`, one message per random delay per sender."""
+Pacing: about one minute of what its senders may send under their quotas (`SenderDirectory.capacity`,
+at least 20, at most `inflight`) waits in the session-pool at once (queued, no outcome yet), so a
+campaign does not flood the command stream with messages that would only wait for quota; and with
+`delay_ms`, one message per random delay per sender."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from switchboard_runtime.messaging.publisher import Publisher
 from .content import CampaignContent
 from .domain.schedule import DelayMs, next_delay
 from .plan import ended, plan_of, started
+from .sender_directory import SenderDirectory
 from .tables import SCHEMA
 
 log = get_logger(__name__)
@@ -59,10 +61,11 @@ Transition = Callable[[str, str, str], Awaitable[None]]  # (org, campaign, "begi
 
 
 class Runner:
-    def __init__(self, engine: AsyncEngine, publisher: Publisher, transition: Transition, *,
+    def __init__(self, engine: AsyncEngine, publisher: Publisher, transition: Transition,
+                 directory: SenderDirectory, *,
                  tick: float = 0.2, batch: int = 500, inflight: int = 2000, ttl_seconds: int | None = None,
                  rng: random.Random | None = None):
-        self.engine, self.publisher, self.transition = engine, publisher, transition
+        self.engine, self.publisher, self.transition, self.directory = engine, publisher, transition, directory
         self.tick, self.batch, self.inflight, self.ttl = tick, batch, inflight, ttl_seconds
         self.rng = rng or random.Random()
         self.next_at: dict[str, float] = {}  # campaign → monotonic time its next message may go (delay_ms)
@@ -116,7 +119,7 @@ class Runner:
             return False
         if not counts.get("pending") or not plan.is_open(now):
             return False
-        room = self.inflight - counts.get("queued", 0)
+        room = await self._inflight(org, spec) - counts.get("queued", 0)
         n = min(self.batch, room)
         delay = DelayMs(**spec["delay_ms"]) if spec.get("delay_ms") else None
         if delay is not None:  # one message per random delay per sender
@@ -129,6 +132,14 @@ class Runner:
         if delay is not None and sent:
             self.next_at[cid] = time.monotonic() + next_delay(delay, self.rng)
         return sent == self.batch
+
+    async def _inflight(self, org: str, spec: dict) -> int:
+        """How many of the campaign's commands may wait in the session-pool: about a minute of what its
+        connected, unpaused senders may send under their quotas (at least 20), at most `inflight`."""
+        per_minute = await self.directory.capacity(org, spec["senders"])
+        if per_minute is None:
+            return self.inflight
+        return int(min(max(per_minute, 20), self.inflight))
 
     async def _counts(self, cid: str) -> dict[str, int]:
         async with self.engine.connect() as conn:

@@ -19,6 +19,7 @@ from ..content import CampaignContent, ContentError
 from ..domain.campaign import Campaign, TransitionError
 from ..domain.contacts import BadUpload, CsvImport, ImportReport, read_json
 from ..domain.schedule import ScheduleError, check_not_past
+from ..lifecycle import NoSenders
 from .app import Deps, deps, org_of
 from .schemas import ContactsIn, CreateCampaign, spec_of
 
@@ -113,6 +114,8 @@ async def _act(d: Deps, org: str, campaign_id: str, what: str) -> dict:
         campaign = await d.lifecycle.act(org, campaign_id, what)
     except TransitionError as exc:
         raise ApiError(409, "conflict", str(exc)) from exc
+    except NoSenders as exc:
+        raise ApiError(422, "no_senders", str(exc), {"field": "sender_ids"}) from exc
     if campaign is None:
         raise not_found("campaign")
     return _view(campaign, await d.contacts.stats(campaign_id))

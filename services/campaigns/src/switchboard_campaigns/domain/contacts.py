@@ -71,7 +71,7 @@ class Deduper:
 
     def __init__(self) -> None:
         self._bits = 10
-        self._slots = array("Q", bytes(8 << self._bits))
+        self._slots = array("Q", [0]) * (1 << self._bits)
         self._count = 0
 
     def __len__(self) -> int:
@@ -97,7 +97,7 @@ class Deduper:
     def _grow(self) -> None:
         old = self._slots
         self._bits += 1
-        self._slots = array("Q", bytes(8 << self._bits))
+        self._slots = array("Q", [0]) * (1 << self._bits)
         self._count = 0
         for key in old:
             if key:
