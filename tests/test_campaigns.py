@@ -75,6 +75,7 @@ def test_pause_resume_and_cancel_take_effect_at_once(platform):
         assert c.post(f"/v1/campaigns/{camp['id']}/contacts", json={"contacts": contacts}).json()["accepted"] == 200
         c.post(f"/v1/campaigns/{camp['id']}/start")
         poll(lambda: c.get(f"/v1/campaigns/{camp['id']}").json(), lambda x: x["stats"]["sent"] >= 3)
+        assert c.patch(f"/v1/campaigns/{camp['id']}", json={"text": "changed"}).status_code == 409
         paused = c.post(f"/v1/campaigns/{camp['id']}/pause")
         assert paused.status_code == 200 and paused.json()["status"] == "paused"
         time.sleep(0.5)  # commands already published finish; nothing new is taken
@@ -107,6 +108,13 @@ def test_bad_campaigns_get_clear_errors(platform):
             assert r.status_code == 422 and field in r.text, (extra, r.status_code, r.text)
         camp = c.post("/v1/campaigns", json=base).json()
         assert c.post(f"/v1/campaigns/{camp['id']}/start").status_code == 409  # no contacts
+        edited = c.patch(f"/v1/campaigns/{camp['id']}", json={"name": "renamed", "template": {
+            "name": "promo", "language": "pt_BR", "components": [
+                {"type": "body", "parameters": [{"type": "text", "text": "{{name|cliente}}"}]}]}})
+        assert edited.status_code == 200, edited.text
+        assert edited.json()["name"] == "renamed" and edited.json()["content"]["type"] == "template"
+        bad_edit = c.patch(f"/v1/campaigns/{camp['id']}", json={"window": {"start": "10:00", "end": "10:00"}})
+        assert bad_edit.status_code == 422 and "window" in bad_edit.text
         no_phone = c.post(f"/v1/campaigns/{camp['id']}/contacts", content=b"name,code\nAda,1\n",
                           headers={"Content-Type": "text/csv"})
         assert no_phone.status_code == 422 and "phone" in no_phone.text

@@ -163,8 +163,8 @@ async def test_quoted_fields_may_span_lines() -> None:
     assert upload.report.rejected == [Rejected(5, "not a phone number")]   # its line in the file
 
 
-@pytest.mark.parametrize("phone_column", ["phone", "Number", " PHONE_NUMBER ", "telefone", "WhatsApp"])
-@pytest.mark.parametrize("name_column", ["name", "Nome", "first_name"])
+@pytest.mark.parametrize("phone_column", ["phone", "Number", " PHONE_NUMBER ", "Phone Number", "telefone", "WhatsApp"])
+@pytest.mark.parametrize("name_column", ["name", "Nome", "first_name", "First Name"])
 async def test_column_aliases(phone_column: str, name_column: str) -> None:
     contacts, _ = await import_csv(f"{name_column},{phone_column}\nAna,+5511987654321\n")
     assert contacts == [Contact("+5511987654321", "Ana", {})]
@@ -176,8 +176,8 @@ async def test_other_columns_are_variables() -> None:
             "+5511987654322,,,x\n"
             "+5511987654323\n")
     contacts, upload = await import_csv(text)
-    assert contacts == [Contact("+5511987654321", "Ana", {"plan": "Gold", "due date": "2025-01-31"}),
-                        Contact("+5511987654322", None, {"due date": "x"}),
+    assert contacts == [Contact("+5511987654321", "Ana", {"plan": "Gold", "due_date": "2025-01-31"}),
+                        Contact("+5511987654322", None, {"due_date": "x"}),
                         Contact("+5511987654323", None, {})]
     assert upload.report.rejected_count == 0
 
@@ -316,10 +316,13 @@ async def test_a_missing_required_variable_rejects_the_row() -> None:
             "+5511987654322,Bob,,May\n"
             "+5511987654323,,Gold,\n"
             "+5511987654324,Cy,Gold,June\n")
-    contacts, upload = await import_csv(text, required=frozenset({"plan", "Due", "name", "phone"}))
+    contacts, upload = await import_csv(text, required=frozenset({"plan", "due", "name", "phone"}))
     assert [c.phone for c in contacts] == ["+5511987654321", "+5511987654324"]
     assert upload.report.rejected == [Rejected(3, "missing variable {{plan}}"),
                                       Rejected(4, "missing variables {{due}}, {{name}}")]
+    # column names are lowercased, content keys are not: {{Plan}} cannot be filled from "Plan"
+    contacts, upload = await import_csv(text, required=frozenset({"Plan"}))
+    assert contacts == [] and upload.report.rejected[0] == Rejected(2, "missing variable {{Plan}}")
 
 
 async def test_twenty_percent_invalid_rows() -> None:
@@ -396,7 +399,7 @@ async def test_a_large_file_streams_in_bounded_memory() -> None:
 
 def test_json_contacts() -> None:
     contacts, report = read_json([
-        {"phone": "+55 11 98765-4321", "name": " Ana ", "variables": {"Plan": "Gold", "Due": 31, "x": 1.5, "e": ""}},
+        {"phone": "+55 11 98765-4321", "name": " Ana ", "variables": {"Plan": "Gold", "due": 31, "x": 1.5, "e": ""}},
         {"phone": "(11) 98765-4321", "variables": {"plan": "Gold", "due": "1"}},
         {"phone": "nope"},
         "not a contact",

@@ -22,6 +22,7 @@ from .tables import SCHEMA
 INSERT = text(f"""INSERT INTO {SCHEMA}.runs (campaign_id, org_id, status, spec) VALUES
                   (:cid, :org, 'draft', CAST(:spec AS jsonb)) ON CONFLICT (campaign_id) DO NOTHING""")
 LOCK = text(f"SELECT status FROM {SCHEMA}.runs WHERE campaign_id = :cid FOR UPDATE")
+SPEC = text(f"UPDATE {SCHEMA}.runs SET spec = CAST(:spec AS jsonb), updated_at = now() WHERE campaign_id = :cid")
 SET = text(f"UPDATE {SCHEMA}.runs SET status = :status, updated_at = now() WHERE campaign_id = :cid")
 
 
@@ -60,6 +61,16 @@ class Lifecycle:
             await conn.execute(SET, {"cid": campaign_id, "status": campaign.status})
         self.relay.wake()
         self.wake()
+        return campaign
+
+    async def edit(self, org_id: str, campaign_id: str, spec: dict) -> Campaign | None:
+        now = datetime.now(UTC)
+        async with self.engine.begin() as conn:
+            if (await conn.execute(LOCK, {"cid": campaign_id})).first() is None:
+                return None
+            campaign = await call(self.app.change, org_id, campaign_id, lambda c: c.edit(spec, now))
+            await conn.execute(SPEC, {"cid": campaign_id, "spec": json.dumps(spec, default=str)})
+        self.relay.wake()
         return campaign
 
     async def imported(self, org_id: str, campaign_id: str, accepted: int, duplicates: int, rejected: int) -> None:

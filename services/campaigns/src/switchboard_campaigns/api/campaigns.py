@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -39,8 +40,7 @@ async def _campaign(d: Deps, org: str, campaign_id: str) -> Campaign:
     return campaign
 
 
-@router.post("", status_code=201)
-async def create(body: CreateCampaign, org: str = Depends(org_of), d: Deps = Depends(deps)):
+def _checked(body: CreateCampaign) -> dict:
     spec = spec_of(body)
     try:
         CampaignContent.from_spec(spec)  # placeholders parse; declared variables are known
@@ -48,8 +48,59 @@ async def create(body: CreateCampaign, org: str = Depends(org_of), d: Deps = Dep
             check_not_past(body.schedule, datetime.now(UTC))
     except (ContentError, ScheduleError) as exc:
         raise ApiError(422, "validation_error", str(exc), {"field": getattr(exc, "field", None)}) from exc
-    campaign = await d.lifecycle.create(new_id(), org, spec)
+    return spec
+
+
+@router.post("", status_code=201)
+async def create(body: CreateCampaign, org: str = Depends(org_of), d: Deps = Depends(deps)):
+    campaign = await d.lifecycle.create(new_id(), org, _checked(body))
     return _view(campaign, await d.contacts.stats(str(campaign.id)))
+
+
+@router.patch("/{campaign_id}")
+async def edit(campaign_id: str, request: Request, org: str = Depends(org_of), d: Deps = Depends(deps)):
+    """Change a draft: the fields given replace the campaign's (content fields replace each other);
+    a campaign that has started cannot be edited (409)."""
+    campaign = await _campaign(d, org, campaign_id)
+    try:
+        changes = json.loads(await request.body() or b"{}")
+    except ValueError as exc:
+        raise ApiError(400, "malformed_json", "the body is not valid JSON") from exc
+    if not isinstance(changes, dict) or not changes:
+        raise ApiError(422, "validation_error", "give the fields to change")
+    if campaign.status != "draft":
+        raise ApiError(409, "conflict", f"only a draft campaign can be edited (it is {campaign.status})")
+    merged = {**_request_of(campaign), **changes}
+    if {"text", "template", "media"} & set(changes):
+        merged = {k: v for k, v in merged.items() if k not in {"text", "template", "media", "type"} - set(changes)}
+    if {"sender_ids", "sender_pool"} & set(changes):
+        merged = {k: v for k, v in merged.items() if k not in {"sender_ids", "sender_pool"} - set(changes)}
+    try:
+        body = CreateCampaign.model_validate(merged)
+    except ValidationError as exc:
+        raise ApiError(422, "validation_error", "invalid fields", {"fields": [
+            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]}) from exc
+    try:
+        campaign = await d.lifecycle.edit(org, campaign_id, _checked(body))
+    except TransitionError as exc:
+        raise ApiError(409, "conflict", str(exc)) from exc
+    return _view(campaign, await d.contacts.stats(campaign_id))
+
+
+def _request_of(c: Campaign) -> dict:
+    """The campaign's definition in the request's terms."""
+    out = {"name": c.name, "timezone": c.timezone, "window": c.window, "delay_ms": c.delay_ms,
+           "schedule": c.schedule, "variables": c.variables, **{
+               ("sender_ids" if "sender_ids" in c.senders else "sender_pool"): c.senders.get("sender_ids")
+               or c.senders.get("label")}}
+    content = c.content
+    if content["type"] == "text":
+        out["text"] = content["text"]
+    elif content["type"] == "template":
+        out["template"] = content["template"]
+    else:
+        out.update(type=content["type"], media=content["media"])
+    return {k: v for k, v in out.items() if v is not None}
 
 
 @router.get("")

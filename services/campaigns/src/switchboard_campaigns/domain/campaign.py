@@ -41,6 +41,21 @@ class Campaign(Aggregate):
         self.contacts = 0
         self.reason: str | None = None
 
+    @event("Edited")
+    def edited(self, org_id: str, spec: dict[str, Any], at: datetime) -> None:
+        for key in ("name", "content", "senders", "timezone", "window", "delay_ms", "schedule", "variables"):
+            setattr(self, key, spec[key])
+
+    def edit(self, spec: dict[str, Any], at: datetime) -> None:
+        """Change a draft's definition (content, senders, time zone, window, delay, schedule)."""
+        if self.status != "draft":
+            raise TransitionError(f"only a draft campaign can be edited (it is {self.status})")
+        self.edited(org_id=self.org_id, spec=spec, at=at)
+
+    def spec(self) -> dict[str, Any]:
+        return {key: getattr(self, key) for key in ("name", "content", "senders", "timezone", "window", "delay_ms",
+                                                    "schedule", "variables")}
+
     @event("ContactsImported")
     def contacts_imported(self, org_id: str, accepted: int, duplicates: int, rejected: int, total: int,
                           at: datetime) -> None:

@@ -110,7 +110,7 @@ class _Rows:
     def __init__(self, report: ImportReport, default_region: str | None, required: set[str]):
         self.report = report
         self.region = check_region(default_region)
-        self.required = {name.strip().lower() for name in required}
+        self.required = {name.strip() for name in required}   # as the content spells them
         self.dedupe = Deduper()
 
     def contact(self, line: int, phone: str, name: str | None, variables: dict[str, str]) -> Contact | None:
@@ -146,10 +146,12 @@ def read_json(contacts: list[dict[str, Any]], *, default_region: str | None,
             report.rows_seen += 1
             report.reject(line, problem)
             continue
+        variables = {}
+        for key, value in (item.get("variables") or {}).items():
+            text = (value if isinstance(value, str) else str(value)).strip()
+            if _variable_name(key) and text:
+                variables[_variable_name(key)] = text
         phone = item["phone"] if isinstance(item["phone"], str) else str(item["phone"])
-        variables = {k.strip().lower(): v if isinstance(v, str) else str(v)
-                     for k, v in (item.get("variables") or {}).items()}
-        variables = {k: v.strip() for k, v in variables.items() if k and v.strip()}
         contact = rows.contact(line, phone, (item.get("name") or "").strip() or None, variables)
         if contact:
             kept.append(contact)
@@ -398,7 +400,7 @@ class _Header(NamedTuple):
 
 
 def _header(row: list[str]) -> _Header:
-    names = [value.strip().lower() for value in row]
+    names = [_variable_name(value) for value in row]
     phone_at = next((names.index(a) for a in PHONE_COLUMNS if a in names), None)
     if phone_at is None:
         listed = ", ".join(repr(n) for n in names if n) or "none"
@@ -411,6 +413,12 @@ def _header(row: list[str]) -> _Header:
             raise BadUpload(f"duplicate column {n!r}")
         seen.add(n)
     return _Header(phone_at, name_at, variables, len(names))
+
+
+def _variable_name(column: str) -> str:
+    """A column (or JSON key) as a variable name: lowercase, spaces inside as `_` ("Due Date" →
+    "due_date", so that `{{due_date}}` can use it)."""
+    return "_".join(column.lower().split())
 
 
 def _not_utf8(raw: bytes, offset: int) -> str:
