@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 
-.PHONY: setup run test bench bench-ingest bench-senders contracts rebuild-projections k8s clean
+.PHONY: setup run test bench bench-ingest bench-senders bench-campaign contracts rebuild-projections k8s clean
 
 # Installs uv (from PyPI, into .tools/) when it is missing, then the locked workspace.
 setup:
@@ -28,6 +28,9 @@ bench-ingest: setup
 
 bench-senders: setup
 	@$(UV) run --frozen python -m bench.senders
+
+bench-campaign: setup
+	@$(UV) run --frozen python -m bench.campaign
 
 contracts: setup
 	@$(UV) run --frozen python -m switchboard_runtime.contract_docs docs/contracts

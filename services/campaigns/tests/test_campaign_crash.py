@@ -15,11 +15,12 @@ from collections import Counter
 
 import httpx
 import nats
+import nats.js.errors
 from sqlalchemy import create_engine, text
 
 from switchboard_contracts import commands, streams
 from switchboard_contracts.campaign import campaign_message_id
-from switchboard_contracts.envelope import make_envelope
+from switchboard_contracts.envelope import CloudEvent, make_envelope
 from switchboard_contracts.ids import new_id
 from switchboard_runtime.devinfra.ports import free_port
 from switchboard_runtime.http.internal_auth import ORG_HEADER, TOKEN_HEADER, internal_token
@@ -161,27 +162,34 @@ async def test_sigkill_campaigns_and_session_pool_mid_run_sends_everyone_once(na
         campaigns = start("switchboard_campaigns.main", nats_url, database_url, **campaigns_env)
         await ready(js, campaigns, "campaigns")
 
-        # 2. Kill the session-pool while it holds send commands it has not acked (in flight).
+        # 2. Kill the session-pool just as a batch of sends commits (the simulator records the send
+        # and its outcome in one transaction): its commands are sent but not yet acked, its `sent`
+        # statuses perhaps not yet published, and more commands wait un-acked behind it. Again if a
+        # kill happened to find no sent-but-un-acked command.
         await until_sent(cid, counts_sent(at_campaigns_kill) + 5000)
-        info = await js.consumer_info(streams.COMMANDS.name, streams.SESSION_POOL_SEND.durable)
-        while info.num_ack_pending == 0 and time.monotonic() - t0 < DEADLINE:
-            await asyncio.sleep(0.01)
-            info = await js.consumer_info(streams.COMMANDS.name, streams.SESSION_POOL_SEND.durable)
-        sigkill(pool)
-        at_pool_kill = counts(cid)
-        in_flight = info.num_ack_pending
-        pool = start("switchboard_session_pool.main", nats_url, database_url)
-        await ready(js, pool, "session-pool")
-
+        pool_kills = []
+        for _ in range(3):
+            kill_after_a_send(pool, db, org)
+            at_pool_kill = counts(cid)
+            held = await held_commands(js, org)  # JetStream redelivers these after the ack wait
+            with db.connect() as conn:
+                done = set(conn.execute(text("SELECT message_id FROM session_pool.outbound_messages "
+                                             "WHERE org_id = :o AND state = 'done'"), {"o": org}).scalars())
+            pool_kills.append((at_pool_kill, len(held), len(held & done)))
+            pool = start("switchboard_session_pool.main", nats_url, database_url)
+            await ready(js, pool, "session-pool")
+            if held & done:
+                break
         while time.monotonic() - t0 < DEADLINE:
             view = await stats(cid)
             if view["status"] == "completed":
                 break
             await asyncio.sleep(0.5)
-        print(f"\ncampaigns killed at {at_campaigns_kill} ({len(published_unmarked)} commands published, "
-              f"not yet marked queued); session-pool killed at {at_pool_kill} with {in_flight} commands "
-              f"un-acked; {sum(n > 1 for n in published.times.values())} commands published again; "
-              f"completed after {time.monotonic() - t0:.1f}s")
+        print(f"\ncampaigns killed at {at_campaigns_kill}: {len(published_unmarked)} commands published, not "
+              f"marked queued; {sum(n > 1 for n in published.times.values())} published again after the restart")
+        for at, held_n, sent_n in pool_kills:
+            print(f"session-pool killed at {at}: {held_n} commands un-acked, {sent_n} of them already sent")
+        print(f"completed after {time.monotonic() - t0:.1f}s")
     finally:
         await http.aclose()
         await stop(campaigns)
@@ -190,9 +198,9 @@ async def test_sigkill_campaigns_and_session_pool_mid_run_sends_everyone_once(na
 
     assert 0 < counts_sent(at_campaigns_kill) < TOTAL and at_campaigns_kill.get("pending"), \
         f"the campaigns kill came outside the run: {at_campaigns_kill}"
-    assert 0 < counts_sent(at_pool_kill) < TOTAL and at_pool_kill.get("pending"), \
-        f"the session-pool kill came outside the run: {at_pool_kill}"
-    assert in_flight > 0, "the session-pool held no command when it was killed"
+    assert all(0 < counts_sent(at) < TOTAL and at.get("pending") for at, _, _ in pool_kills), \
+        f"a session-pool kill came outside the run: {pool_kills}"
+    assert pool_kills[-1][2] > 0, f"no session-pool kill found a command sent but not acked: {pool_kills}"
     assert view["status"] == "completed", f"not completed in {DEADLINE}s: {view}"
     assert view["stats"]["total"] == TOTAL and view["stats"]["sent"] == TOTAL, view["stats"]
     final = counts(cid)
@@ -212,6 +220,30 @@ async def test_sigkill_campaigns_and_session_pool_mid_run_sends_everyone_once(na
     assert set(by_phone) == set(expected), "a contact was skipped"
     assert all(by_phone[p] == (campaign_message_id(cid, p), f"Hi {n}") for p, n in expected.items())
     assert contacts == {m: p for p, (m, _) in by_phone.items()}
+
+
+def kill_after_a_send(proc: subprocess.Popen, db, org: str) -> None:
+    """SIGKILL the session-pool the moment its simulator records a new batch of sends."""
+    count = text("SELECT count(*) FROM session_pool.simulator_sends WHERE org_id = :o")
+    deadline = time.monotonic() + 30
+    with db.connect() as conn:
+        before = conn.execute(count, {"o": org}).scalar_one()
+        while conn.execute(count, {"o": org}).scalar_one() == before:
+            assert time.monotonic() < deadline, "the session-pool sent nothing for 30 s"
+            conn.commit()  # a fresh snapshot each time
+    sigkill(proc)
+
+
+async def held_commands(js, org: str) -> set[str]:
+    """The ids of the organization's send commands still in the (work-queue) stream: not acked."""
+    ids, seq, subject = set(), 1, f"sb.cmd.{org}.message.send"
+    while True:
+        try:
+            msg = await js.get_msg(streams.COMMANDS.name, seq=seq, subject=subject, next=True)
+        except nats.js.errors.NotFoundError:
+            return ids
+        ids.add(CloudEvent.from_json_bytes(msg.data).id)
+        seq = msg.seq + 1
 
 
 def counts_sent(counts: dict[str, int]) -> int:

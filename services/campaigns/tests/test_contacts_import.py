@@ -24,7 +24,8 @@ async def chunked(data: bytes, size: int = 7) -> AsyncIterator[bytes]:
 
 
 async def import_csv(data: bytes | str, size: int = 7, *, region: str | None = "BR",
-                     required: frozenset[str] = frozenset(), **limits: int) -> tuple[list[Contact], CsvImport]:
+                     required: frozenset[str] = frozenset(),
+                     **limits: int) -> tuple[list[Contact], CsvImport]:
     upload = CsvImport(default_region=region, required=set(required), **limits)
     raw = data.encode() if isinstance(data, str) else data
     contacts = [c async for batch in upload.batches(chunked(raw, size)) for c in batch]
@@ -83,9 +84,10 @@ _EXAMPLES = [n for r in sorted(phonenumbers.SUPPORTED_REGIONS) for t in _TYPES
 def test_every_way_of_writing_a_number_gives_one_e164(number: phonenumbers.PhoneNumber, form: str) -> None:
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     region = phonenumbers.region_code_for_number(number)
+    formats = phonenumbers.PhoneNumberFormat
     written = {"e164": e164, "00": "00" + e164[1:],
-               "international": phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL),
-               "national": phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)}[form]
+               "international": phonenumbers.format_number(number, formats.INTERNATIONAL),
+               "national": phonenumbers.format_number(number, formats.NATIONAL)}[form]
     assert normalize(written, region) == e164
     if form != "national":
         assert normalize(written, None) == e164
@@ -163,7 +165,8 @@ async def test_quoted_fields_may_span_lines() -> None:
     assert upload.report.rejected == [Rejected(5, "not a phone number")]   # its line in the file
 
 
-@pytest.mark.parametrize("phone_column", ["phone", "Number", " PHONE_NUMBER ", "Phone Number", "telefone", "WhatsApp"])
+@pytest.mark.parametrize("phone_column",
+                         ["phone", "Number", " PHONE_NUMBER ", "Phone Number", "telefone", "WhatsApp"])
 @pytest.mark.parametrize("name_column", ["name", "Nome", "first_name", "First Name"])
 async def test_column_aliases(phone_column: str, name_column: str) -> None:
     contacts, _ = await import_csv(f"{name_column},{phone_column}\nAna,+5511987654321\n")
@@ -242,7 +245,8 @@ async def test_chunk_boundaries_do_not_matter(size: int) -> None:
     (b"", "the file is empty"),
     (b"\n\r\n", "the file has no header row"),
     (b"phone,name\n+4930123456,Ana\n+4930123457,Jos\xe9\n", "the file is not UTF-8 text (byte offset 42)"),
-    ("phone,name\n+4930123456,Zoë\n".encode("utf-16"), "the file is UTF-16 text, not UTF-8 (save it as “CSV UTF-8”)"),
+    ("phone,name\n+4930123456,Zoë\n".encode("utf-16"),
+     "the file is UTF-16 text, not UTF-8 (save it as “CSV UTF-8”)"),
     (b"phone,Plan,plan\n", "duplicate column 'plan'"),
     (b'phone,"name\n', "the header row has an unclosed quote"),
 ])
@@ -298,6 +302,14 @@ async def test_field_and_line_limits() -> None:
                                       Rejected(4, "field too long (300 bytes)"),   # UTF-8 bytes
                                       Rejected(5, "line too long (over 600 bytes)")]
     assert upload.max_buffered < 600
+
+
+async def test_default_field_limit() -> None:
+    text = f"phone,notes\n+5511987654321,{'a' * 100_000}\n+5511987654322,{'b' * 200_000}\n+5511987654323,ok\n"
+    contacts, upload = await import_csv(text, 65_536)
+    assert [c.phone for c in contacts] == ["+5511987654323"]
+    assert upload.report.rejected == [Rejected(2, "field too long (100000 bytes)"),
+                                      Rejected(3, "field too long (over 131072 characters)")]
 
 
 async def test_a_quoted_field_may_not_run_past_the_line_limit() -> None:
@@ -399,7 +411,8 @@ async def test_a_large_file_streams_in_bounded_memory() -> None:
 
 def test_json_contacts() -> None:
     contacts, report = read_json([
-        {"phone": "+55 11 98765-4321", "name": " Ana ", "variables": {"Plan": "Gold", "due": 31, "x": 1.5, "e": ""}},
+        {"phone": "+55 11 98765-4321", "name": " Ana ",
+         "variables": {"Plan": "Gold", "due": 31, "x": 1.5, "e": ""}},
         {"phone": "(11) 98765-4321", "variables": {"plan": "Gold", "due": "1"}},
         {"phone": "nope"},
         "not a contact",

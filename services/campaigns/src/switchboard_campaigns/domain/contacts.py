@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 from array import array
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -25,7 +25,7 @@ NAME_COLUMNS = ("name", "nome", "first_name")
 class Contact:
     phone: str                  # E.164
     name: str | None
-    variables: dict[str, str]   # lowercase names; empty values are absent
+    variables: dict[str, str]   # names lowercase, spaces as "_"; empty values are absent
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ class Deduper:
 class _Rows:
     """Turns rows (CSV or JSON, already split into fields) into contacts and report entries."""
 
-    def __init__(self, report: ImportReport, default_region: str | None, required: set[str]):
+    def __init__(self, report: ImportReport, default_region: str | None, required: Iterable[str]):
         self.report = report
         self.region = check_region(default_region)
         self.required = {name.strip() for name in required}   # as the content spells them
@@ -134,7 +134,7 @@ class _Rows:
 
 
 def read_json(contacts: list[dict[str, Any]], *, default_region: str | None,
-              required: set[str]) -> tuple[list[Contact], ImportReport]:
+              required: Iterable[str]) -> tuple[list[Contact], ImportReport]:
     """The body `{"contacts": [{"phone", "name"?, "variables"?}]}`; lines are 1-based indexes."""
     if len(contacts) > MAX_JSON_CONTACTS:
         raise BadUpload(f"at most {MAX_JSON_CONTACTS} contacts per request (use a CSV upload)")
@@ -205,11 +205,15 @@ class _Feed:
 class CsvImport:
     """One CSV upload, streamed: `async for batch in CsvImport(...).batches(chunks)`, with
     `.report` for progress and the final answer. Header row with a phone column (or an alias),
-    optional name column, every other column a variable; `,` or `;` as delimiter; UTF-8 with or
-    without BOM. It holds at most one line (`max_line_bytes`) besides the chunk being read: a
-    longer line is skipped to its end and rejected, never buffered whole."""
+    optional name column, every other column a variable; `,`, `;` or tab as delimiter; UTF-8
+    with or without BOM. It holds at most one line (`max_line_bytes`) besides the chunk being
+    read: a longer line is skipped to its end and rejected, never buffered whole.
 
-    def __init__(self, *, default_region: str | None, required: set[str],
+    BadUpload (bad encoding, no phone column) may come after some batches were yielded — an
+    invalid byte can sit at the end of the file — so the caller stages the batches and keeps
+    them only when the import completes."""
+
+    def __init__(self, *, default_region: str | None, required: Iterable[str],
                  max_field_bytes: int = 64 * 1024, max_line_bytes: int = 256 * 1024,
                  report: ImportReport | None = None):
         self.report = report if report is not None else ImportReport()
@@ -246,6 +250,7 @@ class CsvImport:
     # --- bytes → lines ------------------------------------------------------------------------
 
     def _chunk(self, chunk: bytes) -> Iterator[Contact]:
+        """Split off the complete lines (an unfinished one waits for the next chunk), parse them."""
         if self._skipping:
             newline = chunk.find(b"\n")
             if newline < 0:
@@ -274,6 +279,7 @@ class CsvImport:
         self.max_buffered = max(self.max_buffered, held)
 
     def _end(self) -> Iterator[Contact]:
+        """The last line (it may lack its newline) and whatever record is still open."""
         if self._skipping:
             yield from self._too_long(self._skipping)
         elif self._partial:
@@ -285,6 +291,9 @@ class CsvImport:
             raise BadUpload("the file is empty" if self._line == 0 else "the file has no header row")
 
     def _received(self, raw: bytes) -> None:
+        """Decode one complete line and queue it for the csv reader (a UTF-8 multi-byte sequence
+        never contains b"\n", so splitting the bytes first is safe); the first line that is not
+        blank is the header and decides the delimiter."""
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -320,8 +329,9 @@ class CsvImport:
         """Parse every complete record queued; keep an unfinished one for the next chunk."""
         feed, reader = self._feed, self._reader
         while feed.queue and reader is not None:
+            reason = ""
             try:
-                row = next(reader)
+                row: list[str] | None = next(reader)
             except _NeedMore:
                 if sum(map(len, feed.taken)) < self.max_line_bytes:
                     feed.queue.extend(feed.taken)
@@ -337,6 +347,8 @@ class CsvImport:
                     raise BadUpload(f"the header row is malformed ({exc})") from None
                 row = None
                 reason = f"malformed CSV ({exc})"
+                if "field limit" in str(exc):   # the csv module's own cap, checked before ours
+                    reason = f"field too long (over {csv.field_size_limit()} characters)"
             except StopIteration:
                 return
             line, self._record_line = self._record_line, self._record_line + len(feed.taken)
@@ -383,7 +395,7 @@ class CsvImport:
 
 
 async def read_csv(chunks: AsyncIterator[bytes], report: ImportReport, *, default_region: str | None,
-                   required: set[str], max_field_bytes: int = 64 * 1024,
+                   required: Iterable[str], max_field_bytes: int = 64 * 1024,
                    max_line_bytes: int = 256 * 1024) -> AsyncIterator[list[Contact]]:
     """`CsvImport(...).batches(chunks)`, tallying into `report`."""
     upload = CsvImport(default_region=default_region, required=required, report=report,
@@ -403,7 +415,7 @@ def _header(row: list[str]) -> _Header:
     names = [_variable_name(value) for value in row]
     phone_at = next((names.index(a) for a in PHONE_COLUMNS if a in names), None)
     if phone_at is None:
-        listed = ", ".join(repr(n) for n in names if n) or "none"
+        listed = ", ".join(repr(value.strip()) for value in row if value.strip()) or "none"
         raise BadUpload(f"missing phone column; columns are: {listed}")
     name_at = next((names.index(a) for a in NAME_COLUMNS if a in names), None)
     variables = [(at, n) for at, n in enumerate(names) if n and at not in (phone_at, name_at)]

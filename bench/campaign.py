@@ -1,0 +1,173 @@
+"""Campaign benchmark, with every service running as `make run` runs them (the dev supervisor with
+its embedded NATS and PostgreSQL, in a temporary directory, on free ports).
+
+(a) baseline: the raw JetStream pipelined publish+consume rate on the same NATS, now (as `make bench`);
+(b) a 100,000-contact campaign (CSV upload through the gateway, simulator senders with quotas lifted)
+    from `start` until every contact is `sent` in the campaign's statistics;
+(c) the campaigns service's resident memory with a 1,000,000-contact campaign: imported (streamed CSV)
+    and sending for a while, peak RSS (VmHWM) of the process.
+
+`BENCH_CAMPAIGN_CONTACTS` (100000), `BENCH_MILLION_CONTACTS` (1000000; 0 skips c),
+`BENCH_CAMPAIGN_SENDERS` (10). Results in bench/results/campaign.json."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from switchboard_runtime.devinfra.ports import free_port
+
+from .pipeline import baseline
+from .report import print_table, write_result
+
+CONTACTS = int(os.environ.get("BENCH_CAMPAIGN_CONTACTS", "100000"))
+MILLION = int(os.environ.get("BENCH_MILLION_CONTACTS", "1000000"))
+SENDERS = int(os.environ.get("BENCH_CAMPAIGN_SENDERS", "10"))
+TIMEOUT = 900
+
+
+def csv_rows(n: int, prefix: int):
+    """`n` valid, distinct German mobile numbers (none ends in 0000: the simulator fails those)."""
+    yield b"phone,name,code\n"
+    chunk = []
+    for i in range(n):
+        chunk.append(f"+49151{prefix}{i:06d}1,Name {i},C{i}\n")  # +49 151 + 8 digits
+        if len(chunk) == 5000:
+            yield "".join(chunk).encode()
+            chunk = []
+    if chunk:
+        yield "".join(chunk).encode()
+
+
+def process_rss(module: str) -> tuple[float, float, int | None]:
+    """(current RSS MB, peak RSS MB, pid) of the process running `python -m module`."""
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            if module.encode() not in cmdline:
+                continue
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        fields = {line.split(":")[0]: line.split()[1] for line in status.splitlines() if line.startswith("Vm")}
+        return int(fields.get("VmRSS", 0)) / 1024, int(fields.get("VmHWM", 0)) / 1024, int(pid)
+    return 0.0, 0.0, None
+
+
+def until(fn, predicate, timeout: float, every: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fn()
+        if predicate(value):
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out; last value {value}")
+        time.sleep(every)
+
+
+def campaign(c: httpx.Client, senders: list[str], contacts: int, prefix: int) -> tuple[str, dict]:
+    cid = c.post("/v1/campaigns", json={"name": f"bench {contacts}", "sender_ids": senders,
+                                        "text": "Hi {{name|there}}, your code is {{code}}"}).json()["id"]
+    started = time.perf_counter()
+    upload = c.post(f"/v1/campaigns/{cid}/contacts", content=csv_rows(contacts, prefix),
+                    headers={"Content-Type": "text/csv"}, timeout=TIMEOUT)
+    assert upload.status_code == 200, upload.text
+    report = upload.json()
+    assert report["accepted"] == contacts, {**report, "rejected": report["rejected"][:3]}
+    return cid, {"import_seconds": round(time.perf_counter() - started, 2)}
+
+
+def main() -> None:
+    root = Path(tempfile.mkdtemp(prefix="switchboard-bench-campaign-"))
+    os.chmod(root, 0o755)
+    data = root / ".data"
+    ports = {"SWITCHBOARD_DEV_NATS_PORT": free_port(), "SWITCHBOARD_DEV_POSTGRES_PORT": free_port(),
+             "SWITCHBOARD_GATEWAY_PORT": free_port(), "SWITCHBOARD_INGEST_PORT": free_port(),
+             "SWITCHBOARD_CAMPAIGNS_PORT": free_port()}
+    env = {k: v for k, v in os.environ.items() if k not in ("SWITCHBOARD_NATS_URL", "SWITCHBOARD_DATABASE_URL")}
+    env.update({k: str(v) for k, v in ports.items()}, SWITCHBOARD_LOG_LEVEL="WARNING")
+    log = open(root / "supervisor.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen([sys.executable, "-m", "switchboard_runtime.devinfra", "run", "--data-dir", str(data)],
+                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base_url = f"http://127.0.0.1:{ports['SWITCHBOARD_GATEWAY_PORT']}"
+    try:
+        until(lambda: _ready(base_url, proc), bool, 120, 0.5)
+        key = (data / "dev-api-key").read_text().strip()
+        nats_url = json.loads((data / "endpoints.json").read_text())["nats"]
+        base = asyncio.run(baseline(nats_url))
+        with httpx.Client(base_url=base_url, headers={"X-API-Key": key}, timeout=30) as c:
+            senders = [c.post("/v1/senders", json={"name": f"bench{i}", "provider": "simulator"}).json()["id"]
+                       for i in range(SENDERS)]
+            cid, extra = campaign(c, senders, CONTACTS, 1)
+            started = time.perf_counter()
+            assert c.post(f"/v1/campaigns/{cid}/start").status_code == 200
+            stats = until(lambda: c.get(f"/v1/campaigns/{cid}").json()["stats"],
+                          lambda s: s["sent"] >= CONTACTS, TIMEOUT, 0.5)
+            elapsed = time.perf_counter() - started
+            rate = CONTACTS / elapsed
+            _, peak_100k, _ = process_rss("switchboard_campaigns.main")
+            million = {}
+            if MILLION:
+                mid, imported = campaign(c, senders, MILLION, 2)
+                _, peak_import, _ = process_rss("switchboard_campaigns.main")
+                c.post(f"/v1/campaigns/{mid}/start")
+                time.sleep(20)
+                rss, peak, _ = process_rss("switchboard_campaigns.main")
+                sent = c.get(f"/v1/campaigns/{mid}").json()["stats"]["sent"]
+                c.post(f"/v1/campaigns/{mid}/cancel")
+                million = {"million_import_seconds": imported["import_seconds"],
+                           "million_peak_rss_after_import_mb": round(peak_import, 1),
+                           "million_rss_mb": round(rss, 1), "million_peak_rss_mb": round(peak, 1),
+                           "million_sent_in_20s": sent}
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGINT)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+        pg = data / "pg"
+        if pg.is_symlink():
+            shutil.rmtree(pg.resolve().parent, ignore_errors=True)
+        shutil.rmtree(root, ignore_errors=True)
+    params = {"contacts": CONTACTS, "senders": SENDERS, "provider": "simulator", "quotas": "none",
+              "seconds": round(elapsed, 2), "campaign_peak_rss_mb": round(peak_100k, 1),
+              "final_stats": {k: stats[k] for k in ("total", "sent", "delivered", "read", "failed")},
+              "cpus": os.cpu_count(), **extra, **million}
+    result = write_result("campaign", rate, "messages/s", base, params)
+    rows = [("baseline: JetStream publish+consume (512 B)", f"{base:,.0f} msg/s"),
+            (f"campaign: {CONTACTS:,} contacts, start → all sent", f"{rate:,.0f} msg/s ({elapsed:.1f} s)"),
+            ("ratio campaign / baseline", f"{result['ratio']:.3f}"),
+            (f"import of {CONTACTS:,} contacts (CSV through the gateway)", f"{extra['import_seconds']} s"),
+            ("campaigns service peak RSS (100k)", f"{peak_100k:,.0f} MB")]
+    if million:
+        rows += [(f"import of {MILLION:,} contacts", f"{million['million_import_seconds']} s"),
+                 ("campaigns service peak RSS (1M, imported + 20 s sending)",
+                  f"{million['million_peak_rss_mb']:,.0f} MB (target < 500 MB)")]
+    rows += [("target", "≥ 1,000 msg/s end to end"), ("written", "bench/results/campaign.json")]
+    print_table(rows)
+
+
+def _ready(base_url: str, proc: subprocess.Popen) -> bool:
+    assert proc.poll() is None, "the platform exited"
+    try:
+        return httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+if __name__ == "__main__":
+    main()
