@@ -118,9 +118,11 @@ def test_bad_campaigns_get_clear_errors(platform):
         no_phone = c.post(f"/v1/campaigns/{camp['id']}/contacts", content=b"name,code\nAda,1\n",
                           headers={"Content-Type": "text/csv"})
         assert no_phone.status_code == 422 and "phone" in no_phone.text
-        latin1 = c.post(f"/v1/campaigns/{camp['id']}/contacts", content="phone,name\n+4915110000009,Jos\xe9\n".encode("latin-1"),
+        lines = "phone,name,code\n" + "".join(f"+49151700{i:04d}7,Ana,{i}\n" for i in range(3000)) + "+4915110000019,Jos\xe9,1\n"
+        latin1 = c.post(f"/v1/campaigns/{camp['id']}/contacts", content=lines.encode("latin-1"),
                         headers={"Content-Type": "text/csv"})
         assert latin1.status_code == 422 and "UTF-8" in latin1.text
+        assert c.get(f"/v1/campaigns/{camp['id']}").json()["stats"]["total"] == 0  # nothing half-imported
         assert c.get("/v1/campaigns/00000000-0000-0000-0000-000000000000").status_code == 404
         assert c.post("/v1/blocklist", json={"phone": "12"}).status_code == 422
         assert c.get("/v1/campaigns", headers={"X-API-Key": "nope"}).status_code == 401

@@ -4,6 +4,7 @@ status (`campaign_counts`, kept exact by triggers)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Sequence
 
@@ -49,18 +50,13 @@ class ContactsStore:
     def __init__(self, engine: AsyncEngine):
         self.engine = engine
 
-    async def add(self, org_id: str, campaign_id: str, contacts: Sequence[Contact]) -> tuple[int, int, int]:
-        """Add a batch: (added, duplicates of contacts already in the campaign, added as blocked)."""
-        if not contacts:
-            return 0, 0, 0
-        params = {"cid": campaign_id, "org": org_id, "phones": [c.phone for c in contacts],
-                  "names": [c.name for c in contacts],
-                  "vars": [json.dumps(c.variables) if c.variables else None for c in contacts],
-                  "mids": [campaign_message_id(campaign_id, c.phone) for c in contacts]}
+    @contextlib.asynccontextmanager
+    async def upload(self, org_id: str, campaign_id: str):
+        """One import, all or nothing: its batches go in one transaction (one import of a campaign at
+        a time), committed when the upload ends well, rolled back when it fails."""
         async with self.engine.begin() as conn:
-            await conn.execute(LOCK, {"cid": campaign_id})  # one import batch of a campaign at a time
-            statuses = [r[0] for r in await conn.execute(ADD, params)]
-        return len(statuses), len(contacts) - len(statuses), statuses.count("blocked")
+            await conn.execute(LOCK, {"cid": campaign_id})
+            yield Upload(conn, org_id, campaign_id)
 
     async def stats(self, campaign_id: str) -> dict:
         async with self.engine.connect() as conn:
@@ -93,3 +89,23 @@ class ContactsStore:
         items = [{"id": str(r.campaign_id), "name": r.name, "status": r.status, "updated_at": r.updated_at,
                   "stats": await self.stats(str(r.campaign_id))} for r in rows]
         return {"items": items, "next_cursor": items[-1]["id"] if len(items) == limit else None}
+
+
+class Upload:
+    def __init__(self, conn, org_id: str, campaign_id: str):
+        self.conn, self.org_id, self.campaign_id = conn, org_id, campaign_id
+        self.added = self.duplicates = self.blocked = 0
+
+    async def add(self, contacts: Sequence[Contact]) -> None:
+        """Add a batch; contacts already in the campaign count as duplicates, blocklisted ones as blocked."""
+        if not contacts:
+            return
+        cid = self.campaign_id
+        statuses = [r[0] for r in await self.conn.execute(ADD, {
+            "cid": cid, "org": self.org_id, "phones": [c.phone for c in contacts],
+            "names": [c.name for c in contacts],
+            "vars": [json.dumps(c.variables) if c.variables else None for c in contacts],
+            "mids": [campaign_message_id(cid, c.phone) for c in contacts]})]
+        self.added += len(statuses)
+        self.duplicates += len(contacts) - len(statuses)
+        self.blocked += statuses.count("blocked")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pydantic import field_validator
+
 from switchboard_runtime.settings import ServiceSettings
+
+from .domain.phones import check_region
 
 
 class CampaignsSettings(ServiceSettings):
@@ -16,3 +20,8 @@ class CampaignsSettings(ServiceSettings):
     optin_keywords: str = ""  # extra opt-in words (START, UNSTOP… are built in)
     optout_reply: str = ""  # answer to an opt-out (empty: none)
     optin_reply: str = ""  # answer to an opt-in (empty: none)
+
+    @field_validator("default_region")
+    @classmethod
+    def _region(cls, value: str | None) -> str | None:
+        return check_region(value)

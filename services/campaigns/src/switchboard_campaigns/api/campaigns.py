@@ -126,16 +126,15 @@ async def add_contacts(campaign_id: str, request: Request, org: str = Depends(or
                                           "variables": campaign.variables}).required
     region = d.settings.default_region
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    added = duplicates = 0
     if content_type in ("text/csv", "application/csv", "text/plain"):
         report = ImportReport()
         importer = CsvImport(default_region=region, required=required, report=report)
         try:
-            async for batch in importer.batches(request.stream()):
-                n, dup, _ = await d.contacts.add(org, campaign_id, batch)
-                added, duplicates = added + n, duplicates + dup
-        except BadUpload as exc:
-            raise ApiError(422, "bad_upload", str(exc), {"accepted_before_error": added}) from exc
+            async with d.contacts.upload(org, campaign_id) as upload:
+                async for batch in importer.batches(request.stream()):
+                    await upload.add(batch)
+        except BadUpload as exc:  # nothing of this upload is kept
+            raise ApiError(422, "bad_upload", str(exc), {"rows_read": report.rows_seen}) from exc
     elif content_type == "application/json":
         try:
             body = ContactsIn.model_validate_json(await request.body())
@@ -144,11 +143,12 @@ async def add_contacts(campaign_id: str, request: Request, org: str = Depends(or
                 {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]}) from exc
         contacts, report = read_json([c.model_dump() for c in body.contacts], default_region=region,
                                      required=required)
-        for i in range(0, len(contacts), 1000):
-            n, dup, _ = await d.contacts.add(org, campaign_id, contacts[i:i + 1000])
-            added, duplicates = added + n, duplicates + dup
+        async with d.contacts.upload(org, campaign_id) as upload:
+            for i in range(0, len(contacts), 1000):
+                await upload.add(contacts[i:i + 1000])
     else:
         raise ApiError(415, "unsupported_media_type", "send application/json or text/csv")
+    added, duplicates = upload.added, upload.duplicates
     if added:
         try:
             await d.lifecycle.imported(org, campaign_id, added, report.duplicates + duplicates,

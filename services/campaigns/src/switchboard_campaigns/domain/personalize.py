@@ -60,7 +60,8 @@ class TextTemplate:
             match = _PLACEHOLDER.match(text, at)
             if match is None:
                 raise _malformed(text, at)
-            key, default = match.group(1), match.group(2)
+            # keys are case-insensitive (CSV column names are lower-cased): {{Plan}} reads `plan`
+            key, default = match.group(1).lower(), match.group(2)
             parts.append(text[done:at])
             slots.append((len(parts), key, None if default is None else default.strip()))
             parts.append("")
