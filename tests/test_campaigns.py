@@ -166,3 +166,22 @@ def test_no_sender_is_refused_and_a_slow_sender_is_not_flooded(platform):
         assert stats["sent"] == 25  # the minute's quota, and no more
         assert stats["queued"] <= 25 and stats["pending"] >= 150  # about a minute's worth waits, not all 200
         c.post(f"/v1/campaigns/{camp['id']}/cancel")
+
+
+def test_bulk_send_answers_per_recipient(platform):
+    with api(platform) as c:
+        sender = senders(c, 1)[0]
+        recipients = [{"to": f"+49151800{i:04d}7", "client_ref": f"r{i}"} for i in range(300)]
+        recipients += [{"to": "12"}, {"to": "+4915180000007"}]  # invalid, and a repeat of the first
+        body = {"sender_id": sender, "text": "Our store opens at 9", "recipients": recipients}
+        r = c.post("/v1/messages/bulk", json=body, headers={"Idempotency-Key": "bulk-1"})
+        assert r.status_code == 202, r.text
+        out = r.json()
+        assert out["accepted"] == 300 and out["rejected"] == 2
+        assert [x["reason"] for x in out["results"] if x["status"] == "rejected"][1] == "duplicate recipient"
+        again = c.post("/v1/messages/bulk", json=body, headers={"Idempotency-Key": "bulk-1"}).json()
+        assert [x.get("id") for x in again["results"]] == [x.get("id") for x in out["results"]]  # same ids
+        last = out["results"][299]["id"]
+        poll(lambda: c.get(f"/v1/messages/{last}"), lambda m: m.status_code == 200 and m.json()["status"] in ("sent", "delivered", "read"))
+        assert c.post("/v1/messages/bulk", json={**body, "recipients": []}).status_code == 422
+        assert c.post("/v1/messages/bulk", json={**body, "recipients": [{"to": "+4915180000007"}] * 10_001}).status_code in (413, 422)

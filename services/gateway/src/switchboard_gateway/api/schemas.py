@@ -86,13 +86,14 @@ def split_config(config: MetaCloudConfig | WahaConfig | None) -> tuple[dict[str,
     return plain, secret
 
 
-class SendMessageRequest(Strict):
+class MessageRequest(Strict):
+    """What one or many sends share: the sender(s) and the content."""
+
     # Exactly one of: one sender, a pool of listed senders, or the senders carrying a label (api/pools.py).
     sender_id: str | None = Field(default=None, min_length=1, max_length=64)
     sender_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
         default=None, min_length=1, max_length=100)
     sender_pool: Label | None = None
-    to: str = Field(min_length=1, max_length=32)
     # What to send: `type` and the one content field it names (text, template, media or interactive).
     type: MessageType = "text"
     text: str = Field(default="", max_length=4096, validate_default=True)
@@ -100,13 +101,28 @@ class SendMessageRequest(Strict):
     media: Media | None = Field(default=None, validate_default=True)
     interactive: Interactive | None = Field(default=None, validate_default=True)
     reply_to: str | None = Field(default=None, min_length=1, max_length=512)  # a provider message id (wamid)
-    client_ref: str | None = Field(default=None, max_length=256)
     ttl_seconds: int | None = Field(default=None, ge=1, le=7 * 24 * 3600)
 
     @field_validator("text", "template", "media", "interactive")
     @classmethod
     def _content_matches_type(cls, value, info: ValidationInfo):
         return check_content(info.field_name, value, info.data.get("type"))
+
+
+class SendMessageRequest(MessageRequest):
+    to: str = Field(min_length=1, max_length=32)
+    client_ref: str | None = Field(default=None, max_length=256)
+
+
+class BulkRecipient(Strict):
+    to: str = Field(min_length=1, max_length=32)
+    client_ref: str | None = Field(default=None, max_length=256)
+
+
+class BulkSendRequest(MessageRequest):
+    """The same message to up to 10,000 recipients (each gets its own message id and result)."""
+
+    recipients: list[BulkRecipient] = Field(min_length=1, max_length=10_000)
 
 
 class SimulateInboundRequest(Strict):
