@@ -45,6 +45,7 @@ PENDING = text("SELECT message_id::text FROM campaigns.contacts WHERE campaign_i
 SIMULATED = text("SELECT count(*) FROM session_pool.simulator_sends WHERE org_id = :o")
 DONE = text("SELECT message_id FROM session_pool.outbound_messages WHERE org_id = :o AND state = 'done'")
 SENDS = text("SELECT message_id, recipient, text, attempts FROM session_pool.simulator_sends WHERE org_id = :o")
+KNOWN = text("SELECT 1 FROM campaigns.senders WHERE sender_id = :s")
 CONTACTS = text("SELECT message_id::text, phone FROM campaigns.contacts WHERE campaign_id = :c")
 
 
@@ -109,6 +110,16 @@ class Published:
             self.arrived.set()
 
         await nc.subscribe(f"sb.cmd.{org}.message.send", cb=seen)
+
+
+async def known_sender(db: Engine, sender_id: str) -> None:
+    """Until the campaigns service has the sender in its directory (from the `sender.*` events)."""
+    for _ in range(300):
+        with db.connect() as conn:
+            if conn.execute(KNOWN, {"s": sender_id}).first():
+                return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the campaigns service never learnt of the sender")
 
 
 def kill_after_a_send(proc: subprocess.Popen, db: Engine, org: str) -> None:
@@ -192,6 +203,7 @@ async def test_sigkill_campaigns_and_session_pool_mid_run_sends_everyone_once(na
                             headers={"content-type": "text/csv"})
         assert r.status_code == 200, r.text
         assert (r.json()["accepted"], r.json()["rejected_total"]) == (TOTAL, 0), r.json()
+        await known_sender(db, sender_id)  # a campaign starts only with a sender the service knows of
         r = await http.post(f"/v1/campaigns/{cid}/start")
         assert r.status_code == 200, r.text
 
