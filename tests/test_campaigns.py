@@ -185,3 +185,31 @@ def test_bulk_send_answers_per_recipient(platform):
         poll(lambda: c.get(f"/v1/messages/{last}"), lambda m: m.status_code == 200 and m.json()["status"] in ("sent", "delivered", "read"))
         assert c.post("/v1/messages/bulk", json={**body, "recipients": []}).status_code == 422
         assert c.post("/v1/messages/bulk", json={**body, "recipients": [{"to": "+4915180000007"}] * 10_001}).status_code in (413, 422)
+
+
+def test_a_broadcast_list_is_sent_in_chunks_and_tracked_like_a_campaign(platform):
+    with api(platform) as c:
+        sender = senders(c, 1)[0]
+        created = c.post("/v1/broadcast-lists", json={"name": "VIP"})
+        assert created.status_code == 201, created.text
+        lid = created.json()["id"]
+        rows = "phone,name,tier\n" + "".join(f"+49151900{i:04d}7,V{i},gold\n" for i in range(30))
+        added = c.post(f"/v1/broadcast-lists/{lid}/contacts", content=rows.encode(), headers={"Content-Type": "text/csv"})
+        assert added.status_code == 200 and added.json()["accepted"] == 30, added.text
+        assert c.get(f"/v1/broadcast-lists/{lid}").json()["contacts"] == 30
+        lacking = c.post(f"/v1/broadcast-lists/{lid}/send", json={"sender_ids": [sender], "text": "Hi {{city}}"})
+        assert lacking.status_code == 422 and "city" in lacking.text
+        sent = c.post(f"/v1/broadcast-lists/{lid}/send", json={
+            "sender_ids": [sender], "text": "Hi {{name}}, {{tier}} offer", "chunk_size": 10, "chunk_pause_ms": 1500})
+        assert sent.status_code == 201, sent.text
+        camp = sent.json()
+        assert camp["status"] == "running" and camp["stats"]["total"] == 30 and camp["name"] == "VIP (broadcast)"
+        time.sleep(1.0)  # the first chunk of 10 went; the next waits for the pause
+        first = c.get(f"/v1/campaigns/{camp['id']}").json()["stats"]
+        assert first["sent"] + first["queued"] == 10, first
+        done = poll(lambda: c.get(f"/v1/campaigns/{camp['id']}").json(), lambda x: x["status"] == "completed", timeout=30)
+        assert done["stats"]["sent"] == 30
+        again = c.post(f"/v1/broadcast-lists/{lid}/send", json={"sender_ids": [sender], "text": "Again"})
+        assert again.status_code == 201 and again.json()["id"] != camp["id"]  # the list is reusable
+        assert c.delete(f"/v1/broadcast-lists/{lid}").status_code == 204
+        assert c.get(f"/v1/broadcast-lists/{lid}").status_code == 404

@@ -41,6 +41,8 @@ class CampaignCreated(BaseModel):
     window: dict[str, Any] | None = None
     delay_ms: dict[str, int] | None = None
     schedule: dict[str, Any] | None = None
+    chunk: dict[str, int] | None = None  # a broadcast list's send: {"size", "pause_ms"}
+    broadcast_list_id: str | None = None  # the list it was sent from, if any
     created_at: datetime
 
 

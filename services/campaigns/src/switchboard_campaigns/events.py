@@ -20,7 +20,8 @@ def to_cloudevent(domain_event: object) -> CloudEvent | None:
         data = contract.CampaignCreated(
             campaign_id=cid, name=domain_event.name, content=domain_event.content, senders=domain_event.senders,
             timezone=domain_event.timezone, window=domain_event.window, delay_ms=domain_event.delay_ms,
-            schedule=domain_event.schedule, created_at=domain_event.created_at)
+            schedule=domain_event.schedule, chunk=getattr(domain_event, "chunk", None),
+            created_at=domain_event.created_at)
         type_ = contract.CREATED
     elif isinstance(domain_event, Campaign.ContactsImported):
         data = contract.ContactsImported(campaign_id=cid, accepted=domain_event.accepted,

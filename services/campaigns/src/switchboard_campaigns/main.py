@@ -22,6 +22,7 @@ from switchboard_runtime.telemetry import configure_tracing
 from .api.app import Deps, create_app
 from .application import CampaignsApp
 from .blocklist import Blocklist
+from .broadcast_lists import BroadcastLists
 from .contacts_store import ContactsStore
 from .domain.keywords import Keywords
 from .events import to_cloudevent
@@ -65,7 +66,8 @@ async def serve(stop: asyncio.Event, settings: CampaignsSettings | None = None) 
                                batch_size=2000),
                  BatchConsumer(bus.js, streams.CAMPAIGNS_OPTOUTS, optouts.handle, batch_size=500),
                  BatchConsumer(bus.js, streams.CAMPAIGNS_SENDERS, directory.handle, batch_size=500)]
-    api = create_app(Deps(settings, app, engine, lifecycle, ContactsStore(engine), blocklist, bus.publisher))
+    api = create_app(Deps(settings, app, engine, lifecycle, ContactsStore(engine), blocklist, bus.publisher,
+                          BroadcastLists(engine)))
     server = HttpServer(api, settings.campaigns_host, settings.campaigns_port)
 
     async def readiness() -> dict[str, bool]:

@@ -9,7 +9,8 @@ window and the session-pool's claims drop — no contact is skipped or sent twic
 Pacing: about one minute of what its senders may send under their quotas (`SenderDirectory.capacity`,
 at least 20, at most `inflight`) waits in the session-pool at once (queued, no outcome yet), so a
 campaign does not flood the command stream with messages that would only wait for quota; and with
-`delay_ms`, one message per random delay per sender."""
+`delay_ms`, one message per random delay per sender; a broadcast list's send goes in chunks (`chunk`:
+`size` messages, then `pause_ms`)."""
 
 from __future__ import annotations
 
@@ -68,7 +69,8 @@ class Runner:
         self.engine, self.publisher, self.transition, self.directory = engine, publisher, transition, directory
         self.tick, self.batch, self.inflight, self.ttl = tick, batch, inflight, ttl_seconds
         self.rng = rng or random.Random()
-        self.next_at: dict[str, float] = {}  # campaign → monotonic time its next message may go (delay_ms)
+        self.next_at: dict[str, float] = {}  # campaign → monotonic time its next message may go (delay, chunk pause)
+        self.in_chunk: dict[str, int] = {}  # campaign → messages sent in its current chunk
         self.contents: dict[str, CampaignContent] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -121,16 +123,24 @@ class Runner:
             return False
         room = await self._inflight(org, spec) - counts.get("queued", 0)
         n = min(self.batch, room)
+        if time.monotonic() < self.next_at.get(cid, 0.0):  # a delay or a chunk's pause is running
+            return False
         delay = DelayMs(**spec["delay_ms"]) if spec.get("delay_ms") else None
+        chunk = spec.get("chunk")
         if delay is not None:  # one message per random delay per sender
-            if time.monotonic() < self.next_at.get(cid, 0.0):
-                return False
             n = min(n, max(len(spec["senders"].get("sender_ids") or []), 1))
+        if chunk:  # a broadcast list's send: `size` messages, then a pause
+            n = min(n, chunk["size"] - self.in_chunk.get(cid, 0))
         if n <= 0:
             return False
         sent = await self._send(cid, org, spec, n)
         if delay is not None and sent:
             self.next_at[cid] = time.monotonic() + next_delay(delay, self.rng)
+        if chunk and sent:
+            self.in_chunk[cid] = self.in_chunk.get(cid, 0) + sent
+            if self.in_chunk[cid] >= chunk["size"]:
+                self.in_chunk[cid] = 0
+                self.next_at[cid] = max(self.next_at.get(cid, 0.0), time.monotonic() + chunk["pause_ms"] / 1000)
         return sent == self.batch
 
     async def _inflight(self, org: str, spec: dict) -> int:

@@ -14,6 +14,7 @@ from switchboard_runtime.http.internal_auth import ORG_HEADER, TOKEN_HEADER, ver
 
 from ..application import CampaignsApp
 from ..blocklist import Blocklist
+from ..broadcast_lists import BroadcastLists
 from ..contacts_store import ContactsStore
 from ..lifecycle import Lifecycle
 from ..settings import CampaignsSettings
@@ -28,6 +29,7 @@ class Deps:
     contacts: ContactsStore
     blocklist: Blocklist
     publisher: object  # switchboard_runtime Publisher: blocklist events
+    lists: BroadcastLists
 
 
 def deps(request: Request) -> Deps:
@@ -45,11 +47,12 @@ def org_of(request: Request) -> str:
 
 
 def create_app(d: Deps) -> FastAPI:
-    from . import blocklist, campaigns
+    from . import blocklist, broadcast_lists, campaigns
 
     app = FastAPI(title="Switchboard campaigns", version="0.1.0")
     app.state.deps = d
     errors.install(app)
     app.include_router(campaigns.router)
     app.include_router(blocklist.router)
+    app.include_router(broadcast_lists.router)
     return app

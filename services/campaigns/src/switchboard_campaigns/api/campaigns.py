@@ -18,11 +18,11 @@ from switchboard_runtime.http.errors import ApiError, not_found
 
 from ..content import CampaignContent, ContentError
 from ..domain.campaign import Campaign, TransitionError
-from ..domain.contacts import BadUpload, CsvImport, ImportReport, read_json
 from ..domain.schedule import ScheduleError, check_not_past
 from ..lifecycle import NoSenders
 from .app import Deps, deps, org_of
-from .schemas import ContactsIn, CreateCampaign, spec_of
+from .schemas import CreateCampaign, spec_of
+from .uploads import answer, read_upload
 
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
 
@@ -124,40 +124,15 @@ async def add_contacts(campaign_id: str, request: Request, org: str = Depends(or
         raise ApiError(409, "conflict", f"a {campaign.status} campaign takes no more contacts")
     required = CampaignContent.from_spec({"content": campaign.content, "senders": campaign.senders,
                                           "variables": campaign.variables}).required
-    region = d.settings.default_region
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type in ("text/csv", "application/csv", "text/plain"):
-        report = ImportReport()
-        importer = CsvImport(default_region=region, required=required, report=report)
+    report, upload = await read_upload(request, d.settings.default_region, required,
+                                       d.contacts.upload(org, campaign_id))
+    if upload.added:
         try:
-            async with d.contacts.upload(org, campaign_id) as upload:
-                async for batch in importer.batches(request.stream()):
-                    await upload.add(batch)
-        except BadUpload as exc:  # nothing of this upload is kept
-            raise ApiError(422, "bad_upload", str(exc), {"rows_read": report.rows_seen}) from exc
-    elif content_type == "application/json":
-        try:
-            body = ContactsIn.model_validate_json(await request.body())
-        except ValidationError as exc:
-            raise ApiError(422, "validation_error", "invalid contacts", {"fields": [
-                {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]}) from exc
-        contacts, report = read_json([c.model_dump() for c in body.contacts], default_region=region,
-                                     required=required)
-        async with d.contacts.upload(org, campaign_id) as upload:
-            for i in range(0, len(contacts), 1000):
-                await upload.add(contacts[i:i + 1000])
-    else:
-        raise ApiError(415, "unsupported_media_type", "send application/json or text/csv")
-    added, duplicates = upload.added, upload.duplicates
-    if added:
-        try:
-            await d.lifecycle.imported(org, campaign_id, added, report.duplicates + duplicates,
+            await d.lifecycle.imported(org, campaign_id, upload.added, report.duplicates + upload.duplicates,
                                        report.rejected_count)
         except TransitionError as exc:
             raise ApiError(409, "conflict", str(exc)) from exc
-    out = report.as_dict()
-    out.update(accepted=added, duplicates=report.duplicates + duplicates)
-    return out
+    return answer(report, upload)
 
 
 async def _act(d: Deps, org: str, campaign_id: str, what: str) -> dict:

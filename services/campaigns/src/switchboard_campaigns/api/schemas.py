@@ -77,3 +77,15 @@ def spec_of(body: CreateCampaign) -> dict[str, Any]:
         "schedule": body.schedule.model_dump(mode="json") if body.schedule else None,
         "variables": body.variables,
     }
+
+
+class BroadcastListIn(Strict):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class BroadcastSend(CreateCampaign):
+    """Send a broadcast list: a campaign over its contacts, in chunks with a pause between."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    chunk_size: int = Field(default=256, ge=1, le=10_000)
+    chunk_pause_ms: int | None = Field(default=None, ge=0, le=3_600_000)

@@ -26,7 +26,7 @@ class Campaign(Aggregate):
     def __init__(self, campaign_id: str, org_id: str, name: str, content: dict[str, Any],
                  senders: dict[str, Any], timezone: str, window: dict[str, Any] | None,
                  delay_ms: dict[str, int] | None, schedule: dict[str, Any] | None,
-                 variables: list[str] | None, created_at: datetime):
+                 variables: list[str] | None, created_at: datetime, chunk: dict[str, int] | None = None):
         self.org_id = org_id
         self.name = name
         self.content = content
@@ -36,6 +36,7 @@ class Campaign(Aggregate):
         self.delay_ms = delay_ms
         self.schedule = schedule
         self.variables = variables
+        self.chunk = chunk  # {"size", "pause_ms"}: a broadcast list's send goes in chunks with pauses
         self.created_at = created_at
         self.status = "draft"
         self.contacts = 0
@@ -45,6 +46,7 @@ class Campaign(Aggregate):
     def edited(self, org_id: str, spec: dict[str, Any], at: datetime) -> None:
         for key in ("name", "content", "senders", "timezone", "window", "delay_ms", "schedule", "variables"):
             setattr(self, key, spec[key])
+        self.chunk = spec.get("chunk")
 
     def edit(self, spec: dict[str, Any], at: datetime) -> None:
         """Change a draft's definition (content, senders, time zone, window, delay, schedule)."""
@@ -54,7 +56,7 @@ class Campaign(Aggregate):
 
     def spec(self) -> dict[str, Any]:
         return {key: getattr(self, key) for key in ("name", "content", "senders", "timezone", "window", "delay_ms",
-                                                    "schedule", "variables")}
+                                                    "schedule", "variables", "chunk")}
 
     @event("ContactsImported")
     def contacts_imported(self, org_id: str, accepted: int, duplicates: int, rejected: int, total: int,

@@ -1,4 +1,4 @@
-"""`/v1/campaigns…` and `/v1/blocklist…` belong to the campaigns service: the gateway authenticates
+"""`/v1/campaigns…`, `/v1/broadcast-lists…` and `/v1/blocklist…` belong to the campaigns service: the gateway authenticates
 the API key and forwards the request — body and answer streamed, so a large CSV upload or a results
 download never sits in the gateway's memory — with the organization and an internal token."""
 
@@ -22,8 +22,9 @@ PASSED = ("content-type", "accept", "idempotency-key", "x-correlation-id")
 
 def streams_upload(scope) -> bool:
     """A CSV contact upload: not held by the body limit (the campaigns service streams it)."""
-    return scope.get("method") == "POST" and scope.get("path", "").startswith("/v1/campaigns/") \
-        and scope.get("path", "").endswith("/contacts")
+    path = scope.get("path", "")
+    return scope.get("method") == "POST" and path.endswith("/contacts") and (
+        path.startswith("/v1/campaigns/") or path.startswith("/v1/broadcast-lists/"))
 
 
 class CampaignsClient:
@@ -53,6 +54,8 @@ async def _forward(request: Request, org: Organization, d: Deps) -> StreamingRes
 
 @router.api_route("/v1/campaigns", methods=METHODS, include_in_schema=False)
 @router.api_route("/v1/campaigns/{rest:path}", methods=METHODS, include_in_schema=False)
+@router.api_route("/v1/broadcast-lists", methods=METHODS, include_in_schema=False)
+@router.api_route("/v1/broadcast-lists/{rest:path}", methods=METHODS, include_in_schema=False)
 @router.api_route("/v1/blocklist", methods=METHODS, include_in_schema=False)
 @router.api_route("/v1/blocklist/{rest:path}", methods=METHODS, include_in_schema=False)
 async def campaigns(request: Request, org: Organization = Depends(current_org), d: Deps = Depends(deps)):
