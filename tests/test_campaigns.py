@@ -213,3 +213,19 @@ def test_a_broadcast_list_is_sent_in_chunks_and_tracked_like_a_campaign(platform
         assert again.status_code == 201 and again.json()["id"] != camp["id"]  # the list is reusable
         assert c.delete(f"/v1/broadcast-lists/{lid}").status_code == 204
         assert c.get(f"/v1/broadcast-lists/{lid}").status_code == 404
+
+
+def test_cancel_also_stops_what_the_session_pool_already_holds(platform):
+    with api(platform) as c:
+        sender = c.post("/v1/senders", json={"name": "held", "provider": "simulator", "quotas": {"per_minute": 20}}).json()["id"]
+        camp = campaign(c, [sender])
+        contacts = [{"phone": f"+49151950{i:04d}7", "variables": {"code": str(i)}} for i in range(100)]
+        c.post(f"/v1/campaigns/{camp['id']}/contacts", json={"contacts": contacts})
+        c.post(f"/v1/campaigns/{camp['id']}/start")
+        # 20 go at once (the minute's quota); about a minute's worth more waits in the session-pool
+        held = poll(lambda: c.get(f"/v1/campaigns/{camp['id']}").json()["stats"],
+                    lambda s: s["sent"] == 20 and s["queued"] >= 10)
+        assert c.post(f"/v1/campaigns/{camp['id']}/cancel").status_code == 200
+        after = poll(lambda: c.get(f"/v1/campaigns/{camp['id']}").json()["stats"],
+                     lambda s: s["queued"] == 0, timeout=10)
+        assert after["cancelled"] == held["queued"] and after["sent"] == 20 and after["pending"] == held["pending"]

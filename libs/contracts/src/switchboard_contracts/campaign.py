@@ -27,6 +27,13 @@ CONTACTS_IMPORTED = event_type(ENTITY, "contacts_imported")
 CLIENT_REF_PREFIX = "campaign:"
 
 
+def campaign_of(client_ref: str | None) -> str | None:
+    """The campaign a message belongs to, from its client_ref (`campaign:<id>`)."""
+    if client_ref and client_ref.startswith(CLIENT_REF_PREFIX):
+        return client_ref[len(CLIENT_REF_PREFIX):]
+    return None
+
+
 def campaign_message_id(campaign_id: str, phone: str) -> str:
     """The message id of a campaign's send to one contact (the same however often it is tried)."""
     return deterministic_id("campaign-message", campaign_id, phone)

@@ -110,6 +110,12 @@ SENDER_QUOTAS = KeyValueSpec(
     description="Each sender's quota windows, shared by every session-pool replica (changed by compare-and-set).",
 )
 
+CAMPAIGN_HOLDS = KeyValueSpec(
+    bucket="sb_campaign_holds",
+    description="Campaigns on hold (key: campaign id, value: paused or cancelled), written by the campaigns "
+                "service; the session-pool holds (paused) or fails (cancelled) their queued messages.",
+)
+
 # --- consumers -------------------------------------------------------------------------
 
 SESSION_POOL_SEND = ConsumerSpec(

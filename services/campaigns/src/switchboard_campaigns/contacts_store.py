@@ -43,7 +43,7 @@ CAMPAIGNS = text(f"""
     WHERE org_id = :org AND (CAST(:after AS uuid) IS NULL OR campaign_id > CAST(:after AS uuid))
     ORDER BY campaign_id LIMIT :lim""")
 
-STATUSES = ("pending", "queued", "sent", "delivered", "read", "failed", "blocked", "expired")
+STATUSES = ("pending", "queued", "sent", "delivered", "read", "failed", "blocked", "expired", "cancelled")
 
 
 class ContactsStore:

@@ -4,8 +4,11 @@ is locked first, so a pause or cancel waits for a send batch in progress and no 
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import UTC, datetime
+
+from nats.js.errors import KeyNotFoundError
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -32,8 +35,9 @@ class NoSenders(Exception):
 
 class Lifecycle:
     def __init__(self, app: CampaignsApp, engine: AsyncEngine, relay: Relay, directory: SenderDirectory,
-                 wake=lambda: None):
+                 holds=None, wake=lambda: None):
         self.app, self.engine, self.relay, self.directory, self.wake = app, engine, relay, directory, wake
+        self.holds = holds  # KV sb_campaign_holds: what the session-pool must hold back or drop
 
     async def create(self, campaign_id: str, org_id: str, spec: dict) -> Campaign:
         campaign = await call(self.app.create, campaign_id, org_id, **spec)
@@ -59,9 +63,20 @@ class Lifecycle:
             if campaign is None:
                 return None
             await conn.execute(SET, {"cid": campaign_id, "status": campaign.status})
+        await self._hold(campaign_id, campaign.status)
         self.relay.wake()
         self.wake()
         return campaign
+
+    async def _hold(self, campaign_id: str, status: str) -> None:
+        """Tell the session-pool: a paused campaign's queued messages wait, a cancelled one's fail."""
+        if self.holds is None:
+            return
+        if status in ("paused", "cancelled"):
+            await self.holds.put(campaign_id, status.encode())
+        else:
+            with contextlib.suppress(KeyNotFoundError):
+                await self.holds.delete(campaign_id)
 
     async def edit(self, org_id: str, campaign_id: str, spec: dict) -> Campaign | None:
         now = datetime.now(UTC)

@@ -15,6 +15,7 @@ from switchboard_runtime.http.server import HttpServer
 from switchboard_runtime.logs import configure_logging, get_logger
 from switchboard_runtime.messaging.bus import Bus
 from switchboard_runtime.messaging.consumer import BatchConsumer
+from switchboard_runtime.messaging.declare import ensure_key_value
 from switchboard_runtime.messaging.heartbeat import Heartbeat
 from switchboard_runtime.relay import Relay, RelayPositions
 from switchboard_runtime.telemetry import configure_tracing
@@ -53,7 +54,7 @@ async def serve(stop: asyncio.Event, settings: CampaignsSettings | None = None) 
     await positions.create()
     relay = Relay(app, bus.publisher, positions, to_cloudevent, name="campaigns")
     directory = SenderDirectory(engine)
-    lifecycle = Lifecycle(app, engine, relay, directory)
+    lifecycle = Lifecycle(app, engine, relay, directory, await ensure_key_value(bus.js, streams.CAMPAIGN_HOLDS))
     runner = Runner(engine, bus.publisher, lifecycle.runner_transition, directory,
                     tick=settings.campaign_tick_seconds, batch=settings.campaign_batch_size,
                     inflight=settings.campaign_inflight)

@@ -18,7 +18,8 @@ from switchboard_runtime.messaging.consumer import BatchOutcome, Delivery
 from .tables import SCHEMA
 
 RENAMED = {"played": "read"}
-RANK = {"pending": 0, "queued": 1, "sent": 2, "delivered": 3, "read": 4, "failed": 5, "expired": 5}
+RANK = {"pending": 0, "queued": 1, "sent": 2, "delivered": 3, "read": 4, "failed": 5, "expired": 5,
+        "cancelled": 5}
 RANK_SQL = "CASE c.status " + " ".join(f"WHEN '{s}' THEN {r}" for s, r in RANK.items()) + " ELSE 0 END"
 
 UPDATE = text(f"""
@@ -67,6 +68,8 @@ class StatusUpdates:
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 outcome.reject(d, f"invalid message status: {exc!r}")
                 continue
+            if status == "failed" and (error or {}).get("code") == "campaign_cancelled":
+                status = "cancelled"  # dropped by the session-pool because its campaign was cancelled
             m = merged.setdefault(mid, _Merged())
             if RANK[status] > m.rank:
                 m.status, m.rank = status, RANK[status]

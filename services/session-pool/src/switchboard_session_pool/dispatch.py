@@ -22,6 +22,7 @@ from switchboard_runtime.messaging.consumer import BadMessage, BatchOutcome, Del
 from switchboard_runtime.messaging.publisher import Publisher
 
 from .application import SendersApp
+from .campaign_holds import CANCELLED, CampaignHolds
 from .domain.health import SKIP_BELOW_SCORE, Health
 from .domain.pair_rate import PairRate
 from .domain.quota import QuotaLedger
@@ -71,7 +72,7 @@ class Dispatcher:
                  publisher: Publisher, *, keepalive: float = 10.0,
                  quotas: SharedQuotas, senders: dict[str, Sender] | None = None, relay=None,
                  ttl_seconds: float = 4 * 3600, pair_interval: float = 6.0,
-                 window: ServiceWindow | None = None):
+                 window: ServiceWindow | None = None, holds: CampaignHolds | None = None):
         self.app = app
         self.store = store
         self.provider = provider
@@ -82,6 +83,8 @@ class Dispatcher:
         self.relay = relay  # woken when the dispatcher changes a sender (automatic pause)
         self.ttl_seconds = ttl_seconds
         self.window = window
+        self.holds = holds  # campaigns paused or cancelled (their messages wait, or fail)
+        self._holds_changed = False
         self.ledgers: dict[str, QuotaLedger] = {}
         self.health: dict[str, Health] = {}  # per sender, in this replica
         self.pairs = PairRate(pair_interval)  # in this replica (see ARCHITECTURE.md)
@@ -130,6 +133,8 @@ class Dispatcher:
                 failed.append((m, SendResult(m.message_id, ok=False, error=NO_SENDER)))
             elif sender is None or sender.org_id != m.org_id:
                 failed.append((m, SendResult(m.message_id, ok=False, error=UNKNOWN_SENDER)))
+            elif self._hold(m) == "cancelled":
+                failed.append((m, SendResult(m.message_id, ok=False, error=CANCELLED)))
             elif _expired(m):
                 failed.append((m, SendResult(m.message_id, ok=False, error=EXPIRED, expired=True)))
             elif m.message_id in self.pools.of:
@@ -241,14 +246,24 @@ class Dispatcher:
             due: list[Waiting] = []
             while self.waiting and self.waiting[0].due <= now:
                 due.append(heapq.heappop(self.waiting))
+            if self._holds_changed:  # a campaign was cancelled: its waiting messages end now, not when due
+                self._holds_changed = False
+                dropped = [w for w in self.waiting if self._hold(w.message) == "cancelled"]
+                if dropped:
+                    self.waiting = [w for w in self.waiting if self._hold(w.message) != "cancelled"]
+                    heapq.heapify(self.waiting)
+                    due.extend(dropped)
             ready = []
-            expired = [w for w in due if _expired(w.message)]
-            due = [w for w in due if not _expired(w.message)]
-            if expired:
+            ended = [(w, SendResult(w.message.message_id, ok=False, error=CANCELLED))
+                     if self._hold(w.message) == "cancelled" else
+                     (w, SendResult(w.message.message_id, ok=False, error=EXPIRED, expired=True))
+                     for w in due if self._hold(w.message) == "cancelled" or _expired(w.message)]
+            if ended:
+                gone = {id(w) for w, _ in ended}
+                due = [w for w in due if id(w) not in gone]
                 try:
-                    await self._finish([(w.message, SendResult(w.message.message_id, ok=False, error=EXPIRED,
-                                                               expired=True)) for w in expired])
-                    for w in expired:
+                    await self._finish([(w.message, r) for w, r in ended])
+                    for w, _ in ended:
                         await w.delivery.raw.ack()
                 except Exception as exc:  # noqa: BLE001 - un-acked: redelivered, and expired again then
                     log.warning("expiring waiting messages failed", error=repr(exc))
@@ -274,7 +289,18 @@ class Dispatcher:
                 pass
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self.run_waiting(), name="dispatch-waiting")
+        self._task = asyncio.create_task(self._keep_running(), name="dispatch-waiting")
+
+    async def _keep_running(self) -> None:
+        """The waiting loop must never stop: an unexpected error is logged and the loop goes on."""
+        while True:
+            try:
+                await self.run_waiting()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                log.error("the waiting loop failed; restarting it", error=repr(exc), exc_info=exc)
+                await asyncio.sleep(0.5)
 
     async def stop(self) -> None:
         if self._task:
@@ -301,6 +327,13 @@ class Dispatcher:
         await self.publisher.publish(status_event(m, Status.FAILED, error=error))
 
     # --- helpers -------------------------------------------------------------------------------
+
+    def holds_changed(self) -> None:
+        self._holds_changed = True
+        self._wake.set()
+
+    def _hold(self, m: OutboundMessage) -> str | None:
+        return self.holds.of(m.client_ref) if self.holds is not None else None
 
     def sender_changed(self, sender: Sender) -> None:
         """A sender changed (here or in another replica): act on its new state and quotas."""
@@ -337,6 +370,9 @@ class Dispatcher:
         pooled: list[Waiting] = []
         for w in items:
             m = w.message
+            if self._hold(m) is not None:  # its campaign is paused (a cancelled one ends before this)
+                later.append((w, min(_recheck_delay(m), 1.0)))
+                continue
             if m.message_id in self.pools.of:
                 pooled.append(w)
                 continue

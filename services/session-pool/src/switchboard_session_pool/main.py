@@ -20,6 +20,7 @@ from switchboard_runtime.sealing import Sealer
 from switchboard_runtime.telemetry import configure_tracing
 
 from .application import SendersApp
+from .campaign_holds import CampaignHolds
 from .connections import Connector
 from .dispatch import Dispatcher
 from .domain.pacing import HumanPacing
@@ -73,10 +74,11 @@ async def serve(stop: asyncio.Event, settings: SessionPoolSettings | None = None
     providers = ProviderRouter({"simulator": simulator, "meta-cloud": meta, "waha": waha}, senders,
                                slow=lambda sender_id: sender_id in faults.latency)
     window = ServiceWindow(engine)
+    holds = CampaignHolds(await ensure_key_value(bus.js, streams.CAMPAIGN_HOLDS))
     quotas = SharedQuotas(await ensure_key_value(bus.js, streams.SENDER_QUOTAS))
     dispatcher = Dispatcher(app, OutboundStore(engine), providers, bus.publisher, quotas=quotas, senders=senders,
                             relay=relay, ttl_seconds=settings.message_ttl_seconds,
-                            pair_interval=settings.pair_interval_seconds, window=window)
+                            pair_interval=settings.pair_interval_seconds, window=window, holds=holds)
     routes = SenderRoutes(await ensure_key_value(bus.js, streams.SENDER_ROUTES))
     connector = Connector(app, bus.publisher, meta=meta, waha=waha, faults=faults,
                           policy=ReconnectPolicy(settings.reconnect_base_seconds, settings.reconnect_cap_seconds,
@@ -107,6 +109,8 @@ async def serve(stop: asyncio.Event, settings: SessionPoolSettings | None = None
     relay.start()
     dispatcher.start()
     faults.start()
+    holds.on_change = dispatcher.holds_changed
+    await holds.start()
     await watch.start(bus.nc)
     await queries.start(bus.nc)
     for consumer in consumers:
@@ -121,6 +125,7 @@ async def serve(stop: asyncio.Event, settings: SessionPoolSettings | None = None
     await heartbeat.stop()
     await health.stop()
     await queries.stop()
+    await holds.stop()
     await watch.stop()
     for consumer in consumers:
         await consumer.stop()

@@ -169,7 +169,7 @@ async def cancel(campaign_id: str, org: str = Depends(org_of), d: Deps = Depends
 
 @router.get("/{campaign_id}/contacts")
 async def contacts(campaign_id: str, org: str = Depends(org_of), d: Deps = Depends(deps),
-                   status: str | None = Query(None, pattern="^(pending|queued|sent|delivered|read|failed|blocked|expired)$"),
+                   status: str | None = Query(None, pattern="^(pending|queued|sent|delivered|read|failed|blocked|expired|cancelled)$"),
                    limit: int = Query(100, ge=1, le=1000), cursor: str | None = Query(None, pattern=r"^\d{1,18}$")):
     await _campaign(d, org, campaign_id)
     rows = await d.contacts.page(campaign_id, status, int(cursor or 0), limit)
