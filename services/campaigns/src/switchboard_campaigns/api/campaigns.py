@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from datetime import UTC, datetime
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
@@ -147,24 +148,11 @@ async def _act(d: Deps, org: str, campaign_id: str, what: str) -> dict:
     return _view(campaign, await d.contacts.stats(campaign_id))
 
 
-@router.post("/{campaign_id}/start")
-async def start(campaign_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
-    return await _act(d, org, campaign_id, "start")
-
-
-@router.post("/{campaign_id}/pause")
-async def pause(campaign_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
-    return await _act(d, org, campaign_id, "pause")
-
-
-@router.post("/{campaign_id}/resume")
-async def resume(campaign_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
-    return await _act(d, org, campaign_id, "resume")
-
-
-@router.post("/{campaign_id}/cancel")
-async def cancel(campaign_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
-    return await _act(d, org, campaign_id, "cancel")
+@router.post("/{campaign_id}/{action}")
+async def act(campaign_id: str, action: Literal["start", "pause", "resume", "cancel"],
+              org: str = Depends(org_of), d: Deps = Depends(deps)):
+    """start (now, or at its schedule's start), pause, resume, cancel: 409 when the status forbids it."""
+    return await _act(d, org, campaign_id, action)
 
 
 @router.get("/{campaign_id}/contacts")
