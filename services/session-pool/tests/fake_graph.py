@@ -4,14 +4,12 @@ response shapes, status codes and error bodies, with error injection per recipie
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from switchboard_runtime.devinfra.ports import free_port, wait_for_port
-from switchboard_runtime.http.server import HttpServer
+from .fake_server import serving
 
 ERRORS = {
     130429: (400, "Rate limit hit", "Cloud API message throughput has been reached."),
@@ -78,15 +76,5 @@ class FakeGraph:
                 "messages": [{"id": wamid}]}
 
 
-@contextlib.asynccontextmanager
-async def running_fake_graph(**kwargs):
-    fake = FakeGraph(**kwargs)
-    port = free_port()
-    server = HttpServer(fake.app, "127.0.0.1", port)
-    server.start()
-    await asyncio.to_thread(wait_for_port, port)
-    fake.url = f"http://127.0.0.1:{port}"
-    try:
-        yield fake
-    finally:
-        await server.stop()
+def running_fake_graph(**kwargs):
+    return serving(FakeGraph(**kwargs))

@@ -6,7 +6,6 @@ through STARTING → SCAN_QR_CODE → WORKING, and error injection per chat id a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 import secrets
 import time
@@ -14,8 +13,7 @@ import time
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from switchboard_runtime.devinfra.ports import free_port, wait_for_port
-from switchboard_runtime.http.server import HttpServer
+from .fake_server import serving
 
 NAME = re.compile(r"^[a-zA-Z0-9_-]+$")
 CHAT_ID = re.compile(r"^[\w.-]+@(c\.us|g\.us|lid|newsletter)$")
@@ -259,15 +257,5 @@ class FakeWaha:
         return JSONResponse(message, status_code=201)
 
 
-@contextlib.asynccontextmanager
-async def running_fake_waha(**kwargs):
-    fake = FakeWaha(**kwargs)
-    port = free_port()
-    server = HttpServer(fake.app, "127.0.0.1", port)
-    server.start()
-    await asyncio.to_thread(wait_for_port, port)
-    fake.url = f"http://127.0.0.1:{port}"
-    try:
-        yield fake
-    finally:
-        await server.stop()
+def running_fake_waha(**kwargs):
+    return serving(FakeWaha(**kwargs))
