@@ -13,19 +13,14 @@ its embedded NATS and PostgreSQL, in a temporary directory, on free ports).
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
-
-from switchboard_runtime.devinfra.ports import free_port
+from switchboard_runtime.devinfra.platform import running_platform
 
 from .pipeline import baseline
 from .report import print_table, write_result
@@ -92,56 +87,36 @@ def campaign(c: httpx.Client, senders: list[str], contacts: int, prefix: int) ->
 def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="switchboard-bench-campaign-"))
     os.chmod(root, 0o755)
-    data = root / ".data"
-    ports = {"SWITCHBOARD_DEV_NATS_PORT": free_port(), "SWITCHBOARD_DEV_POSTGRES_PORT": free_port(),
-             "SWITCHBOARD_GATEWAY_PORT": free_port(), "SWITCHBOARD_INGEST_PORT": free_port(),
-             "SWITCHBOARD_CAMPAIGNS_PORT": free_port()}
-    env = {k: v for k, v in os.environ.items() if k not in ("SWITCHBOARD_NATS_URL", "SWITCHBOARD_DATABASE_URL")}
-    env.update({k: str(v) for k, v in ports.items()}, SWITCHBOARD_LOG_LEVEL="WARNING")
-    log = open(root / "supervisor.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-m", "switchboard_runtime.devinfra", "run", "--data-dir", str(data)],
-                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base_url = f"http://127.0.0.1:{ports['SWITCHBOARD_GATEWAY_PORT']}"
     try:
-        until(lambda: _ready(base_url, proc), bool, 120, 0.5)
-        key = (data / "dev-api-key").read_text().strip()
-        nats_url = json.loads((data / "endpoints.json").read_text())["nats"]
-        base = asyncio.run(baseline(nats_url))
-        with httpx.Client(base_url=base_url, headers={"X-API-Key": key}, timeout=30) as c:
-            senders = [c.post("/v1/senders", json={"name": f"bench{i}", "provider": "simulator"}).json()["id"]
-                       for i in range(SENDERS)]
-            cid, extra = campaign(c, senders, CONTACTS, 1)
-            started = time.perf_counter()
-            assert c.post(f"/v1/campaigns/{cid}/start").status_code == 200
-            stats = until(lambda: c.get(f"/v1/campaigns/{cid}").json()["stats"],
-                          lambda s: s["sent"] >= CONTACTS, TIMEOUT, 0.5)
-            elapsed = time.perf_counter() - started
-            rate = CONTACTS / elapsed
-            _, peak_100k, _ = process_rss("switchboard_campaigns.main")
-            million = {}
-            if MILLION:
-                mid, imported = campaign(c, senders, MILLION, 2)
-                _, peak_import, _ = process_rss("switchboard_campaigns.main")
-                c.post(f"/v1/campaigns/{mid}/start")
-                time.sleep(20)
-                rss, peak, _ = process_rss("switchboard_campaigns.main")
-                sent = c.get(f"/v1/campaigns/{mid}").json()["stats"]["sent"]
-                c.post(f"/v1/campaigns/{mid}/cancel")
-                million = {"million_import_seconds": imported["import_seconds"],
-                           "million_peak_rss_after_import_mb": round(peak_import, 1),
-                           "million_rss_mb": round(rss, 1), "million_peak_rss_mb": round(peak, 1),
-                           "million_sent_in_20s": sent}
+        with running_platform(root, {"SWITCHBOARD_LOG_LEVEL": "WARNING"}, timeout=120) as platform:
+            base_url, key = platform.base, platform.key
+            nats_url = platform.endpoints["nats"]
+            base = asyncio.run(baseline(nats_url))
+            with httpx.Client(base_url=base_url, headers={"X-API-Key": key}, timeout=30) as c:
+                senders = [c.post("/v1/senders", json={"name": f"bench{i}", "provider": "simulator"}).json()["id"]
+                           for i in range(SENDERS)]
+                cid, extra = campaign(c, senders, CONTACTS, 1)
+                started = time.perf_counter()
+                assert c.post(f"/v1/campaigns/{cid}/start").status_code == 200
+                stats = until(lambda: c.get(f"/v1/campaigns/{cid}").json()["stats"],
+                              lambda s: s["sent"] >= CONTACTS, TIMEOUT, 0.5)
+                elapsed = time.perf_counter() - started
+                rate = CONTACTS / elapsed
+                _, peak_100k, _ = process_rss("switchboard_campaigns.main")
+                million = {}
+                if MILLION:
+                    mid, imported = campaign(c, senders, MILLION, 2)
+                    _, peak_import, _ = process_rss("switchboard_campaigns.main")
+                    c.post(f"/v1/campaigns/{mid}/start")
+                    time.sleep(20)
+                    rss, peak, _ = process_rss("switchboard_campaigns.main")
+                    sent = c.get(f"/v1/campaigns/{mid}").json()["stats"]["sent"]
+                    c.post(f"/v1/campaigns/{mid}/cancel")
+                    million = {"million_import_seconds": imported["import_seconds"],
+                               "million_peak_rss_after_import_mb": round(peak_import, 1),
+                               "million_rss_mb": round(rss, 1), "million_peak_rss_mb": round(peak, 1),
+                               "million_sent_in_20s": sent}
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGINT)
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
-        pg = data / "pg"
-        if pg.is_symlink():
-            shutil.rmtree(pg.resolve().parent, ignore_errors=True)
         shutil.rmtree(root, ignore_errors=True)
     params = {"contacts": CONTACTS, "senders": SENDERS, "provider": "simulator", "quotas": "none",
               "seconds": round(elapsed, 2), "campaign_peak_rss_mb": round(peak_100k, 1),
@@ -152,21 +127,13 @@ def main() -> None:
             (f"campaign: {CONTACTS:,} contacts, start → all sent", f"{rate:,.0f} msg/s ({elapsed:.1f} s)"),
             ("ratio campaign / baseline", f"{result['ratio']:.3f}"),
             (f"import of {CONTACTS:,} contacts (CSV through the gateway)", f"{extra['import_seconds']} s"),
-            ("campaigns service peak RSS (100k)", f"{peak_100k:,.0f} MB")]
+            (f"campaigns service peak RSS ({CONTACTS:,} contacts)", f"{peak_100k:,.0f} MB")]
     if million:
         rows += [(f"import of {MILLION:,} contacts", f"{million['million_import_seconds']} s"),
                  ("campaigns service peak RSS (1M, imported + 20 s sending)",
                   f"{million['million_peak_rss_mb']:,.0f} MB (target < 500 MB)")]
     rows += [("target", "≥ 1,000 msg/s end to end"), ("written", "bench/results/campaign.json")]
     print_table(rows)
-
-
-def _ready(base_url: str, proc: subprocess.Popen) -> bool:
-    assert proc.poll() is None, "the platform exited"
-    try:
-        return httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 if __name__ == "__main__":
