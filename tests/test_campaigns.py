@@ -64,7 +64,8 @@ def test_a_campaign_sends_every_contact_once_with_live_stats(platform):
         assert results.status_code == 200 and results.headers["content-type"].startswith("text/csv")
         table = list(csv.DictReader(io.StringIO(results.text)))
         assert len(table) == 44 and {r["status"] for r in table} <= {"sent", "delivered", "read", "blocked"}
-        assert any(r["campaign"] == camp["id"] for r in [{"campaign": x["id"]} for x in c.get("/v1/campaigns").json()["items"]])
+        listed = {x["id"]: x for x in c.get("/v1/campaigns", params={"limit": 200}).json()["items"]}
+        assert listed[camp["id"]]["status"] == "completed" and listed[camp["id"]]["stats"]["sent"] == 43
 
 
 def test_pause_resume_and_cancel_take_effect_at_once(platform):
