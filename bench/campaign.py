@@ -84,6 +84,13 @@ def campaign(c: httpx.Client, senders: list[str], contacts: int, prefix: int) ->
     return cid, {"import_seconds": round(time.perf_counter() - started, 2)}
 
 
+def _registered(c: httpx.Client, name: str) -> str:
+    r = c.post("/v1/senders", json={"name": name, "provider": "simulator"})
+    if r.status_code != 201:
+        raise SystemExit(f"registering a sender failed: {r.status_code} {r.text}")
+    return r.json()["id"]
+
+
 def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="switchboard-bench-campaign-"))
     os.chmod(root, 0o755)
@@ -93,8 +100,7 @@ def main() -> None:
             nats_url = platform.endpoints["nats"]
             base = asyncio.run(baseline(nats_url))
             with httpx.Client(base_url=base_url, headers={"X-API-Key": key}, timeout=30) as c:
-                senders = [c.post("/v1/senders", json={"name": f"bench{i}", "provider": "simulator"}).json()["id"]
-                           for i in range(SENDERS)]
+                senders = [_registered(c, f"bench{i}") for i in range(SENDERS)]
                 cid, extra = campaign(c, senders, CONTACTS, 1)
                 started = time.perf_counter()
                 assert c.post(f"/v1/campaigns/{cid}/start").status_code == 200

@@ -224,9 +224,33 @@ def test_cancel_also_stops_what_the_session_pool_already_holds(platform):
         c.post(f"/v1/campaigns/{camp['id']}/contacts", json={"contacts": contacts})
         c.post(f"/v1/campaigns/{camp['id']}/start")
         # 20 go at once (the minute's quota); about a minute's worth more waits in the session-pool
-        held = poll(lambda: c.get(f"/v1/campaigns/{camp['id']}").json()["stats"],
-                    lambda s: s["sent"] == 20 and s["queued"] >= 10)
-        assert c.post(f"/v1/campaigns/{camp['id']}/cancel").status_code == 200
+        poll(lambda: c.get(f"/v1/campaigns/{camp['id']}").json()["stats"],
+             lambda s: s["sent"] == 20 and s["queued"] >= 10)
+        cancelled = c.post(f"/v1/campaigns/{camp['id']}/cancel")
+        assert cancelled.status_code == 200
+        held = cancelled.json()["stats"]  # as the cancel left it: no batch is taken after it
         after = poll(lambda: c.get(f"/v1/campaigns/{camp['id']}").json()["stats"],
                      lambda s: s["queued"] == 0, timeout=10)
-        assert after["cancelled"] == held["queued"] and after["sent"] == 20 and after["pending"] == held["pending"]
+        assert after["cancelled"] == held["queued"] + held["cancelled"] >= 10
+        assert after["sent"] == 20 and after["pending"] == held["pending"]
+
+
+def test_a_campaign_is_deleted_only_when_not_sending(platform):
+    with api(platform) as c:
+        ids = senders(c, 1)
+        camp = campaign(c, ids, delay_ms={"min": 200, "max": 300})
+        contacts = [{"phone": f"+49151500{i:04d}7", "variables": {"code": str(i)}} for i in range(50)]
+        assert c.post(f"/v1/campaigns/{camp['id']}/contacts", json={"contacts": contacts}).json()["accepted"] == 50
+        assert c.get(f"/v1/campaigns/{camp['id']}/stats").json()["pending"] == 50
+        c.post(f"/v1/campaigns/{camp['id']}/start")
+        refused = c.delete(f"/v1/campaigns/{camp['id']}")
+        assert refused.status_code == 409 and "cancel" in refused.json()["error"]["message"]
+        assert c.post(f"/v1/campaigns/{camp['id']}/cancel").json()["status"] == "cancelled"
+        assert c.delete(f"/v1/campaigns/{camp['id']}").status_code == 204
+        assert c.get(f"/v1/campaigns/{camp['id']}").status_code == 404
+        assert c.get(f"/v1/campaigns/{camp['id']}/stats").status_code == 404
+        assert c.delete(f"/v1/campaigns/{camp['id']}").status_code == 404
+        listed = [x["id"] for x in c.get("/v1/campaigns", params={"limit": 200}).json()["items"]]
+        assert camp["id"] not in listed
+        draft = campaign(c, ids)
+        assert c.delete(f"/v1/campaigns/{draft['id']}").status_code == 204

@@ -34,13 +34,14 @@ from switchboard_runtime.http.internal_auth import ORG_HEADER, TOKEN_HEADER, int
 from switchboard_runtime.messaging.declare import ensure_key_value
 from switchboard_runtime.testing.plugin import TEST_SECRET_KEY
 
+from switchboard_campaigns.counts import COUNTS  # the service's own count query
+
 TOTAL = 20_000
 DEADLINE = 180.0  # seconds for the whole run, kills and restarts included
 TRIES = 3  # kills of one service at most, until one lands in the window it aims for
 POOL = "switchboard_session_pool.main"
 CAMPAIGNS = "switchboard_campaigns.main"
 
-COUNTS = text("SELECT status, n FROM campaigns.campaign_counts WHERE campaign_id = :c")
 PENDING = text("SELECT message_id::text FROM campaigns.contacts WHERE campaign_id = :c AND status = 'pending'")
 SIMULATED = text("SELECT count(*) FROM session_pool.simulator_sends WHERE org_id = :o")
 DONE = text("SELECT message_id FROM session_pool.outbound_messages WHERE org_id = :o AND state = 'done'")
@@ -170,7 +171,7 @@ async def test_sigkill_campaigns_and_session_pool_mid_run_sends_everyone_once(na
 
     def counts(cid: str) -> dict[str, int]:
         with db.connect() as conn:
-            return {s: int(n) for s, n in conn.execute(COUNTS, {"c": cid})}
+            return {s: int(n) for s, n in conn.execute(COUNTS, {"cid": cid})}
 
     async def campaign(cid: str) -> dict:
         r = await http.get(f"/v1/campaigns/{cid}")

@@ -8,6 +8,8 @@ import pytest
 
 from switchboard_campaigns.domain.campaign import Campaign, TransitionError
 from switchboard_campaigns.domain.keywords import Keywords
+from switchboard_campaigns.events import to_cloudevent
+from switchboard_contracts import campaign as campaign_contract
 
 NOW = datetime(2026, 11, 29, 12, tzinfo=UTC)
 
@@ -51,6 +53,19 @@ def test_cancel_is_final():
     c.cancel(NOW)
     c.complete(NOW)  # the runner's completion does not undo a cancel
     assert c.status == "cancelled"
+
+
+def test_only_a_campaign_that_is_not_sending_is_deleted_and_the_event_is_public():
+    c = draft()
+    c.import_contacts(3, 0, 0, NOW)
+    c.start(NOW, starts_later=False)
+    with pytest.raises(TransitionError, match="cancel it first"):
+        c.delete(NOW)
+    c.cancel(NOW)
+    c.delete(NOW)
+    assert c.deleted
+    event = to_cloudevent(c.collect_events()[-1])
+    assert event.type == campaign_contract.DELETED and event.data["campaign_id"] == str(c.id)
 
 
 @pytest.mark.parametrize("text,kind", [("STOP", "out"), (" stop. ", "out"), ("Stopp", "out"), ("PARAR", "out"),

@@ -128,6 +128,22 @@ def test_pair_rate_keeps_six_seconds_between_messages_to_one_recipient(calls):
         assert all(b - a >= 6.0 for a, b in zip(times, times[1:]))
 
 
+def test_a_claimed_pair_is_taken_until_released():
+    """Admission claims a pair before it awaits the quota: a batch admitted meanwhile must wait; a
+    claim the quota refused is undone and leaves the pair as it was."""
+    from switchboard_session_pool.domain.pair_rate import PairRate
+
+    pairs = PairRate(6.0)
+    previous = pairs.reserve("s", "+1", 10.0)
+    assert previous is None and pairs.wait("s", "+1", 10.0) == 6.0
+    pairs.release("s", "+1", previous)
+    assert pairs.wait("s", "+1", 10.0) == 0.0
+    pairs.record("s", "+1", 10.0)
+    claim = pairs.reserve("s", "+1", 17.0)
+    pairs.release("s", "+1", claim)
+    assert pairs.wait("s", "+1", 12.0) == 4.0
+
+
 def test_warmup_ramps_the_daily_quota_by_age():
     day = 86400.0
     ledger = QuotaLedger({"per_day": 50, "warmup": {"first_day": 20, "growth": 2.0}}, registered_at=0.0)

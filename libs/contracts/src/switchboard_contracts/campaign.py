@@ -1,5 +1,6 @@
 """Campaign events (v1): a campaign's lifecycle — `campaign.created`, `scheduled`, `started`,
-`paused`, `resumed`, `cancelled`, `completed`, `failed` — and `campaign.contacts_imported`. Contacts
+`paused`, `resumed`, `cancelled`, `completed`, `failed`, `deleted` — and
+`campaign.contacts_imported`. Contacts
 themselves are not events (a campaign may have a million); each one's send is a `message.send`
 command whose message id is `campaign_message_id(campaign, phone)`, so it is sent at most once."""
 
@@ -23,6 +24,7 @@ CANCELLED = event_type(ENTITY, "cancelled")
 COMPLETED = event_type(ENTITY, "completed")
 FAILED = event_type(ENTITY, "failed")
 CONTACTS_IMPORTED = event_type(ENTITY, "contacts_imported")
+DELETED = event_type(ENTITY, "deleted")
 
 CLIENT_REF_PREFIX = "campaign:"
 
@@ -59,6 +61,13 @@ class CampaignTransition(BaseModel):
     campaign_id: str
     status: str
     reason: str | None = None
+    at: datetime
+
+
+class CampaignDeleted(BaseModel):
+    """The campaign and its contacts were deleted (its events stay, for audit)."""
+
+    campaign_id: str
     at: datetime
 
 

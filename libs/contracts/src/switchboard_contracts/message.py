@@ -117,11 +117,17 @@ STATUS_RANK: dict[Status, int] = {
 }
 
 
+_RANK_OF: dict[str, int] = {s.value: rank for s, rank in STATUS_RANK.items()}
+
+
 def advances(current: str | None, new: str) -> bool:
     """True when `new` moves a message past `current` (a late status never moves it back)."""
     if current is None:
         return True
-    return STATUS_RANK[Status(new)] > STATUS_RANK[Status(current)]
+    try:
+        return _RANK_OF[new] > _RANK_OF[current]
+    except KeyError:  # not a status: the same ValueError as before
+        return STATUS_RANK[Status(new)] > STATUS_RANK[Status(current)]
 
 
 class StatusError(BaseModel):

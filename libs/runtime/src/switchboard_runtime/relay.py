@@ -11,14 +11,14 @@ from eventsourcing.domain import DomainEventProtocol
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from switchboard_contracts.envelope import CloudEvent
+from switchboard_contracts.envelope import CloudEvent, EncodedEvent
 
 from .logs import get_logger
 from .messaging.publisher import Publisher
 
 log = get_logger(__name__)
 
-EventMapper = Callable[[DomainEventProtocol], CloudEvent | None]
+EventMapper = Callable[[DomainEventProtocol], CloudEvent | EncodedEvent | None]
 
 
 class RelayPositions:

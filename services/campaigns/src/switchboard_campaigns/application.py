@@ -25,7 +25,7 @@ class CampaignsApp(Application[UUID]):
             campaign = self.repository.get(UUID(campaign_id))
         except (AggregateNotFoundError, ValueError):
             return None
-        return campaign if campaign.org_id == org_id else None
+        return campaign if campaign.org_id == org_id and not getattr(campaign, "deleted", False) else None
 
     def change(self, org_id: str, campaign_id: str, act: Callable[[Campaign], None]) -> Campaign | None:
         """Load, act (a Campaign method that checks and records; TransitionError passes through), save."""

@@ -1,6 +1,6 @@
 """A campaign's contacts in `campaigns.contacts`: added in batches (deduplicated by phone across
 imports, blocklisted numbers recorded as `blocked`), listed with cursor pagination, and counted per
-status (`campaign_counts`, kept exact by triggers)."""
+status (`counts.py`, kept exact by triggers)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from switchboard_contracts.campaign import campaign_message_id
 
+from .counts import counts as count_statuses
 from .domain.contacts import Contact
 from .tables import SCHEMA
 
@@ -27,7 +28,6 @@ ADD = text(f"""
     ON CONFLICT (campaign_id, phone) DO NOTHING
     RETURNING status""")
 LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:cid))")
-COUNTS = text(f"SELECT status, n FROM {SCHEMA}.campaign_counts WHERE campaign_id = :cid")
 FAILED_BY_CODE = text(f"""
     SELECT coalesce(error_code, 'unknown') AS code, count(*) AS n FROM {SCHEMA}.contacts
     WHERE campaign_id = :cid AND status = 'failed' GROUP BY 1""")
@@ -60,7 +60,7 @@ class ContactsStore:
 
     async def stats(self, campaign_id: str) -> dict:
         async with self.engine.connect() as conn:
-            counts = {r.status: int(r.n) for r in await conn.execute(COUNTS, {"cid": campaign_id})}
+            counts = await count_statuses(conn, campaign_id)
             failed = {r.code: int(r.n) for r in await conn.execute(FAILED_BY_CODE, {"cid": campaign_id})} \
                 if counts.get("failed") else {}
         raw = {s: counts.get(s, 0) for s in STATUSES}

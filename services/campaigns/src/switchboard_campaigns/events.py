@@ -28,6 +28,8 @@ def to_cloudevent(domain_event: object) -> CloudEvent | None:
                                          duplicates=domain_event.duplicates, rejected=domain_event.rejected,
                                          total=domain_event.total, at=domain_event.at)
         type_ = contract.CONTACTS_IMPORTED
+    elif isinstance(domain_event, Campaign.Deleted):
+        data, type_ = contract.CampaignDeleted(campaign_id=cid, at=domain_event.at), contract.DELETED
     elif isinstance(domain_event, Campaign.Transitioned):
         status = domain_event.status
         # running after paused is a resume; after draft or scheduled, the start

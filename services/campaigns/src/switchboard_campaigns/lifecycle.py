@@ -27,6 +27,9 @@ INSERT = text(f"""INSERT INTO {SCHEMA}.runs (campaign_id, org_id, status, spec) 
 LOCK = text(f"SELECT status FROM {SCHEMA}.runs WHERE campaign_id = :cid FOR UPDATE")
 SPEC = text(f"UPDATE {SCHEMA}.runs SET spec = CAST(:spec AS jsonb), updated_at = now() WHERE campaign_id = :cid")
 SET = text(f"UPDATE {SCHEMA}.runs SET status = :status, updated_at = now() WHERE campaign_id = :cid")
+FORGET = [text(f"DELETE FROM {SCHEMA}.{table} WHERE campaign_id = :cid") for table in (
+    "contacts", "count_deltas", "campaign_counts", "runs")] + [
+    text(f"DELETE FROM {SCHEMA}.imports WHERE target_id = :cid AND target = 'campaign'")]
 
 
 class NoSenders(Exception):
@@ -77,6 +80,20 @@ class Lifecycle:
         else:
             with contextlib.suppress(KeyNotFoundError):
                 await self.holds.delete(campaign_id)
+
+    async def delete(self, org_id: str, campaign_id: str) -> bool:
+        """A campaign that is not sending (draft or finished), with its contacts, counts and imports;
+        False when there is no such campaign; TransitionError while it is active."""
+        now = datetime.now(UTC)
+        async with self.engine.begin() as conn:
+            if (await conn.execute(LOCK, {"cid": campaign_id})).first() is None:
+                return False
+            if await call(self.app.change, org_id, campaign_id, lambda c: c.delete(now)) is None:
+                return False
+            for statement in FORGET:
+                await conn.execute(statement, {"cid": campaign_id})
+        self.relay.wake()  # a cancelled campaign's hold stays: what the session-pool holds is still dropped
+        return True
 
     async def edit(self, org_id: str, campaign_id: str, spec: dict) -> Campaign | None:
         now = datetime.now(UTC)

@@ -27,6 +27,7 @@ from .broadcast_lists import BroadcastLists
 from .contacts_store import ContactsStore
 from .domain.keywords import Keywords
 from .events import to_cloudevent
+from .imports import ImportLog
 from .lifecycle import Lifecycle
 from .optouts import OptOuts
 from .runner import Runner
@@ -36,6 +37,7 @@ from .status_updates import StatusUpdates
 from .tables import SCHEMA
 
 SERVICE = "campaigns"
+STATUSES_LINGER = 0.25  # seconds a statuses batch may wait to fill: a message's sent, delivered, read in one update
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -64,11 +66,11 @@ async def serve(stop: asyncio.Event, settings: CampaignsSettings | None = None) 
     optouts = OptOuts(blocklist, bus.publisher, keywords, out_reply=settings.optout_reply,
                       in_reply=settings.optin_reply)
     consumers = [BatchConsumer(bus.js, streams.CAMPAIGNS_STATUSES, StatusUpdates(engine, runner.wake).handle,
-                               batch_size=2000),
+                               batch_size=2000, linger=STATUSES_LINGER),
                  BatchConsumer(bus.js, streams.CAMPAIGNS_OPTOUTS, optouts.handle, batch_size=500),
                  BatchConsumer(bus.js, streams.CAMPAIGNS_SENDERS, directory.handle, batch_size=500)]
     api = create_app(Deps(settings, app, engine, lifecycle, ContactsStore(engine), blocklist, bus.publisher,
-                          BroadcastLists(engine)))
+                          BroadcastLists(engine), ImportLog(engine)))
     server = HttpServer(api, settings.campaigns_host, settings.campaigns_port)
 
     async def readiness() -> dict[str, bool]:

@@ -24,11 +24,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from switchboard_contracts import commands
-from switchboard_contracts.envelope import make_envelope
+from switchboard_contracts.envelope import encode_envelope
 from switchboard_runtime.logs import get_logger
 from switchboard_runtime.messaging.publisher import Publisher
 
 from .content import CampaignContent
+from .counts import counts, fold
 from .domain.schedule import DelayMs, next_delay
 from .plan import ended, plan_of, started
 from .sender_directory import SenderDirectory
@@ -56,7 +57,7 @@ MARK = text(f"""
     WHERE c.campaign_id = :cid AND c.seq = u.seq""")
 EXPIRE = text(f"""UPDATE {SCHEMA}.contacts SET status = 'expired', finished_at = now()
                   WHERE campaign_id = :cid AND status = 'pending'""")
-COUNTS = text(f"SELECT status, n FROM {SCHEMA}.campaign_counts WHERE campaign_id = :cid")
+FOLD_EVERY = 1.0  # seconds between two folds of the count deltas (counts.py)
 
 Transition = Callable[[str, str, str], Awaitable[None]]  # (org, campaign, "begin" | "complete")
 
@@ -73,6 +74,7 @@ class Runner:
         self.in_chunk: dict[str, int] = {}  # campaign → messages sent in its current chunk
         self.contents: dict[str, CampaignContent] = {}
         self._wake = asyncio.Event()
+        self._folded = 0.0
         self._task: asyncio.Task | None = None
 
     def wake(self, campaign_ids: set[str] | None = None) -> None:
@@ -94,6 +96,7 @@ class Runner:
                     runs = list(await conn.execute(RUNS))
                 for run in runs:
                     busy |= await self._step(str(run.campaign_id), run.org_id, run.status, run.spec)
+                await self._fold()
             except Exception as exc:  # noqa: BLE001 - database or NATS away for a moment: next tick
                 log.warning("campaign runner step failed", error=repr(exc))
             if not busy:
@@ -153,7 +156,13 @@ class Runner:
 
     async def _counts(self, cid: str) -> dict[str, int]:
         async with self.engine.connect() as conn:
-            return {r.status: int(r.n) for r in await conn.execute(COUNTS, {"cid": cid})}
+            return await counts(conn, cid)
+
+    async def _fold(self) -> None:
+        if time.monotonic() - self._folded >= FOLD_EVERY:
+            self._folded = time.monotonic()
+            async with self.engine.begin() as conn:
+                await fold(conn)
 
     async def _send(self, cid: str, org: str, spec: dict, n: int) -> int:
         content = self.contents.get(cid)
@@ -179,8 +188,8 @@ class Runner:
                 except Exception as exc:  # noqa: BLE001 - this contact's message cannot be built: it fails alone
                     marks.append((r.seq, "failed", "invalid_content", str(exc)[:300]))
                     continue
-                envelopes.append(make_envelope(id=mid, source=SOURCE, type=commands.SEND_MESSAGE, orgid=org,
-                                               data=cmd, subject=mid, correlationid=cid))
+                envelopes.append(encode_envelope(id=mid, source=SOURCE, type=commands.SEND_MESSAGE, orgid=org,
+                                                 data=cmd, subject=mid, correlationid=cid))
                 marks.append((r.seq, "queued", None, None))
             if envelopes:
                 await self.publisher.publish_many(envelopes)

@@ -18,6 +18,7 @@ from switchboard_contracts.content import summary
 from switchboard_contracts.message import Status, StatusError
 from switchboard_runtime.eventstore import call
 from switchboard_runtime.logs import get_logger
+from switchboard_runtime.messaging.acks import ack_many
 from switchboard_runtime.messaging.consumer import BadMessage, BatchOutcome, Delivery
 from switchboard_runtime.messaging.publisher import Publisher
 
@@ -202,8 +203,7 @@ class Dispatcher:
             if final:
                 await self._finish([(w.message, r) for w, r in final], accepted_at=accepted_at)
             await self._react([(w.message, r) for w, r in results])
-            for w, _ in final:
-                await w.delivery.raw.ack()
+            await ack_many([w.delivery.raw for w, _ in final])
         except Exception as exc:  # noqa: BLE001 - un-acked: JetStream redelivers them
             log.warning("sending failed; the commands will be redelivered", error=repr(exc))
 
@@ -263,8 +263,7 @@ class Dispatcher:
                 due = [w for w in due if id(w) not in gone]
                 try:
                     await self._finish([(w.message, r) for w, r in ended])
-                    for w, _ in ended:
-                        await w.delivery.raw.ack()
+                    await ack_many([w.delivery.raw for w, _ in ended])
                 except Exception as exc:  # noqa: BLE001 - un-acked: redelivered, and expired again then
                     log.warning("expiring waiting messages failed", error=repr(exc))
             try:
@@ -366,7 +365,9 @@ class Dispatcher:
         later: list[tuple[Waiting, float]] = []
         by_sender: dict[str, list[Waiting]] = {}
         now = time.monotonic()
-        pending: set[tuple[str, str]] = set()  # pairs already going in this batch
+        # pairs going in this batch, claimed at once: a batch admitted concurrently (the consumer
+        # overlaps batches; the waiting loop runs beside it) sees them taken while our quota check awaits
+        pending: dict[tuple[str, str], float | None] = {}
         pooled: list[Waiting] = []
         for w in items:
             m = w.message
@@ -384,7 +385,7 @@ class Dispatcher:
             elif wait := self.pairs.wait(m.sender_id, m.to, now):
                 later.append((w, wait))
             else:
-                pending.add((m.sender_id, m.to))
+                pending[(m.sender_id, m.to)] = self.pairs.reserve(m.sender_id, m.to, now)
                 by_sender.setdefault(m.sender_id, []).append(w)
 
         async def take(sender_id: str, group: list) -> tuple[int, float]:
@@ -399,15 +400,20 @@ class Dispatcher:
                 self._choose(pooled, by_sender, pending, later, now)
             if not by_sender:
                 break
-            grants = await asyncio.gather(*(take(sid, group) for sid, group in by_sender.items()))
+            try:
+                grants = await asyncio.gather(*(take(sid, group) for sid, group in by_sender.items()))
+            except BaseException:  # nothing of this batch is admitted: its claims are undone
+                for (sid, to), previous in pending.items():
+                    self.pairs.release(sid, to, previous)
+                raise
             pooled = []
             for (sid, group), (granted, wait) in zip(by_sender.items(), grants, strict=True):
                 ready.extend(group[:granted])
                 if granted < len(group):
                     self.exhausted[sid] = now + max(wait, 0.05)
                 for w in group[granted:]:
+                    self.pairs.release(sid, w.message.to, pending.pop((sid, w.message.to), None))
                     if w.message.message_id in self.pools.of:
-                        pending.discard((sid, w.message.to))
                         pooled.append(w)
                     else:
                         later.append((w, max(wait, 0.05)))
@@ -420,7 +426,8 @@ class Dispatcher:
         return ready, later
 
     def _choose(self, pooled: list[Waiting], by_sender: dict[str, list[Waiting]],
-                pending: set[tuple[str, str]], later: list[tuple[Waiting, float]], now: float) -> None:
+                pending: dict[tuple[str, str], float | None], later: list[tuple[Waiting, float]],
+                now: float) -> None:
         """Give each pool message the first sender, in rotation order, that is usable (connected, not
         paused, healthy), has quota left as far as we know, and may message the recipient now; the
         messages no sender may take now wait (for the soonest of those limits)."""
@@ -455,7 +462,7 @@ class Dispatcher:
                 later.append((w, max(soonest, 0.05) if soonest is not None else _recheck_delay(m)))
                 continue
             self.pools.rotation.chosen(request.key, candidates, recipient, chosen)
-            pending.add((chosen, m.to))
+            pending[(chosen, m.to)] = self.pairs.reserve(chosen, m.to, now)
             w.message = self._assign(m, chosen)
             by_sender.setdefault(chosen, []).append(w)
 

@@ -13,6 +13,8 @@ from .domain.selection import Candidates, Rotation
 from .domain.sender import Sender
 from .sender_directory import SenderDirectory
 
+LISTED_POOLS = 1_000  # distinct listed pools whose Candidates are kept
+
 NO_SENDER = StatusError(code="no_sender", title="No sender in the pool",
                         detail="None of the pool's senders exists in this organization.")
 
@@ -33,6 +35,7 @@ class Pools:
         self.load = load  # loads one from the event store (and remembers it in `senders`)
         self.rotation = Rotation()
         self.of: dict[str, PoolRequest] = {}  # message id → its pool, while the message is in our hands
+        self._listed: dict[tuple[str, ...], Candidates] = {}  # pools by their listed ids (a campaign's: one)
 
     async def resolve(self, org_id: str, pool: SenderPool) -> PoolRequest | None:
         """The pool of a new message, its senders loaded; None when not one of them exists (not
@@ -45,12 +48,22 @@ class Pools:
                 if sender_id not in self.senders:
                     await self.load(sender_id)
             return request if found else None
-        ids = Candidates(pool.sender_ids)
+        ids = self._candidates(pool.sender_ids)
         exists = False
         for sender_id in ids:
             sender = self.senders.get(sender_id) or await self.load(sender_id)
             exists = exists or (sender is not None and sender.org_id == org_id and not sender.removed)
         return PoolRequest(org_id, ("ids", org_id, ids), ids=ids) if exists else None
+
+    def _candidates(self, sender_ids: list[str]) -> Candidates:
+        """The same Candidates for the same list (every message of a campaign names the same pool)."""
+        key = tuple(sender_ids)
+        ids = self._listed.get(key)
+        if ids is None:
+            if len(self._listed) >= LISTED_POOLS:
+                self._listed.clear()
+            ids = self._listed[key] = Candidates(key)
+        return ids
 
     def candidates(self, request: PoolRequest) -> Candidates:
         if request.ids is not None:

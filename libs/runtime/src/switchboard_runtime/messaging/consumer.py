@@ -19,17 +19,23 @@ from switchboard_contracts.envelope import CloudEvent
 from switchboard_contracts.streams import ConsumerSpec
 
 from ..logs import get_logger
+from .acks import ack_many
 from .pull import PullLoop
 
 log = get_logger(__name__)
 
 
-@dataclass
 class Delivery:
     """One JetStream message of a batch."""
 
-    raw: Msg
-    _event: CloudEvent | None = field(default=None, repr=False)
+    __slots__ = ("raw", "_event")
+
+    def __init__(self, raw: Msg):
+        self.raw = raw
+        self._event: CloudEvent | None = None
+
+    def __repr__(self) -> str:
+        return f"Delivery(subject={self.raw.subject!r})"
 
     @property
     def subject(self) -> str:
@@ -96,12 +102,14 @@ def consumer_config(spec: ConsumerSpec) -> ConsumerConfig:
 class BatchConsumer:
     def __init__(self, js: JetStreamContext, spec: ConsumerSpec, handler: BatchHandler, *,
                  batch_size: int = 256, fetch_timeout: float = 1.0, concurrency: int = 1,
-                 on_dead_letter: DeadLetterHook | None = None):
+                 linger: float = 0.0, on_dead_letter: DeadLetterHook | None = None):
         self.js = js
         self.spec = spec
         self.handler = handler
         self.batch_size = batch_size
         self.fetch_timeout = fetch_timeout
+        # > 0: a batch that is not full waits up to this long for more (bigger batches, more latency)
+        self.linger = linger
         self.on_dead_letter = on_dead_letter
         # concurrency 1 keeps stream order across batches (projections); more overlaps the I/O of
         # several batches where order between batches does not matter (send commands).
@@ -140,7 +148,7 @@ class BatchConsumer:
     async def _loop(self, sub) -> None:
         while self._running:
             try:
-                msgs = await sub.fetch(self.batch_size, timeout=self.fetch_timeout)
+                msgs = await sub.fetch(self.batch_size, timeout=self.fetch_timeout, linger=self.linger)
             except (nats.errors.TimeoutError, TimeoutError):
                 continue
             except (nats.errors.ConnectionClosedError, nats.errors.NoServersError,
@@ -171,15 +179,15 @@ class BatchConsumer:
                         size=len(deliveries))
             await self._retry_or_dead_letter(deliveries, repr(exc))
             return
+        if not outcome.rejected and not outcome.deferred:
+            await ack_many([d.raw for d in deliveries])
+            return
         rejected = {id(d): reason for d, reason in outcome.rejected}
         deferred = {id(d) for d in outcome.deferred}
         for d in deliveries:
-            if id(d) in deferred:
-                continue
             if id(d) in rejected:
                 await self.dead_letter(d, rejected[id(d)])
-            else:
-                await d.raw.ack()
+        await ack_many([d.raw for d in deliveries if id(d) not in deferred and id(d) not in rejected])
 
     async def _retry_or_dead_letter(self, deliveries: list[Delivery], reason: str) -> None:
         for d in deliveries:

@@ -12,6 +12,8 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 
+from .wire import write_many
+
 
 class RequestsFailed(Exception):
     """No reply in time, or the connection refused the requests."""
@@ -86,11 +88,13 @@ class RequestPipeline:
         timer = loop.call_later(self.timeout, lambda: batch.done.done() or batch.done.set_exception(
             RequestsFailed(f"{batch.left} of {len(requests)} replies missing after {self.timeout}s")))
         try:
+            publishes = []
             for index, (subject, payload, headers) in enumerate(requests):
                 reply = f"{inbox}.{next(self._counter)}"
                 self._pending[reply] = (batch, index)
                 subjects.append(reply)
-                await self.nc.publish(subject, payload, reply=reply, headers=headers)
+                publishes.append((subject, reply, payload, headers))
+            await write_many(self.nc, publishes)  # one write for the whole batch
             await batch.done
             return batch.replies  # type: ignore[return-value]
         except NatsError as exc:

@@ -14,14 +14,14 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import PubAck
 
-from switchboard_contracts.envelope import CloudEvent, subject_of
+from switchboard_contracts.envelope import CloudEvent, EncodedEvent, subject_of
 
 from .pipeline import RequestPipeline, RequestsFailed
 
 CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
 
 
-def headers_for(event: CloudEvent) -> dict[str, str]:
+def headers_for(event: CloudEvent | EncodedEvent) -> dict[str, str]:
     headers = {"Nats-Msg-Id": event.id, "Content-Type": CLOUDEVENTS_CONTENT_TYPE}
     if event.traceparent:
         headers["traceparent"] = event.traceparent
@@ -41,15 +41,15 @@ class Publisher:
         self.timeout = timeout
         self.requests = RequestPipeline(nc, timeout)
 
-    async def publish(self, event: CloudEvent, subject: str | None = None) -> PubAck:
-        return await self.js.publish(subject or subject_of(event), event.to_json_bytes(),
+    async def publish(self, event: CloudEvent | EncodedEvent, subject: str | None = None) -> PubAck:
+        return await self.js.publish(subject or subject_of(event), _payload(event),
                                      timeout=self.timeout, headers=headers_for(event))
 
-    async def publish_many(self, events: Iterable[CloudEvent]) -> list[bool]:
+    async def publish_many(self, events: Iterable[CloudEvent | EncodedEvent]) -> list[bool]:
         """Publish pipelined; returns after every PubAck (whether each was a duplicate JetStream
         dropped), raises if any failed or timed out."""
         return await self.publish_raw_many(
-            (subject_of(event), event.to_json_bytes(), headers_for(event)) for event in events)
+            (subject_of(event), _payload(event), headers_for(event)) for event in events)
 
     async def publish_raw_many(self, messages: Iterable[tuple[str, bytes, dict[str, str] | None]],
                                if_absent: bool = False) -> list[bool]:
@@ -65,6 +65,10 @@ class Publisher:
         except RequestsFailed as exc:
             raise PublishError(f"JetStream did not acknowledge: {exc}") from exc
         return [_duplicate(reply, if_absent) for reply in replies]
+
+
+def _payload(event: CloudEvent | EncodedEvent) -> bytes:
+    return event.payload if isinstance(event, EncodedEvent) else event.to_json_bytes()
 
 
 EXPECT_NONE = "Nats-Expected-Last-Subject-Sequence"

@@ -44,8 +44,10 @@ class PullLoop:
         self.expected -= 1
         self.arrived.set()
 
-    async def fetch(self, batch: int, timeout: float) -> list[Msg]:
-        """Up to `batch` messages: what has arrived, or the first ones to arrive within `timeout`."""
+    async def fetch(self, batch: int, timeout: float, linger: float = 0.0) -> list[Msg]:
+        """Up to `batch` messages: what has arrived, or the first ones to arrive within `timeout`;
+        with `linger`, once the first has arrived, up to that long more for the batch to fill (fewer,
+        bigger batches: a projection then applies several events of one message in one statement)."""
         if not self.buffer and self.expected <= 0:
             request = {"batch": batch, "expires": int(timeout * 1e9)}
             self.expected = batch
@@ -58,5 +60,20 @@ class PullLoop:
                 self.expected = 0  # the request was lost (e.g. a reconnect): ask again next time
                 return []
         self.arrived.clear()
+        if linger > 0 and len(self.buffer) < batch:
+            await self._fill(batch, linger)
         take = min(batch, len(self.buffer))
         return [self.buffer.popleft() for _ in range(take)]
+
+    async def _fill(self, batch: int, linger: float) -> None:
+        """Wait up to `linger` while the open pull request may still bring messages to fill the batch."""
+        deadline = asyncio.get_running_loop().time() + linger
+        while len(self.buffer) < batch and self.expected > 0:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                return
+            try:
+                await asyncio.wait_for(self.arrived.wait(), left)
+            except TimeoutError:
+                return
+            self.arrived.clear()

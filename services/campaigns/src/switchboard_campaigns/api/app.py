@@ -16,6 +16,7 @@ from ..application import CampaignsApp
 from ..blocklist import Blocklist
 from ..broadcast_lists import BroadcastLists
 from ..contacts_store import ContactsStore
+from ..imports import ImportLog
 from ..lifecycle import Lifecycle
 from ..settings import CampaignsSettings
 
@@ -30,6 +31,7 @@ class Deps:
     blocklist: Blocklist
     publisher: object  # switchboard_runtime Publisher: blocklist events
     lists: BroadcastLists
+    imports: ImportLog
 
 
 def deps(request: Request) -> Deps:

@@ -58,8 +58,17 @@ async def delete(list_id: str, org: str = Depends(org_of), d: Deps = Depends(dep
 async def add_contacts(list_id: str, request: Request, org: str = Depends(org_of), d: Deps = Depends(deps)):
     """Like a campaign's contacts (CSV streamed, or JSON): normalized, deduplicated, bad rows reported."""
     await _list(d, org, list_id)
-    report, upload = await read_upload(request, d.settings.default_region, set(), d.lists.upload(list_id))
-    return answer(report, upload)
+    report, upload, import_id = await read_upload(request, d.settings.default_region, set(),
+                                                  d.lists.upload(list_id), d.imports, org, "broadcast_list",
+                                                  list_id)
+    return answer(report, upload, import_id)
+
+
+@router.get("/{list_id}/imports")
+async def imports(list_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
+    """The list's contact imports, latest first, each with its progress while it runs."""
+    await _list(d, org, list_id)
+    return {"items": await d.imports.recent(org, list_id)}
 
 
 @router.post("/{list_id}/send", status_code=201)

@@ -9,7 +9,7 @@ import json
 from datetime import UTC, datetime
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
@@ -113,7 +113,28 @@ async def list_campaigns(org: str = Depends(org_of), d: Deps = Depends(deps),
 @router.get("/{campaign_id}")
 async def get(campaign_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
     campaign = await _campaign(d, org, campaign_id)
-    return _view(campaign, await d.contacts.stats(campaign_id))
+    latest = await d.imports.recent(org, campaign_id, limit=1)
+    return {**_view(campaign, await d.contacts.stats(campaign_id)), "last_import": latest[0] if latest else None}
+
+
+@router.get("/{campaign_id}/stats")
+async def stats(campaign_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
+    await _campaign(d, org, campaign_id)
+    return await d.contacts.stats(campaign_id)
+
+
+@router.delete("/{campaign_id}", status_code=204)
+async def delete(campaign_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
+    """A draft or finished campaign, with its contacts and results (its events stay); 409 while it is
+    scheduled, running or paused."""
+    await _campaign(d, org, campaign_id)
+    try:
+        deleted = await d.lifecycle.delete(org, campaign_id)
+    except TransitionError as exc:
+        raise ApiError(409, "conflict", str(exc)) from exc
+    if not deleted:
+        raise not_found("campaign")
+    return Response(status_code=204)
 
 
 @router.post("/{campaign_id}/contacts")
@@ -125,15 +146,23 @@ async def add_contacts(campaign_id: str, request: Request, org: str = Depends(or
         raise ApiError(409, "conflict", f"a {campaign.status} campaign takes no more contacts")
     required = CampaignContent.from_spec({"content": campaign.content, "senders": campaign.senders,
                                           "variables": campaign.variables}).required
-    report, upload = await read_upload(request, d.settings.default_region, required,
-                                       d.contacts.upload(org, campaign_id))
+    report, upload, import_id = await read_upload(request, d.settings.default_region, required,
+                                                  d.contacts.upload(org, campaign_id), d.imports, org,
+                                                  "campaign", campaign_id)
     if upload.added:
         try:
             await d.lifecycle.imported(org, campaign_id, upload.added, report.duplicates + upload.duplicates,
                                        report.rejected_count)
         except TransitionError as exc:
             raise ApiError(409, "conflict", str(exc)) from exc
-    return answer(report, upload)
+    return answer(report, upload, import_id)
+
+
+@router.get("/{campaign_id}/imports")
+async def imports(campaign_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
+    """The campaign's contact imports, latest first, each with its progress while it runs."""
+    await _campaign(d, org, campaign_id)
+    return {"items": await d.imports.recent(org, campaign_id)}
 
 
 async def _act(d: Deps, org: str, campaign_id: str, what: str) -> dict:

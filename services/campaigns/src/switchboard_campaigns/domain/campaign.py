@@ -41,6 +41,7 @@ class Campaign(Aggregate):
         self.status = "draft"
         self.contacts = 0
         self.reason: str | None = None
+        self.deleted = False
 
     @event("Edited")
     def edited(self, org_id: str, spec: dict[str, Any], at: datetime) -> None:
@@ -71,7 +72,16 @@ class Campaign(Aggregate):
     def _transition(self, status: str, reason: str | None, at: datetime) -> None:
         self.transitioned(org_id=self.org_id, status=status, previous=self.status, reason=reason, at=at)
 
+    @event("Deleted")
+    def deleted_(self, org_id: str, at: datetime) -> None:
+        self.deleted = True
+
     # --- commands (they check, then record) -------------------------------------------------------
+
+    def delete(self, at: datetime) -> None:
+        if self.status in ACTIVE:
+            raise TransitionError(f"a {self.status} campaign cannot be deleted: cancel it first")
+        self.deleted_(org_id=self.org_id, at=at)
 
     def import_contacts(self, accepted: int, duplicates: int, rejected: int, at: datetime) -> None:
         if self.status in FINAL:

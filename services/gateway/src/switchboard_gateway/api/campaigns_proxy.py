@@ -40,6 +40,8 @@ async def _forward(request: Request, org: Organization, d: Deps) -> StreamingRes
     client: CampaignsClient = d.campaigns
     headers = {k: v for k, v in request.headers.items() if k in PASSED}
     headers.update({ORG_HEADER: org.id, TOKEN_HEADER: client.token})
+    if request.headers.get("content-length", "").isdigit():  # forwarded chunked: the size, for import progress
+        headers["x-upload-length"] = request.headers["content-length"]
     has_body = request.method in ("POST", "PUT", "PATCH")
     upstream = client.http.build_request(request.method, request.url.path, params=request.query_params,
                                          headers=headers, content=request.stream() if has_body else None)

@@ -15,6 +15,20 @@ class PairRate:
         last = self.last.get((sender_id, recipient))
         return 0.0 if last is None else max(last + self.interval - now, 0.0)
 
+    def reserve(self, sender_id: str, recipient: str, now: float) -> float | None:
+        """Claim the pair now, before the admission awaits anything (another batch admitted at the
+        same time then sees it taken); returns what `release` needs to undo the claim."""
+        previous = self.last.get((sender_id, recipient))
+        self.last[(sender_id, recipient)] = now
+        return previous
+
+    def release(self, sender_id: str, recipient: str, previous: float | None) -> None:
+        """Undo a claim whose message was not admitted after all (its sender's quota refused it)."""
+        if previous is None:
+            self.last.pop((sender_id, recipient), None)
+        else:
+            self.last[(sender_id, recipient)] = previous
+
     def record(self, sender_id: str, recipient: str, now: float) -> None:
         self.last[(sender_id, recipient)] = now
         if now - self._pruned > self.interval:  # forget pairs that can no longer hold anything back
