@@ -6,6 +6,7 @@ its embedded NATS and PostgreSQL, in a temporary directory, on free ports).
     from `start` until every contact is `sent` in the campaign's statistics;
 (c) the campaigns service's resident memory with a 1,000,000-contact campaign: imported (streamed CSV)
     and sending for a while, peak RSS (VmHWM) of the process.
+With (b), the CPU time each process spent (bench/cpu.py), per message.
 
 `BENCH_CAMPAIGN_CONTACTS` (100000), `BENCH_MILLION_CONTACTS` (1000000; 0 skips c),
 `BENCH_CAMPAIGN_SENDERS` (10). Results in bench/results/campaign.json."""
@@ -22,6 +23,7 @@ from pathlib import Path
 import httpx
 from switchboard_runtime.devinfra.platform import running_platform
 
+from .cpu import cpu_seconds, spent
 from .pipeline import baseline
 from .report import print_table, write_result
 
@@ -99,14 +101,17 @@ def main() -> None:
             base_url, key = platform.base, platform.key
             nats_url = platform.endpoints["nats"]
             base = asyncio.run(baseline(nats_url))
+            pg_markers = (str(platform.data / "pg"), str((platform.data / "pg").resolve()))
             with httpx.Client(base_url=base_url, headers={"X-API-Key": key}, timeout=30) as c:
                 senders = [_registered(c, f"bench{i}") for i in range(SENDERS)]
                 cid, extra = campaign(c, senders, CONTACTS, 1)
+                cpu_before = cpu_seconds(platform.proc.pid, pg_markers)
                 started = time.perf_counter()
                 assert c.post(f"/v1/campaigns/{cid}/start").status_code == 200
                 stats = until(lambda: c.get(f"/v1/campaigns/{cid}").json()["stats"],
                               lambda s: s["sent"] >= CONTACTS, TIMEOUT, 0.5)
                 elapsed = time.perf_counter() - started
+                cpu = spent(cpu_before, cpu_seconds(platform.proc.pid, pg_markers))
                 rate = CONTACTS / elapsed
                 _, peak_100k, _ = process_rss("switchboard_campaigns.main")
                 million = {}
@@ -127,13 +132,16 @@ def main() -> None:
     params = {"contacts": CONTACTS, "senders": SENDERS, "provider": "simulator", "quotas": "none",
               "seconds": round(elapsed, 2), "campaign_peak_rss_mb": round(peak_100k, 1),
               "final_stats": {k: stats[k] for k in ("total", "sent", "delivered", "read", "failed")},
-              "cpus": os.cpu_count(), **extra, **million}
+              "cpus": os.cpu_count(), "cpu_seconds": cpu, **extra, **million}
     result = write_result("campaign", rate, "messages/s", base, params)
     rows = [("baseline: JetStream publish+consume (512 B)", f"{base:,.0f} msg/s"),
             (f"campaign: {CONTACTS:,} contacts, start → all sent", f"{rate:,.0f} msg/s ({elapsed:.1f} s)"),
             ("ratio campaign / baseline", f"{result['ratio']:.3f}"),
             (f"import of {CONTACTS:,} contacts (CSV through the gateway)", f"{extra['import_seconds']} s"),
-            (f"campaigns service peak RSS ({CONTACTS:,} contacts)", f"{peak_100k:,.0f} MB")]
+            (f"campaigns service peak RSS ({CONTACTS:,} contacts)", f"{peak_100k:,.0f} MB"),
+            ("CPU per message, all processes", f"{sum(cpu.values()) * 1000 / CONTACTS:.2f} ms"),
+            ("  by process", ", ".join(f"{k} {v * 1000 / CONTACTS:.2f}" for k, v in
+                                      sorted(cpu.items(), key=lambda kv: -kv[1])))]
     if million:
         rows += [(f"import of {MILLION:,} contacts", f"{million['million_import_seconds']} s"),
                  ("campaigns service peak RSS (1M, imported + 20 s sending)",
