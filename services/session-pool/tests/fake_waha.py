@@ -46,7 +46,8 @@ def not_as_expected(name: str, status: str, expected: list[str]) -> JSONResponse
 class FakeWaha:
     def __init__(self, api_key: str | None = "k", id_style: str = "webjs", boot_seconds: float = 0.0):
         self.api_key = api_key  # None: WAHA without WHATSAPP_API_KEY (no auth)
-        self.id_style = id_style  # "webjs": {"id": {"_serialized": …}}; "string": {"id": "true_…"}
+        # "webjs": {"id": {"_serialized": …}}; "string": {"id": "true_…"}; "noweb": {"key": {…}}
+        self.id_style = id_style
         self.boot_seconds = boot_seconds  # STARTING lasts this long
         self.sessions: dict[str, dict] = {}  # name → {"name", "status", "config", "paired": me | None, …}
         self.created: list[dict] = []  # every accepted create body
@@ -252,6 +253,11 @@ class FakeWaha:
                    "fromMe": True, "timestamp": int(time.time()), "ack": 0, "hasMedia": endpoint != "sendText"}
         if self.id_style == "string":
             message["id"] = serialized
+        elif self.id_style == "noweb":  # NOWEB answers with the engine's raw message: a JID, no `id`
+            number = body["chatId"].split("@")[0]
+            message = {"key": {"remoteJid": f"{number}@s.whatsapp.net", "fromMe": True, "id": short},
+                       "message": {"extendedTextMessage": {"text": body.get("text") or ""}},
+                       "messageTimestamp": str(int(time.time())), "status": "PENDING"}
         else:
             message["id"] = {"fromMe": True, "remote": body["chatId"], "id": short, "_serialized": serialized}
         return JSONResponse(message, status_code=201)

@@ -167,7 +167,7 @@ async def test_session_calls_report_refused_keys_missing_sessions_and_unreachabl
 
 # --- sends ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("id_style", ["webjs", "string"])
+@pytest.mark.parametrize("id_style", ["webjs", "string", "noweb"])
 async def test_send_text_body_and_returned_id(id_style):
     async with running_fake_waha(id_style=id_style) as fake:
         fake.add_session("shop")

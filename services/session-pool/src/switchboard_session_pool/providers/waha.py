@@ -369,14 +369,27 @@ def _message(response: httpx.Response) -> str:
 
 
 def _message_id(body: dict) -> str | None:
-    """The sent message's id: a string, WEBJS's `{"_serialized": …}`, or a raw NOWEB `key.id`."""
+    """The sent message's id as WAHA's webhooks (`message.ack`) name it, `true_<chat>_<id>`: a string,
+    WEBJS's `{"_serialized": …}`, or built from NOWEB's raw engine key, as WAHA builds it."""
     ident = body.get("id")
     if isinstance(ident, str) and ident:
         return ident
     if isinstance(ident, dict) and isinstance(ident.get("_serialized"), str):
         return ident["_serialized"]
     key = body.get("key")
-    return key.get("id") if isinstance(key, dict) and isinstance(key.get("id"), str) else None
+    if not isinstance(key, dict) or not isinstance(key.get("id"), str) or not key["id"]:
+        return None
+    jid = key.get("remoteJid")
+    if not isinstance(jid, str) or not jid:
+        return key["id"]  # no chat to build WAHA's id with: the engine's own (acks will not match it)
+    return f"{'true' if key.get('fromMe') else 'false'}_{_chat_of_jid(jid)}_{key['id']}"
+
+
+def _chat_of_jid(jid: str) -> str:
+    """WAHA's chat id of an engine JID: a person's `…@s.whatsapp.net` is `…@c.us`; groups, lids,
+    newsletters and broadcasts keep theirs."""
+    user, _, server = jid.partition("@")
+    return f"{user}@c.us" if server == "s.whatsapp.net" else jid
 
 
 def _state(response: httpx.Response) -> SessionState:
