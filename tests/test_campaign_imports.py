@@ -85,3 +85,36 @@ def test_a_failed_upload_is_recorded_and_keeps_nothing(platform):
         assert c.get(f"/v1/broadcast-lists/{lst['id']}").json()["contacts"] == 0
         other = c.get("/v1/broadcast-lists/00000000-0000-0000-0000-000000000000/imports")
         assert other.status_code == 404
+
+
+def test_a_slow_upload_shows_progress_before_its_first_full_batch(platform):
+    """A trickle of rows (far fewer than a stored batch of 1,000) still moves the import's figures and
+    its `updated_at`, so it neither looks stuck nor reads as interrupted."""
+    def trickle():
+        yield b"phone,name\n"
+        for i in range(8):
+            yield f"+49152430{i:04d}7,T{i}\n".encode()
+            time.sleep(0.5)
+
+    with api(platform) as c:
+        lst = c.post("/v1/broadcast-lists", json={"name": "trickle"}).json()
+        answer: dict = {}
+
+        def upload() -> None:
+            with httpx.Client(base_url=platform["base"], headers={"X-API-Key": platform["key"]}, timeout=60) as u:
+                r = u.post(f"/v1/broadcast-lists/{lst['id']}/contacts", content=trickle(),
+                           headers={"Content-Type": "text/csv"})
+                answer.update(status=r.status_code, body=r.json())
+
+        uploading = threading.Thread(target=upload)
+        uploading.start()
+        try:
+            imports = f"/v1/broadcast-lists/{lst['id']}/imports"
+            first = poll(lambda: c.get(imports).json()["items"],
+                         lambda items: items and items[0]["status"] == "importing" and items[0]["rows_read"] >= 1)
+            later = poll(lambda: c.get(imports).json()["items"],
+                         lambda items: items[0]["rows_read"] > first[0]["rows_read"])
+            assert later[0]["status"] in ("importing", "done") and later[0]["updated_at"] > first[0]["updated_at"]
+        finally:
+            uploading.join(timeout=60)
+        assert answer["status"] == 200 and answer["body"]["accepted"] == 8, answer

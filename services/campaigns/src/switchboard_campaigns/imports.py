@@ -66,8 +66,8 @@ def view(row: dict, now: datetime) -> dict:
 
 
 class Progress:
-    """One import's progress: `tick` after each stored batch (written at most once a second), then
-    `done` or `failed`."""
+    """One import's progress: `tick` as the body arrives and after each stored batch (written at most
+    once a second), then `done` or `failed`."""
 
     def __init__(self, engine: AsyncEngine, import_id: str):
         self.engine, self.id = engine, import_id

@@ -38,9 +38,11 @@ async def read_upload(request: Request, region: str | None, required: set[str], 
         if content_type in CSV_TYPES:
             importer = CsvImport(default_region=region, required=required, report=report)
             async with upload_cm as upload:
-                async for batch in importer.batches(request.stream()):
+                def tick():
+                    return progress.tick(report, upload.added, report.duplicates + upload.duplicates)
+                async for batch in importer.batches(_ticking(request.stream(), tick)):
                     await upload.add(batch)
-                    await progress.tick(report, upload.added, report.duplicates + upload.duplicates)
+                    await tick()
         else:
             raw = await request.body()
             try:
@@ -68,6 +70,14 @@ async def read_upload(request: Request, region: str | None, required: set[str], 
         raise
     await progress.done(report, upload.added, report.duplicates + upload.duplicates)
     return report, upload, progress.id
+
+
+async def _ticking(stream, tick):
+    """The body's chunks, with the progress written (at most once a second) as they arrive: a slow
+    upload shows its rows and bytes, and does not read as interrupted, before its first full batch."""
+    async for chunk in stream:
+        yield chunk
+        await tick()
 
 
 def answer(report: ImportReport, upload, import_id: str) -> dict:
