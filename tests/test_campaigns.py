@@ -8,7 +8,7 @@ import csv
 import io
 import time
 
-from .e2e_platform import api, poll
+from .e2e_platform import api, poll, stream_events
 
 
 def senders(c, n: int) -> list[str]:
@@ -114,6 +114,11 @@ def test_bad_campaigns_get_clear_errors(platform):
                 {"type": "body", "parameters": [{"type": "text", "text": "{{name|cliente}}"}]}]}})
         assert edited.status_code == 200, edited.text
         assert edited.json()["name"] == "renamed" and edited.json()["content"]["type"] == "template"
+        org = c.get("/v1/me").json()["org_id"]
+        published = poll(lambda: [e for e in stream_events(platform, f"sb.evt.{org}.campaign.edited")
+                                  if e["subject"] == camp["id"]], lambda found: found, timeout=15)
+        assert published[0]["data"]["name"] == "renamed"
+        assert published[0]["data"]["content"]["template"]["language"] == "pt_BR"
         bad_edit = c.patch(f"/v1/campaigns/{camp['id']}", json={"window": {"start": "10:00", "end": "10:00"}})
         assert bad_edit.status_code == 422 and "window" in bad_edit.text
         no_phone = c.post(f"/v1/campaigns/{camp['id']}/contacts", content=b"name,code\nAda,1\n",

@@ -68,6 +68,16 @@ def test_only_a_campaign_that_is_not_sending_is_deleted_and_the_event_is_public(
     assert event.type == campaign_contract.DELETED and event.data["campaign_id"] == str(c.id)
 
 
+def test_a_drafts_edit_is_a_public_event_with_the_whole_definition():
+    c = draft()
+    spec = {**c.spec(), "name": "renamed", "content": {"type": "text", "text": "Hello {{name|you}}"}}
+    c.edit(spec, NOW)
+    event = to_cloudevent(c.collect_events()[-1])
+    assert event.type == campaign_contract.EDITED and event.data["campaign_id"] == str(c.id)
+    assert event.data["name"] == "renamed" and event.data["content"]["text"] == "Hello {{name|you}}"
+    assert event.data["senders"] == c.senders and event.data["at"]
+
+
 @pytest.mark.parametrize("text,kind", [("STOP", "out"), (" stop. ", "out"), ("Stopp", "out"), ("PARAR", "out"),
                                        ("Darme de BAJA", "out"), ("arrêter", "out"), ("start", "in"),
                                        ("stop sending me that?", None), ("", None), (None, None), ("halt", "out")])

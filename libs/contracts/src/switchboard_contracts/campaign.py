@@ -25,6 +25,7 @@ COMPLETED = event_type(ENTITY, "completed")
 FAILED = event_type(ENTITY, "failed")
 CONTACTS_IMPORTED = event_type(ENTITY, "contacts_imported")
 DELETED = event_type(ENTITY, "deleted")
+EDITED = event_type(ENTITY, "edited")
 
 CLIENT_REF_PREFIX = "campaign:"
 
@@ -53,6 +54,21 @@ class CampaignCreated(BaseModel):
     chunk: dict[str, int] | None = None  # a broadcast list's send: {"size", "pause_ms"}
     broadcast_list_id: str | None = None  # the list it was sent from, if any
     created_at: datetime
+
+
+class CampaignEdited(BaseModel):
+    """A draft's definition was changed: the whole definition as it is now."""
+
+    campaign_id: str
+    name: str
+    content: dict[str, Any]
+    senders: dict[str, Any]
+    timezone: str
+    window: dict[str, Any] | None = None
+    delay_ms: dict[str, int] | None = None
+    schedule: dict[str, Any] | None = None
+    chunk: dict[str, int] | None = None
+    at: datetime
 
 
 class CampaignTransition(BaseModel):

@@ -59,6 +59,8 @@ EVENTS: tuple[EventSpec, ...] = (
               "A campaign was created (draft): its content, senders, time zone, window and schedule."),
     EventSpec(campaign.CONTACTS_IMPORTED, "campaign", "contacts_imported", campaign.ContactsImported,
               "Contacts were added to a campaign (counts; the contacts are not in the event)."),
+    EventSpec(campaign.EDITED, "campaign", "edited", campaign.CampaignEdited,
+              "A draft campaign's definition was changed (the whole definition as it is now)."),
     EventSpec(campaign.DELETED, "campaign", "deleted", campaign.CampaignDeleted,
               "A campaign that was not sending was deleted with its contacts and results."),
     *(EventSpec(t, "campaign", t.split(".")[2], campaign.CampaignTransition, d) for t, d in (

@@ -28,6 +28,13 @@ def to_cloudevent(domain_event: object) -> CloudEvent | None:
                                          duplicates=domain_event.duplicates, rejected=domain_event.rejected,
                                          total=domain_event.total, at=domain_event.at)
         type_ = contract.CONTACTS_IMPORTED
+    elif isinstance(domain_event, Campaign.Edited):
+        spec = domain_event.spec
+        data = contract.CampaignEdited(campaign_id=cid, name=spec["name"], content=spec["content"],
+                                       senders=spec["senders"], timezone=spec["timezone"], window=spec["window"],
+                                       delay_ms=spec["delay_ms"], schedule=spec["schedule"],
+                                       chunk=spec.get("chunk"), at=domain_event.at)
+        type_ = contract.EDITED
     elif isinstance(domain_event, Campaign.Deleted):
         data, type_ = contract.CampaignDeleted(campaign_id=cid, at=domain_event.at), contract.DELETED
     elif isinstance(domain_event, Campaign.Transitioned):
