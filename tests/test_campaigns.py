@@ -22,6 +22,13 @@ def campaign(c, sender_ids, **extra) -> dict:
     return created.json()
 
 
+def add_contacts(c, campaign_id: str, prefix: str, n: int) -> None:
+    """`n` contacts +49151<prefix>NNNN7, each with its `code`; all accepted."""
+    contacts = [{"phone": f"+49151{prefix}{i:04d}7", "variables": {"code": str(i)}} for i in range(n)]
+    added = c.post(f"/v1/campaigns/{campaign_id}/contacts", json={"contacts": contacts}).json()
+    assert added["accepted"] == n, added
+
+
 def test_a_campaign_sends_every_contact_once_with_live_stats(platform):
     with api(platform) as c:
         ids = senders(c, 3)
@@ -72,8 +79,7 @@ def test_pause_resume_and_cancel_take_effect_at_once(platform):
     with api(platform) as c:
         ids = senders(c, 1)
         camp = campaign(c, ids, delay_ms={"min": 150, "max": 200})
-        contacts = [{"phone": f"+49151300{i:04d}7", "variables": {"code": str(i)}} for i in range(200)]
-        assert c.post(f"/v1/campaigns/{camp['id']}/contacts", json={"contacts": contacts}).json()["accepted"] == 200
+        add_contacts(c, camp["id"], "300", 200)
         c.post(f"/v1/campaigns/{camp['id']}/start")
         poll(lambda: c.get(f"/v1/campaigns/{camp['id']}").json(), lambda x: x["stats"]["sent"] >= 3)
         assert c.patch(f"/v1/campaigns/{camp['id']}", json={"text": "changed"}).status_code == 409
@@ -163,8 +169,7 @@ def test_no_sender_is_refused_and_a_slow_sender_is_not_flooded(platform):
 
         slow = c.post("/v1/senders", json={"name": "slow", "provider": "simulator", "quotas": {"per_minute": 25}}).json()["id"]
         camp = campaign(c, [slow])
-        contacts = [{"phone": f"+49151600{i:04d}7", "variables": {"code": str(i)}} for i in range(200)]
-        c.post(f"/v1/campaigns/{camp['id']}/contacts", json={"contacts": contacts})
+        add_contacts(c, camp["id"], "600", 200)
         c.post(f"/v1/campaigns/{camp['id']}/start")
         poll(lambda: c.get(f"/v1/campaigns/{camp['id']}").json(), lambda x: x["stats"]["sent"] >= 25)
         time.sleep(1.0)
@@ -225,8 +230,7 @@ def test_cancel_also_stops_what_the_session_pool_already_holds(platform):
     with api(platform) as c:
         sender = c.post("/v1/senders", json={"name": "held", "provider": "simulator", "quotas": {"per_minute": 20}}).json()["id"]
         camp = campaign(c, [sender])
-        contacts = [{"phone": f"+49151950{i:04d}7", "variables": {"code": str(i)}} for i in range(100)]
-        c.post(f"/v1/campaigns/{camp['id']}/contacts", json={"contacts": contacts})
+        add_contacts(c, camp["id"], "950", 100)
         c.post(f"/v1/campaigns/{camp['id']}/start")
         # 20 go at once (the minute's quota); about a minute's worth more waits in the session-pool
         poll(lambda: c.get(f"/v1/campaigns/{camp['id']}").json()["stats"],
@@ -244,8 +248,7 @@ def test_a_campaign_is_deleted_only_when_not_sending(platform):
     with api(platform) as c:
         ids = senders(c, 1)
         camp = campaign(c, ids, delay_ms={"min": 200, "max": 300})
-        contacts = [{"phone": f"+49151500{i:04d}7", "variables": {"code": str(i)}} for i in range(50)]
-        assert c.post(f"/v1/campaigns/{camp['id']}/contacts", json={"contacts": contacts}).json()["accepted"] == 50
+        add_contacts(c, camp["id"], "500", 50)
         assert c.get(f"/v1/campaigns/{camp['id']}/stats").json()["pending"] == 50
         c.post(f"/v1/campaigns/{camp['id']}/start")
         refused = c.delete(f"/v1/campaigns/{camp['id']}")
