@@ -136,12 +136,47 @@ def test_a_claimed_pair_is_taken_until_released():
     pairs = PairRate(6.0)
     previous = pairs.reserve("s", "+1", 10.0)
     assert previous is None and pairs.wait("s", "+1", 10.0) == 6.0
-    pairs.release("s", "+1", previous)
+    pairs.release("s", "+1", previous, 10.0)
     assert pairs.wait("s", "+1", 10.0) == 0.0
     pairs.record("s", "+1", 10.0)
     claim = pairs.reserve("s", "+1", 17.0)
-    pairs.release("s", "+1", claim)
+    pairs.release("s", "+1", claim, 17.0)
     assert pairs.wait("s", "+1", 12.0) == 4.0
+    # a claim still awaiting its quota after its interval: a newer claim is not undone by it
+    old = pairs.reserve("s", "+2", 20.0)
+    newer = pairs.reserve("s", "+2", 27.0)
+    pairs.release("s", "+2", old, 20.0)
+    assert pairs.wait("s", "+2", 28.0) == 5.0
+    pairs.release("s", "+2", newer, 27.0)
+    assert pairs.wait("s", "+2", 28.0) == 0.0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.floats(0.0, 4.0), st.sampled_from(["claim", "settle"]), st.sampled_from(["+1", "+2"]),
+                          st.booleans()), max_size=60))
+def test_claims_settled_in_any_order_never_send_to_a_recipient_twice_within_the_interval(ops):
+    """Admissions overlap: each claims its pair at once, then its quota answers later (granted or
+    refused), in any order. Whatever the interleaving, two granted sends to a recipient are at least
+    the interval apart."""
+    from switchboard_session_pool.domain.pair_rate import PairRate
+
+    pairs, now, inflight, sent = PairRate(6.0), 0.0, [], {}
+    for gap, op, recipient, granted in ops:
+        now += gap
+        if op == "claim" and pairs.wait("s", recipient, now) == 0:
+            inflight.append((recipient, pairs.reserve("s", recipient, now), now, granted))
+        elif op == "settle" and inflight:
+            who, previous, at, ok = inflight.pop(0 if granted else -1)
+            if ok:
+                sent.setdefault(who, []).append(at)
+            else:
+                pairs.release("s", who, previous, at)
+    for who, previous, at, ok in inflight:
+        if ok:
+            sent.setdefault(who, []).append(at)
+    for times in sent.values():
+        times.sort()
+        assert all(b - a >= 6.0 for a, b in zip(times, times[1:])), times
 
 
 def test_warmup_ramps_the_daily_quota_by_age():

@@ -404,7 +404,7 @@ class Dispatcher:
                 grants = await asyncio.gather(*(take(sid, group) for sid, group in by_sender.items()))
             except BaseException:  # nothing of this batch is admitted: its claims are undone
                 for (sid, to), previous in pending.items():
-                    self.pairs.release(sid, to, previous)
+                    self.pairs.release(sid, to, previous, now)
                 raise
             pooled = []
             for (sid, group), (granted, wait) in zip(by_sender.items(), grants, strict=True):
@@ -412,7 +412,7 @@ class Dispatcher:
                 if granted < len(group):
                     self.exhausted[sid] = now + max(wait, 0.05)
                 for w in group[granted:]:
-                    self.pairs.release(sid, w.message.to, pending.pop((sid, w.message.to), None))
+                    self.pairs.release(sid, w.message.to, pending.pop((sid, w.message.to), None), now)
                     if w.message.message_id in self.pools.of:
                         pooled.append(w)
                     else:
@@ -420,8 +420,8 @@ class Dispatcher:
             by_sender = {}
             if not pooled:
                 break
-        for w in ready:
-            self.pairs.record(w.message.sender_id, w.message.to, now)
+        # the pairs of `ready` stay claimed: the claim is the record (recording again after the awaits
+        # could overwrite a newer claim with this older time)
         self.admission.record(time.perf_counter() - t0, len(items))
         return ready, later
 

@@ -19,15 +19,19 @@ class PairRate:
         """Claim the pair now, before the admission awaits anything (another batch admitted at the
         same time then sees it taken); returns what `release` needs to undo the claim."""
         previous = self.last.get((sender_id, recipient))
-        self.last[(sender_id, recipient)] = now
+        self.record(sender_id, recipient, now)
         return previous
 
-    def release(self, sender_id: str, recipient: str, previous: float | None) -> None:
-        """Undo a claim whose message was not admitted after all (its sender's quota refused it)."""
+    def release(self, sender_id: str, recipient: str, previous: float | None, claimed_at: float) -> None:
+        """Undo the claim made at `claimed_at` whose message was not admitted after all (its sender's
+        quota refused it). A newer claim (made once this one's interval had passed) is left alone."""
+        key = (sender_id, recipient)
+        if self.last.get(key) != claimed_at:
+            return
         if previous is None:
-            self.last.pop((sender_id, recipient), None)
+            del self.last[key]
         else:
-            self.last[(sender_id, recipient)] = previous
+            self.last[key] = previous
 
     def record(self, sender_id: str, recipient: str, now: float) -> None:
         self.last[(sender_id, recipient)] = now
