@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import switchboard_campaigns
-from switchboard_campaigns.status_updates import StatusUpdates
+from switchboard_campaigns.status_updates import UPDATE, StatusUpdates
 from switchboard_campaigns.tables import SCHEMA
 from switchboard_contracts import message
 from switchboard_contracts.campaign import campaign_message_id
@@ -268,3 +268,25 @@ async def test_migration_0005_downgrades_and_upgrades(engine, database_url):
     await asyncio.to_thread(command.upgrade, cfg, "head")
     assert (await c.contact())["provider_message_id"] is None
     assert await waiting(engine) == []
+
+
+async def test_right_after_a_big_import_a_status_is_known_to_match_one_contact(engine):
+    """Right after an import the table has no statistics yet. The message id's index is unique, so
+    the planner still knows each status matches one contact (and at scale looks each up). Before
+    migration 0006 it guessed 1/200 of the table per status, and scanned every contact per batch."""
+    c = await Campaign(engine, size=20_000).create()
+    n = 200
+    params = {"mids": c.mids[:n], "pmids": [None] * n, "statuses": ["delivered"] * n, "ranks": [3] * n,
+              "senders": [None] * n, "codes": [None] * n, "titles": [None] * n, "sent": [None] * n,
+              "delivered": [T0] * n, "read": [None] * n, "finished": [None] * n}
+    async with engine.connect() as conn:
+        assert await conn.scalar(text(f"SELECT reltuples FROM pg_class WHERE oid = '{SCHEMA}.contacts'::regclass")) < 0
+        plan = (await conn.execute(text("EXPLAIN (FORMAT JSON) " + UPDATE.text), params)).scalar_one()
+
+    def nodes(node: dict):
+        yield node
+        for child in node.get("Plans", []):
+            yield from nodes(child)
+
+    update = next(x for x in nodes(plan[0]["Plan"]) if x["Node Type"] == "ModifyTable")
+    assert update["Plans"][0]["Plan Rows"] <= 2 * n, update["Plans"][0]
