@@ -94,6 +94,16 @@ def test_statuses_carry_errors_callback_conversation_and_pricing():
     assert facts[0].event.id == message.provider_status_event_id("sender-1", "o1", "sent")
 
 
+def test_only_phone_numbers_become_e164_group_ids_and_bsuids_pass_through():
+    group = {**meta_status("sent", wamid="g1", recipient="fowefinoewcnw"), "recipient_type": "group"}
+    bsuid = meta_status("delivered", wamid="b1", recipient="US.13491208655302741918")
+    digits_group = {**meta_status("read", wamid="g2", recipient="120363025246125486"), "recipient_type": "group"}
+    phone = meta_status("read", wamid="p1", recipient="16505551234")
+    doc = meta_delivery(("waba", [meta_change("111", statuses=[group, bsuid, digits_group, phone])]))
+    recipients = [f.event.data["recipient"] for f in normalize(doc)[0]]
+    assert recipients == ["fowefinoewcnw", "US.13491208655302741918", "120363025246125486", "+16505551234"]
+
+
 def test_bsuid_fields_are_accepted_and_kept():
     doc = meta_delivery(("waba", [meta_change("111", messages=[meta_message("text", wamid="w1")],
                                               with_bsuid=True)]))

@@ -36,6 +36,14 @@ def _e164(number: str | None) -> str:
     return number if number.startswith("+") else f"+{number}"
 
 
+def _recipient(st: StatusUpdate) -> str:
+    """A phone number (digits) in E.164; a group id or a BSUID (`US.1349…`) as Meta sent it."""
+    rid = st.recipient_id or ""
+    if st.recipient_type not in (None, "individual") or not (rid.lstrip("+").isascii() and rid.lstrip("+").isdigit()):
+        return rid
+    return _e164(rid)
+
+
 def _our_id(callback: str | None) -> str | None:
     """Our message id, which the session-pool sends as biz_opaque_callback_data."""
     try:
@@ -68,7 +76,7 @@ def _status(ref: SenderRef, st: StatusUpdate) -> Fact:
         error = message.StatusError(code=e.code, title=e.title or "error", detail=e.detail)
     data = message.MessageStatus(
         message_id=_our_id(st.biz_opaque_callback_data), provider_message_id=st.id, sender_id=ref.sender_id,
-        recipient=_e164(st.recipient_id), status=st.status, timestamp=_at(st.timestamp), error=error,
+        recipient=_recipient(st), status=st.status, timestamp=_at(st.timestamp), error=error,
         client_ref=st.biz_opaque_callback_data, conversation=st.conversation, pricing=st.pricing,
         recipient_user_id=st.recipient_user_id)
     eid = message.provider_status_event_id(ref.sender_id, st.id, st.status)

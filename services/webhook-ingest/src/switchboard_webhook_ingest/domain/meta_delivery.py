@@ -58,6 +58,7 @@ class StatusUpdate(Loose):
     status: str
     timestamp: str | int
     recipient_id: str | None = None
+    recipient_type: str | None = None  # "individual" (a phone number) or "group" (a group id)
     recipient_user_id: str | None = None
     biz_opaque_callback_data: str | None = None
     conversation: dict[str, Any] | None = None
