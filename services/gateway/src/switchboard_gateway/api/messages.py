@@ -13,7 +13,7 @@ from switchboard_contracts.ids import deterministic_id, new_id
 from ..orgs import Organization
 from .deps import Deps, current_org, deps
 from switchboard_runtime.http.errors import ApiError, not_found
-from .phone import to_e164
+from switchboard_runtime.http.phone import to_e164
 from .pools import senders_of
 from .schemas import SendMessageRequest, SimulateInboundRequest
 

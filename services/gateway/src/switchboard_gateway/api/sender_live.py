@@ -16,7 +16,7 @@ from switchboard_runtime.http.errors import ApiError, not_found
 
 from ..orgs import Organization
 from .deps import Deps, current_org, deps
-from .phone import to_e164
+from switchboard_runtime.http.phone import to_e164
 from .schemas import PairingCodeRequest, SimulateSenderRequest
 
 router = APIRouter(prefix="/v1/senders", tags=["senders"])
