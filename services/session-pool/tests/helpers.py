@@ -65,3 +65,27 @@ async def collect_events(js, subject: str, predicate, timeout: float = 10.0) -> 
     finally:
         await sub.unsubscribe()
     return events
+
+
+async def stored_msg_ids(js, subject: str) -> list[str]:
+    """The Nats-Msg-Id of every message SWITCHBOARD_EVENTS stores on `subject`, in stream order."""
+    sub = await js.subscribe(subject, ordered_consumer=True, stream="SWITCHBOARD_EVENTS")
+    ids: list[str] = []
+    try:
+        while True:
+            try:
+                msg = await sub.next_msg(timeout=2.0)
+            except nats.errors.TimeoutError:
+                return ids
+            ids.append(msg.headers["Nats-Msg-Id"])
+            if msg.metadata.num_pending == 0:
+                return ids
+    finally:
+        await sub.unsubscribe()
+
+
+async def shrink_duplicate_window(js, seconds: float) -> None:
+    """What a long outage does to JetStream's dedupe: ids older than the window are forgotten."""
+    info = await js.stream_info("SWITCHBOARD_EVENTS")
+    info.config.duplicate_window = seconds
+    await js.update_stream(info.config)

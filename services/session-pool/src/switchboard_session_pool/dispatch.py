@@ -53,6 +53,7 @@ class Waiting:
     message: OutboundMessage = field(compare=False)
     touched: float = field(compare=False, default=0.0)
     attempt: int = field(compare=False, default=0)  # provider attempts that asked us to come back
+    announced: bool = field(compare=False, default=False)  # its message.accepted is in the stream
 
 SENDER_RECHECK_SECONDS = 5.0  # a message of a paused or disconnected sender looks again this often
 
@@ -122,14 +123,18 @@ class Dispatcher:
 
         fresh = await self.store.claim([m for _, m, _ in valid])
         repeats = [m.message_id for _, m, _ in valid if m.message_id not in fresh]
-        done = await self.store.finished(repeats) if repeats else {}
+        known = await self.store.known(repeats) if repeats else {}
+        done = {mid: row for mid, row in known.items() if row["state"] == "done"}
+        # redelivered while waiting or sending: its message.accepted is stored, never published again
+        announced = {mid for mid, row in known.items() if row["state"] != "done" and row["accepted_published"]}
         now_dt = datetime.now(UTC)
-        replays, to_gate, failed = [], [], []
+        replays, replayed, to_gate, failed = [], [], [], []
         pooled: list[tuple[Delivery, OutboundMessage]] = []  # their sender is not chosen yet
         for d, m, sender in valid:
             if m.message_id in done:  # a redelivery of a finished command: republish, never resend
                 self.pools.of.pop(m.message_id, None)
                 replays.extend(self._replay(m, done[m.message_id]))
+                replayed.append(m.message_id)
             elif m.message_id in no_sender:
                 failed.append((m, SendResult(m.message_id, ok=False, error=NO_SENDER)))
             elif sender is None or sender.org_id != m.org_id:
@@ -155,19 +160,26 @@ class Dispatcher:
 
         waiting: list[OutboundMessage] = []
         now = time.monotonic()
-        admitted, later = await self._admit([Waiting(0, 0, d, m, now) for d, m in to_gate + pooled])
-        for w, wait in later:
-            waiting.append(w.message)
-            outcome.defer(w.delivery)
-            self._wait(w, delay=wait)
+        admitted, later = await self._admit([Waiting(0, 0, d, m, now, announced=m.message_id in announced)
+                                             for d, m in to_gate + pooled])
+        for w, _ in later:
+            if not w.announced:
+                waiting.append(w.message)
         # Waiting messages are visible as queued (accepted) at once; the others with their outcome.
+        # What is published is noted after its PubAck, before the acks: a redelivery, however late,
+        # publishes only what is not noted (JetStream's duplicate window is only minutes long).
         if replays or waiting:
             await self.publisher.publish_many(replays + [accepted_event(m, now_dt) for m in waiting])
+            await self.store.published([m.message_id for m in waiting], replayed)
+        for w, wait in later:
+            w.announced = True
+            outcome.defer(w.delivery)
+            self._wait(w, delay=wait)
         for w in admitted:  # acked by their lane once their outcome is recorded
             outcome.defer(w.delivery)
         self._spawn_lanes(admitted, accepted_at=now_dt)
         if failed:
-            await self._finish(failed, accepted_at=now_dt)
+            await self._finish(failed, accepted_at=now_dt, announced=announced)
         return outcome
 
     def _spawn_lanes(self, items: list[Waiting], accepted_at: datetime | None = None) -> None:
@@ -197,12 +209,20 @@ class Dispatcher:
             for w, r in again:
                 w.attempt += 1
                 self._wait(w, r)
-            if again and accepted_at is not None:
-                await self.publisher.publish_many(accepted_event(w.message, accepted_at) for w, _ in again)
+            unannounced = [w for w, _ in again if not w.announced] if accepted_at is not None else []
+            if unannounced:
+                await self.publisher.publish_many(accepted_event(w.message, accepted_at) for w in unannounced)
+                await self.store.published([w.message.message_id for w in unannounced])
+                for w in unannounced:
+                    w.announced = True
             final = [(w, r) for w, r in results if r.final]
             if final:
-                await self._finish([(w.message, r) for w, r in final], accepted_at=accepted_at)
-            await self._react([(w.message, r) for w, r in results])
+                await self._finish([(w.message, r) for w, r in final], accepted_at=accepted_at,
+                                   announced={w.message.message_id for w, _ in final if w.announced}, note=False)
+            await self._react([(w.message, r) for w, r in results])  # health first: selection reads it
+            if final:
+                ids = [w.message.message_id for w, _ in final]
+                await self.store.published(ids, ids)
             await ack_many([w.delivery.raw for w, _ in final])
         except Exception as exc:  # noqa: BLE001 - un-acked: JetStream redelivers them
             log.warning("sending failed; the commands will be redelivered", error=repr(exc))
@@ -546,16 +566,18 @@ class Dispatcher:
             interactive=dump(cmd.interactive), reply_to=cmd.reply_to)
 
     async def _finish(self, outcomes: list[tuple[OutboundMessage, SendResult]], *,
-                      accepted_at: datetime | None = None) -> None:
+                      accepted_at: datetime | None = None, announced: set[str] | frozenset = frozenset(),
+                      note: bool = True) -> None:
         """Record the outcomes, then publish them (preceded by `message.accepted` when the message
-        was not announced before), in one pipelined publish."""
+        was not announced before: `accepted_at` given and not in `announced`), in one pipelined
+        publish, then (`note`) note them published."""
         await self.store.record([r for _, r in outcomes if not r.recorded])
         now = datetime.now(UTC)
         events = []
         for m, r in outcomes:
             self.pools.of.pop(m.message_id, None)
             self.outside_window.pop(m.message_id, None)
-            if accepted_at is not None:
+            if accepted_at is not None and m.message_id not in announced:
                 events.append(accepted_event(m, accepted_at))
             if r.ok:
                 events.append(status_event(m, Status.SENT, now, provider_message_id=r.provider_message_id))
@@ -564,14 +586,20 @@ class Dispatcher:
             else:
                 events.append(status_event(m, Status.FAILED, now, error=r.error))
         await self.publisher.publish_many(events)
+        if note:
+            ids = [m.message_id for m, _ in outcomes]
+            await self.store.published(ids, ids)
 
     @staticmethod
     def _replay(m: OutboundMessage, row: dict) -> list:
+        """The events of a finished message that are not noted as published (often none)."""
         now = datetime.now(UTC)
         if row.get("sender_id") and row["sender_id"] != m.sender_id:  # a pool message: its chosen sender
             m = replace(m, sender_id=row["sender_id"])
         final = Status(row["status"])
         error = StatusError(**row["error"]) if row.get("error") else None
-        return [accepted_event(m, row["created_at"]),
-                status_event(m, final, row["updated_at"] or now,
-                             provider_message_id=row.get("provider_message_id"), error=error)]
+        events = [] if row.get("accepted_published") else [accepted_event(m, row["created_at"])]
+        if not row.get("outcome_published"):
+            events.append(status_event(m, final, row["updated_at"] or now,
+                                       provider_message_id=row.get("provider_message_id"), error=error))
+        return events

@@ -20,9 +20,10 @@ CLAIM = text(f"""
     ON CONFLICT (message_id) DO NOTHING
     RETURNING message_id""")
 
-FINISHED = text(f"""
-    SELECT message_id, sender_id, status, provider_message_id, error, created_at, updated_at
-    FROM {SCHEMA}.outbound_messages WHERE message_id = ANY(CAST(:ids AS text[])) AND state = 'done'""")
+KNOWN = text(f"""
+    SELECT message_id, sender_id, state, status, provider_message_id, error, created_at, updated_at,
+           accepted_published, outcome_published
+    FROM {SCHEMA}.outbound_messages WHERE message_id = ANY(CAST(:ids AS text[]))""")
 
 ASSIGN = text(f"""
     UPDATE {SCHEMA}.outbound_messages AS t SET sender_id = u.s
@@ -36,6 +37,12 @@ RECORD = text(f"""
     FROM unnest(CAST(:ids AS text[]), CAST(:statuses AS text[]), CAST(:pmids AS text[]),
                 CAST(:errors AS text[])) AS u(mid, st, pmid, err)
     WHERE t.message_id = u.mid""")
+
+PUBLISHED = text(f"""
+    UPDATE {SCHEMA}.outbound_messages AS t
+    SET accepted_published = true, outcome_published = t.outcome_published OR u.o
+    FROM unnest(CAST(:ids AS text[]), CAST(:outcomes AS boolean[])) AS u(m, o)
+    WHERE t.message_id = u.m""")
 
 
 class OutboundStore:
@@ -51,13 +58,24 @@ class OutboundStore:
         async with self.engine.begin() as conn:
             return {r[0] for r in await conn.execute(CLAIM, params)}
 
-    async def finished(self, message_ids: Sequence[str]) -> dict[str, dict]:
-        """Outcomes already recorded for these ids (message_id → row)."""
+    async def known(self, message_ids: Sequence[str]) -> dict[str, dict]:
+        """The claims of these ids (message_id → row): `state` 'done' when the outcome is recorded,
+        and which of the message's events were published (acknowledged by JetStream)."""
         if not message_ids:
             return {}
         async with self.engine.connect() as conn:
-            rows = await conn.execute(FINISHED, {"ids": list(message_ids)})
+            rows = await conn.execute(KNOWN, {"ids": list(message_ids)})
             return {r.message_id: dict(r._mapping) for r in rows}
+
+    async def published(self, accepted: Sequence[str], outcomes: Sequence[str] = ()) -> None:
+        """Note, after their PubAcks, that these messages' `message.accepted` (all of them) and
+        outcome status (`outcomes`) are stored in the stream: a redelivery publishes them no more.
+        One statement per batch."""
+        ids = list(dict.fromkeys([*accepted, *outcomes]))
+        if ids:
+            done = set(outcomes)
+            async with self.engine.begin() as conn:
+                await conn.execute(PUBLISHED, {"ids": ids, "outcomes": [i in done for i in ids]})
 
     async def assign(self, messages: Sequence[OutboundMessage]) -> None:
         """Name the sender chosen for pool messages on their claims (before they are sent)."""
