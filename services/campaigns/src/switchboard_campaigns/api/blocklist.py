@@ -10,6 +10,7 @@ from switchboard_contracts.blocklist import ADDED, REMOVED, BlocklistChanged
 from switchboard_contracts.ids import new_id
 
 from switchboard_runtime.http.errors import ApiError, not_found
+from switchboard_runtime.http.openapi import responses
 
 from ..domain.phones import InvalidPhone, normalize
 from ..optouts import blocklist_event
@@ -26,14 +27,14 @@ def _phone(d: Deps, raw: str) -> str:
         raise ApiError(422, "validation_error", f"phone: {exc}", {"field": "phone"}) from exc
 
 
-@router.get("")
+@router.get("", responses=responses(401, 422))
 async def list_blocked(org: str = Depends(org_of), d: Deps = Depends(deps),
                        limit: int = Query(100, ge=1, le=1000), cursor: str | None = Query(None, max_length=32)):
     items = await d.blocklist.page(org, cursor or "", limit)
     return {"items": items, "next_cursor": items[-1]["phone"] if len(items) == limit else None}
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=responses(400, 401, 422))
 async def block(body: BlockIn, org: str = Depends(org_of), d: Deps = Depends(deps)):
     phone = _phone(d, body.phone)
     created = await d.blocklist.add(org, phone, body.reason, "api")
@@ -43,7 +44,7 @@ async def block(body: BlockIn, org: str = Depends(org_of), d: Deps = Depends(dep
     return {"phone": phone, "reason": body.reason, "created": created}
 
 
-@router.delete("/{phone}", status_code=204)
+@router.delete("/{phone}", status_code=204, responses=responses(401, 404, 422))
 async def unblock(phone: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
     number = _phone(d, phone)
     if not await d.blocklist.remove(org, number):

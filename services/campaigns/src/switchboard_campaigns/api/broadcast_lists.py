@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from switchboard_contracts.ids import new_id
 from switchboard_runtime.http.errors import ApiError, not_found
+from switchboard_runtime.http.openapi import responses
 
 from ..content import CampaignContent
 from ..domain.campaign import TransitionError
@@ -14,7 +15,7 @@ from ..lifecycle import NoSenders
 from .app import Deps, deps, org_of
 from .campaigns import _checked, _view
 from .schemas import BroadcastListIn, BroadcastSend
-from .uploads import answer, read_upload
+from .uploads import CONTACTS_BODY, answer, read_upload
 
 router = APIRouter(prefix="/v1/broadcast-lists", tags=["broadcast lists"])
 
@@ -29,32 +30,32 @@ async def _list(d: Deps, org: str, list_id: str) -> dict:
     return found
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=responses(400, 401, 422))
 async def create(body: BroadcastListIn, org: str = Depends(org_of), d: Deps = Depends(deps)):
     list_id = new_id()
     await d.lists.create(list_id, org, body.name)
     return await d.lists.get(org, list_id)
 
 
-@router.get("")
+@router.get("", responses=responses(401, 422))
 async def list_lists(org: str = Depends(org_of), d: Deps = Depends(deps),
                      limit: int = Query(50, ge=1, le=200), cursor: str | None = Query(None, max_length=64)):
     return await d.lists.page(org, cursor, limit)
 
 
-@router.get("/{list_id}")
+@router.get("/{list_id}", responses=responses(401, 404, 422))
 async def get(list_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
     return await _list(d, org, list_id)
 
 
-@router.delete("/{list_id}", status_code=204)
+@router.delete("/{list_id}", status_code=204, responses=responses(401, 404, 422))
 async def delete(list_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
     await _list(d, org, list_id)
     await d.lists.delete(org, list_id)
     return Response(status_code=204)
 
 
-@router.post("/{list_id}/contacts")
+@router.post("/{list_id}/contacts", responses=responses(401, 404, 415, 422), openapi_extra=CONTACTS_BODY)
 async def add_contacts(list_id: str, request: Request, org: str = Depends(org_of), d: Deps = Depends(deps)):
     """Like a campaign's contacts (CSV streamed, or JSON): normalized, deduplicated, bad rows reported."""
     await _list(d, org, list_id)
@@ -64,14 +65,14 @@ async def add_contacts(list_id: str, request: Request, org: str = Depends(org_of
     return answer(report, upload, import_id)
 
 
-@router.get("/{list_id}/imports")
+@router.get("/{list_id}/imports", responses=responses(401, 404, 422))
 async def imports(list_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
     """The list's contact imports, latest first, each with its progress while it runs."""
     await _list(d, org, list_id)
     return {"items": await d.imports.recent(org, list_id)}
 
 
-@router.post("/{list_id}/send", status_code=201)
+@router.post("/{list_id}/send", status_code=201, responses=responses(400, 401, 404, 409, 422))
 async def send(list_id: str, body: BroadcastSend, org: str = Depends(org_of), d: Deps = Depends(deps)):
     found = await _list(d, org, list_id)
     if not found["contacts"]:

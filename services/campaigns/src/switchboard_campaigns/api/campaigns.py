@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from switchboard_contracts.ids import new_id
 from switchboard_runtime.eventstore import call
 from switchboard_runtime.http.errors import ApiError, not_found
+from switchboard_runtime.http.openapi import json_body, responses
 
 from ..content import CampaignContent, ContentError
 from ..domain.campaign import Campaign, TransitionError
@@ -23,7 +24,7 @@ from ..domain.schedule import ScheduleError, check_not_past
 from ..lifecycle import NoSenders
 from .app import Deps, deps, org_of
 from .schemas import CreateCampaign, spec_of
-from .uploads import answer, read_upload
+from .uploads import CONTACTS_BODY, answer, read_upload
 
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
 
@@ -52,13 +53,14 @@ def _checked(body: CreateCampaign) -> dict:
     return spec
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=responses(400, 401, 422))
 async def create(body: CreateCampaign, org: str = Depends(org_of), d: Deps = Depends(deps)):
     campaign = await d.lifecycle.create(new_id(), org, _checked(body))
     return _view(campaign, await d.contacts.stats(str(campaign.id)))
 
 
-@router.patch("/{campaign_id}")
+@router.patch("/{campaign_id}", responses=responses(400, 401, 404, 409, 422),
+              openapi_extra=json_body(CreateCampaign, partial=True))
 async def edit(campaign_id: str, request: Request, org: str = Depends(org_of), d: Deps = Depends(deps)):
     """Change a draft: the fields given replace the campaign's (content fields replace each other);
     a campaign that has started cannot be edited (409)."""
@@ -104,26 +106,26 @@ def _request_of(c: Campaign) -> dict:
     return {k: v for k, v in out.items() if v is not None}
 
 
-@router.get("")
+@router.get("", responses=responses(401, 422))
 async def list_campaigns(org: str = Depends(org_of), d: Deps = Depends(deps),
                          limit: int = Query(50, ge=1, le=200), cursor: str | None = Query(None, max_length=100)):
     return await d.contacts.campaigns(org, cursor, limit)
 
 
-@router.get("/{campaign_id}")
+@router.get("/{campaign_id}", responses=responses(401, 404, 422))
 async def get(campaign_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
     campaign = await _campaign(d, org, campaign_id)
     latest = await d.imports.recent(org, campaign_id, limit=1)
     return {**_view(campaign, await d.contacts.stats(campaign_id)), "last_import": latest[0] if latest else None}
 
 
-@router.get("/{campaign_id}/stats")
+@router.get("/{campaign_id}/stats", responses=responses(401, 404, 422))
 async def stats(campaign_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
     await _campaign(d, org, campaign_id)
     return await d.contacts.stats(campaign_id)
 
 
-@router.delete("/{campaign_id}", status_code=204)
+@router.delete("/{campaign_id}", status_code=204, responses=responses(401, 404, 409, 422))
 async def delete(campaign_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
     """A draft or finished campaign, with its contacts and results (its events stay); 409 while it is
     scheduled, running or paused."""
@@ -137,7 +139,8 @@ async def delete(campaign_id: str, org: str = Depends(org_of), d: Deps = Depends
     return Response(status_code=204)
 
 
-@router.post("/{campaign_id}/contacts")
+@router.post("/{campaign_id}/contacts", responses=responses(401, 404, 409, 415, 422),
+             openapi_extra=CONTACTS_BODY)
 async def add_contacts(campaign_id: str, request: Request, org: str = Depends(org_of), d: Deps = Depends(deps)):
     """JSON `{"contacts": [{"phone", "name", "variables"}]}` (≤ 10,000) or a `text/csv` body of any
     size, streamed: `{"accepted", "duplicates", "rejected": [{"line", "reason"}], ...}`."""
@@ -158,7 +161,7 @@ async def add_contacts(campaign_id: str, request: Request, org: str = Depends(or
     return answer(report, upload, import_id)
 
 
-@router.get("/{campaign_id}/imports")
+@router.get("/{campaign_id}/imports", responses=responses(401, 404, 422))
 async def imports(campaign_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
     """The campaign's contact imports, latest first, each with its progress while it runs."""
     await _campaign(d, org, campaign_id)
@@ -177,14 +180,14 @@ async def _act(d: Deps, org: str, campaign_id: str, what: str) -> dict:
     return _view(campaign, await d.contacts.stats(campaign_id))
 
 
-@router.post("/{campaign_id}/{action}")
+@router.post("/{campaign_id}/{action}", responses=responses(401, 404, 409, 422))
 async def act(campaign_id: str, action: Literal["start", "pause", "resume", "cancel"],
               org: str = Depends(org_of), d: Deps = Depends(deps)):
     """start (now, or at its schedule's start), pause, resume, cancel: 409 when the status forbids it."""
     return await _act(d, org, campaign_id, action)
 
 
-@router.get("/{campaign_id}/contacts")
+@router.get("/{campaign_id}/contacts", responses=responses(401, 404, 422))
 async def contacts(campaign_id: str, org: str = Depends(org_of), d: Deps = Depends(deps),
                    status: str | None = Query(None, pattern="^(pending|queued|sent|delivered|read|failed|blocked|expired|cancelled)$"),
                    limit: int = Query(100, ge=1, le=1000), cursor: str | None = Query(None, pattern=r"^\d{1,18}$")):
@@ -197,7 +200,8 @@ RESULT_COLUMNS = ("phone", "name", "status", "message_id", "sender_id", "error_c
                   "queued_at", "sent_at", "delivered_at", "read_at", "finished_at")
 
 
-@router.get("/{campaign_id}/results.csv")
+@router.get("/{campaign_id}/results.csv", responses={
+    **responses(401, 404, 422), 200: {"description": "CSV, one row per contact", "content": {"text/csv": {"schema": {"type": "string"}}}}})
 async def results(campaign_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
     """Every contact's final status and times, streamed in pages (never all in memory)."""
     await _campaign(d, org, campaign_id)

@@ -19,13 +19,26 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+MEDIA_TYPES = ["image", "video", "audio", "document"]
+# What `_one_of_each` enforces, said in JSON Schema (the document promises exactly what is accepted)
+ONE_OF_EACH = {"allOf": [
+    {"oneOf": [{"required": ["sender_ids"]}, {"required": ["sender_pool"]}]},
+    {"oneOf": [{"required": ["text"]}, {"required": ["template"]}, {"required": ["media"]}]},
+    {"anyOf": [{"not": {"required": ["media"]}},
+               {"required": ["type"], "properties": {"type": {"enum": MEDIA_TYPES}}}]},
+]}
+
+
 class CreateCampaign(Strict):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=ONE_OF_EACH)
+
     name: str = Field(min_length=1, max_length=200)
-    sender_ids: list[Id] | None = Field(default=None, min_length=1, max_length=100)
-    sender_pool: Label | None = None
-    text: str | None = Field(default=None, min_length=1, max_length=4096)
-    template: Template | None = None
-    media: Media | None = None
+    # one of each group, never null (a null would count as given in the schema's oneOf)
+    sender_ids: list[Id] = Field(default=None, min_length=1, max_length=100)
+    sender_pool: Label = None
+    text: str = Field(default=None, min_length=1, max_length=4096)
+    template: Template = None
+    media: Media = None
     type: Literal["text", "template", "image", "video", "audio", "document"] | None = None
     timezone: TimeZoneName = "UTC"
     window: Window | None = None

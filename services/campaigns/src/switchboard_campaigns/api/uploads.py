@@ -8,6 +8,7 @@ from fastapi import Request
 from pydantic import ValidationError
 
 from switchboard_runtime.http.errors import ApiError
+from switchboard_runtime.http.openapi import json_body
 
 from ..domain.contacts import BadUpload, CsvImport, ImportReport, read_json
 from ..imports import ImportLog
@@ -15,6 +16,8 @@ from .schemas import ContactsIn
 
 CSV_TYPES = ("text/csv", "application/csv", "text/plain")
 SIZE_HEADERS = ("x-upload-length", "content-length")  # the gateway passes the client's size as the first
+# the body a contact upload takes: JSON, or a CSV (a header row naming `phone`, `name` and variables)
+CONTACTS_BODY = json_body(ContactsIn, text_csv={"schema": {"type": "string"}})
 
 
 def _size(request: Request) -> int | None:

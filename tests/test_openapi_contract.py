@@ -1,0 +1,96 @@
+"""The one OpenAPI document says exactly what the API does: schemathesis runs every operation of the
+gateway's merged `/openapi.json` — the gateway's own and those it forwards to the services — against the
+platform as `make run` starts it, with every check, and any failure fails the test."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+UPSTREAM_PATHS = {  # one path each upstream serves through the gateway
+    "campaigns": ["/v1/campaigns", "/v1/campaigns/{campaign_id}", "/v1/broadcast-lists", "/v1/blocklist"],
+    "conversations": ["/v1/messages", "/v1/conversations"],
+}
+MAX_EXAMPLES = 12  # per operation and phase: the whole run stays well under two minutes on 2 cores
+
+
+@pytest.fixture(scope="module")
+def document(platform) -> dict:
+    """The merged document once every upstream's part is in it (the services may still be starting)."""
+    deadline = time.monotonic() + 20
+    while True:
+        doc = httpx.get(f"{platform['base']}/openapi.json", timeout=10).json()
+        if not doc.get("x-switchboard-unavailable") or time.monotonic() > deadline:
+            return doc
+        time.sleep(0.5)
+
+
+def test_the_document_covers_every_upstream(document):
+    assert "x-switchboard-unavailable" not in document, document["x-switchboard-unavailable"]
+    paths = document["paths"]
+    for upstream, expected in UPSTREAM_PATHS.items():
+        for path in expected:
+            assert path in paths, f"{upstream}: {path} is not in the gateway's /openapi.json"
+    create = paths["/v1/campaigns"]["post"]
+    assert create["security"] == [{"ApiKey": []}]
+    assert document["components"]["securitySchemes"]["ApiKey"] == {
+        "type": "apiKey", "in": "header", "name": "X-API-Key", "description": "An organization's API key"}
+    # what the gateway itself answers for a forwarded operation, with the error schema
+    for status in ("401", "503"):
+        assert create["responses"][status]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/ErrorBody"}
+    assert "Retry-After" in create["responses"]["503"]["headers"]
+    assert create["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("CreateCampaign")
+    assert "CreateCampaign" in document["components"]["schemas"]
+    # the forwarding routes stay out of it; the health probes need no key
+    assert not any("{rest" in p for p in paths)
+    assert "security" not in paths["/healthz"]["get"]
+
+
+def test_docs_show_the_merged_document(platform):
+    page = httpx.get(f"{platform['base']}/docs", timeout=10)
+    assert page.status_code == 200 and "/openapi.json" in page.text
+
+
+@pytest.mark.parametrize(("method", "path", "allowed"), [
+    ("OPTIONS", "/v1/senders/abc", {"GET", "PATCH", "DELETE"}),  # three routes serve the path
+    ("PUT", "/v1/senders", {"GET", "POST"}),
+    ("OPTIONS", "/v1/campaigns", {"GET", "POST"}),  # the gateway forwards every method there
+    ("OPTIONS", "/v1/campaigns/abc", {"GET", "PATCH", "DELETE"}),
+    ("PUT", "/v1/campaigns/abc", {"GET", "PATCH", "DELETE"}),  # answered by the campaigns service itself
+])
+def test_a_405_names_every_method_of_the_path(platform, method, path, allowed):
+    r = httpx.request(method, f"{platform['base']}{path}", headers={"X-API-Key": platform["key"]}, timeout=10)
+    assert r.status_code == 405, r.text
+    assert r.json()["error"]["code"] == "method_not_allowed"
+    assert {m.strip() for m in r.headers["allow"].split(",")} - {"HEAD"} == allowed
+
+
+def test_schemathesis_finds_nothing(platform, document, tmp_path):
+    base, key = platform["base"], platform["key"]
+    # a simulator sender, so the operations on senders also meet one that exists
+    created = httpx.post(f"{base}/v1/senders", headers={"X-API-Key": key}, timeout=30,
+                         json={"name": "contract", "provider": "simulator"})
+    assert created.status_code == 201, created.text
+    st = Path(sys.executable).with_name("st")
+    started = time.monotonic()
+    run = subprocess.run(
+        [str(st), "run", f"{base}/openapi.json", "-H", f"X-API-Key: {key}", "--checks", "all",
+         "--max-examples", str(MAX_EXAMPLES), "--seed", "20261201", "--no-shrink", "--workers", "2",
+         "--request-timeout", "30", "--report", "junit", "--report-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    elapsed = time.monotonic() - started
+    summary = run.stdout[run.stdout.rfind("SUMMARY"):] if "SUMMARY" in run.stdout else run.stdout[-6000:]
+    print(f"schemathesis took {elapsed:.1f} s\n{summary}")
+    assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-4000:]
+    assert f"Selected: {_operations(document)}/" in run.stdout
+
+
+def _operations(document: dict) -> int:
+    return sum(1 for item in document["paths"].values() for m in item
+               if m in ("get", "put", "post", "delete", "patch", "options", "head", "trace"))
