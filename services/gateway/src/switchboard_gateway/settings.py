@@ -19,6 +19,7 @@ class GatewaySettings(ServiceSettings):
     default_region: str | None = None
     command_wait_seconds: float = 10.0
     campaigns_url: str = "http://127.0.0.1:8082"  # the campaigns service's API (forwarded to)
+    conversations_url: str = "http://127.0.0.1:8083"  # the conversations service's API (forwarded to)
 
     @field_validator("required_services", mode="before")
     @classmethod

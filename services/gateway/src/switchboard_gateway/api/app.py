@@ -8,7 +8,7 @@ from switchboard_runtime.http import errors
 from switchboard_runtime.http.body_limit import BodyLimit
 from switchboard_runtime.telemetry import fastapi_telemetry
 
-from . import bulk, campaigns_proxy, conversations, health, messages, sender_live, senders
+from . import bulk, campaigns_proxy, conversations, health, messages, openapi_merge, sender_live, senders
 from .deps import Deps
 
 
@@ -20,6 +20,9 @@ def create_app(d: Deps) -> FastAPI:
     errors.install(app)
     for module in (health, senders, sender_live, bulk, messages, conversations, campaigns_proxy):
         app.include_router(module.router)
+    # /openapi.json (and /docs): this document merged with those of the services the gateway forwards to
+    openapi_merge.install(app, {"campaigns": d.settings.campaigns_url,
+                                "conversations": d.settings.conversations_url})
     # contact uploads stream through to the campaigns service, which checks them as they come
     app.add_middleware(BodyLimit, max_bytes=d.settings.max_body_bytes, streamed=campaigns_proxy.streams_upload)
     return app

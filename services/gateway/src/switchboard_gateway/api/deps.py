@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import Header, Request
+from fastapi import Request, Security
+from fastapi.security import APIKeyHeader
 
 from switchboard_contracts.envelope import CloudEvent
 from switchboard_runtime.logs import bind_event_context
@@ -44,7 +45,12 @@ def deps(request: Request) -> Deps:
     return request.app.state.deps
 
 
-async def current_org(request: Request, x_api_key: str | None = Header(default=None)) -> Organization:
+# documented as the `ApiKey` security scheme of every operation that needs it (401 when missing or wrong)
+API_KEY = APIKeyHeader(name="X-API-Key", scheme_name="ApiKey", auto_error=False,
+                       description="An organization's API key")
+
+
+async def current_org(request: Request, x_api_key: str | None = Security(API_KEY)) -> Organization:
     if not x_api_key:
         raise ApiError(401, "unauthorized", "missing X-API-Key header")
     org = await deps(request).orgs.by_key(x_api_key)

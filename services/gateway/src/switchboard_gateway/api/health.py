@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
+from switchboard_runtime.http.openapi import responses
 from switchboard_runtime.messaging.heartbeat import ready_services
 
 from ..orgs import Organization
@@ -13,12 +15,22 @@ from .deps import Deps, current_org, deps
 router = APIRouter(tags=["health"])
 
 
+class Readiness(BaseModel):
+    ready: bool
+    checks: dict[str, bool]
+    missing: list[str]
+
+
+READINESS = {200: {"model": Readiness, "description": "Everything answers"},
+             503: {"model": Readiness, "description": "Something does not answer: `missing` names it"}}
+
+
 @router.get("/healthz")
 async def healthz():
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses=READINESS)
 async def readyz(d: Deps = Depends(deps)):
     nats_ok = d.bus.connected
     checks = {"nats": nats_ok, "postgres": await d.queries.database_ok()}
@@ -35,6 +47,6 @@ async def readyz(d: Deps = Depends(deps)):
     return JSONResponse({"ready": ok, "checks": checks, "missing": missing}, status_code=200 if ok else 503)
 
 
-@router.get("/v1/me", tags=["organization"])
+@router.get("/v1/me", tags=["organization"], responses=responses(401))
 async def me(org: Organization = Depends(current_org)):
     return {"org_id": org.id, "name": org.name}

@@ -16,6 +16,7 @@ from switchboard_runtime.http.errors import ApiError, not_found
 from switchboard_runtime.http.phone import to_e164
 from .pools import senders_of
 from .schemas import SendMessageRequest, SimulateInboundRequest
+from switchboard_runtime.http.openapi import responses
 
 router = APIRouter(tags=["messages"])
 SOURCE = "switchboard/gateway"
@@ -45,7 +46,8 @@ async def get_message(message_id: str, org: Organization = Depends(current_org),
     return found
 
 
-@router.post("/v1/senders/{sender_id}/simulate/inbound", status_code=202, tags=["simulator"])
+@router.post("/v1/senders/{sender_id}/simulate/inbound", status_code=202, tags=["simulator"],
+             responses=responses(400, 401, 404, 409, 422, 503))
 async def simulate_inbound(sender_id: str, body: SimulateInboundRequest,
                            org: Organization = Depends(current_org), d: Deps = Depends(deps),
                            idempotency_key: str | None = Header(default=None)):

@@ -13,6 +13,7 @@ from switchboard_contracts import commands, sender_rpc
 from switchboard_contracts.envelope import make_envelope
 from switchboard_contracts.ids import new_id
 from switchboard_runtime.http.errors import ApiError, not_found
+from switchboard_runtime.http.openapi import responses
 
 from ..orgs import Organization
 from .deps import Deps, current_org, deps
@@ -21,6 +22,11 @@ from .schemas import PairingCodeRequest, SimulateSenderRequest
 
 router = APIRouter(prefix="/v1/senders", tags=["senders"])
 SOURCE = "switchboard/gateway"
+# what the session-pool's answers add: 400, 404, 409 (not that kind of sender, already connected), 422,
+# 502 (the provider failed), 503 (it did not answer)
+RPC = (400, 401, 404, 409, 422, 502, 503)
+QR_PNG = {200: {"description": "The QR: JSON, or the image with `Accept: image/png`",
+                "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}}}
 RPC_TIMEOUT = 20.0  # the session-pool may wait on the provider (its own timeout is 15 s)
 
 
@@ -42,7 +48,7 @@ async def _ask(d: Deps, subject: str, request: sender_rpc.SenderRequest) -> dict
     return reply.data
 
 
-@router.get("/{sender_id}/qr")
+@router.get("/{sender_id}/qr", responses={**responses(*RPC), **QR_PNG})
 async def pairing_qr(sender_id: str, request: Request, org: Organization = Depends(current_org),
                      d: Deps = Depends(deps)):
     """The QR a WhatsApp Web session waits to have scanned: `{"qr": "<raw>"}`, or the image with
@@ -56,7 +62,7 @@ async def pairing_qr(sender_id: str, request: Request, org: Organization = Depen
     return {"sender_id": sender_id, "qr": data["qr"]}
 
 
-@router.post("/{sender_id}/pairing-code")
+@router.post("/{sender_id}/pairing-code", responses=responses(*RPC))
 async def pairing_code(sender_id: str, body: PairingCodeRequest, org: Organization = Depends(current_org),
                        d: Deps = Depends(deps)):
     """Link a WhatsApp Web session by phone number instead of a QR: the code to type on the phone."""
@@ -67,7 +73,7 @@ async def pairing_code(sender_id: str, body: PairingCodeRequest, org: Organizati
     return {"sender_id": sender_id, "code": data["code"]}
 
 
-@router.get("/{sender_id}/stats")
+@router.get("/{sender_id}/stats", responses=responses(*RPC))
 async def sender_stats(sender_id: str, org: Organization = Depends(current_org), d: Deps = Depends(deps)):
     """Sent and failed messages, health, and each quota window's use (used, left, limit)."""
     await _sender(d, org, sender_id)
@@ -75,7 +81,8 @@ async def sender_stats(sender_id: str, org: Organization = Depends(current_org),
     return {"sender_id": sender_id, **data}
 
 
-@router.post("/{sender_id}/simulate", status_code=202, tags=["simulator"])
+@router.post("/{sender_id}/simulate", status_code=202, tags=["simulator"],
+             responses=responses(400, 401, 404, 409, 422, 503))
 async def simulate(sender_id: str, body: SimulateSenderRequest, org: Organization = Depends(current_org),
                    d: Deps = Depends(deps)):
     """Simulator senders only: make the next sends fail with provider codes, go slow, drop the

@@ -14,6 +14,7 @@ from switchboard_contracts.ids import deterministic_id, new_id
 from ..orgs import Organization
 from .deps import Deps, current_org, deps
 from switchboard_runtime.http.errors import ApiError, not_found
+from switchboard_runtime.http.openapi import responses
 from .pagination import Page, paged
 from .schemas import CreateSender, PauseRequest, UpdateSenderRequest, split_config
 
@@ -21,7 +22,7 @@ router = APIRouter(prefix="/v1/senders", tags=["senders"])
 SOURCE = "switchboard/gateway"
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=responses(400, 401, 409, 422, 503))
 async def create_sender(body: CreateSender, org: Organization = Depends(current_org),
                         d: Deps = Depends(deps), idempotency_key: str | None = Header(default=None)):
     sender_id = deterministic_id(org.id, "sender", idempotency_key) if idempotency_key else new_id()
@@ -61,7 +62,7 @@ async def _existing(d: Deps, org: Organization, sender_id: str) -> dict:
     return sender
 
 
-@router.post("/{sender_id}/pause")
+@router.post("/{sender_id}/pause", responses=responses(400, 401, 404, 422, 503))
 async def pause_sender(sender_id: str, body: PauseRequest | None = None, org: Organization = Depends(current_org),
                        d: Deps = Depends(deps)):
     """Stop sending through the sender; its messages wait (until resumed, or their time-to-live)."""
@@ -72,7 +73,7 @@ async def pause_sender(sender_id: str, body: PauseRequest | None = None, org: Or
     return await _once(d, org, sender_id, lambda s: s["paused"] is not None, "the sender was not paused in time")
 
 
-@router.post("/{sender_id}/resume")
+@router.post("/{sender_id}/resume", responses=responses(401, 404, 422, 503))
 async def resume_sender(sender_id: str, org: Organization = Depends(current_org), d: Deps = Depends(deps)):
     await _existing(d, org, sender_id)
     await d.send_command(make_envelope(id=new_id(), source=SOURCE, type=commands.RESUME_SENDER, orgid=org.id,
@@ -80,13 +81,13 @@ async def resume_sender(sender_id: str, org: Organization = Depends(current_org)
     return await _once(d, org, sender_id, lambda s: s["paused"] is None, "the sender was not resumed in time")
 
 
-@router.get("")
+@router.get("", responses=responses(400, 401, 422))
 async def list_senders(org: Organization = Depends(current_org), d: Deps = Depends(deps),
                        page: Page = Depends(), label: str | None = Query(None, max_length=64)):
     return await paged(lambda *a: d.queries.senders(*a, label=label), org.id, page=page)
 
 
-@router.patch("/{sender_id}")
+@router.patch("/{sender_id}", responses=responses(400, 401, 404, 422, 503))
 async def update_sender(sender_id: str, body: UpdateSenderRequest, org: Organization = Depends(current_org),
                         d: Deps = Depends(deps)):
     """Change the name, quotas (and warm-up) or labels; fields left out stay as they are."""
@@ -104,7 +105,7 @@ async def update_sender(sender_id: str, body: UpdateSenderRequest, org: Organiza
                        "the change was not applied in time")
 
 
-@router.delete("/{sender_id}", status_code=204)
+@router.delete("/{sender_id}", status_code=204, responses=responses(401, 404, 422, 503))
 async def remove_sender(sender_id: str, org: Organization = Depends(current_org), d: Deps = Depends(deps)):
     """Remove the sender: it sends nothing more (its waiting messages expire) and its provider session
     is stopped. Its history stays in the event stream."""
@@ -119,7 +120,7 @@ async def remove_sender(sender_id: str, org: Organization = Depends(current_org)
     return Response(status_code=204)
 
 
-@router.post("/{sender_id}/connect", status_code=202)
+@router.post("/{sender_id}/connect", status_code=202, responses=responses(401, 404, 422, 503))
 async def connect_sender(sender_id: str, org: Organization = Depends(current_org), d: Deps = Depends(deps)):
     """Connect now: a Meta number's credentials are checked; a WAHA session is started (then its QR
     is at `GET /v1/senders/{id}/qr`). The answer is the sender as it is; follow `status`."""
@@ -129,6 +130,6 @@ async def connect_sender(sender_id: str, org: Organization = Depends(current_org
     return sender
 
 
-@router.get("/{sender_id}")
+@router.get("/{sender_id}", responses=responses(401, 404, 422))
 async def get_sender(sender_id: str, org: Organization = Depends(current_org), d: Deps = Depends(deps)):
     return await _existing(d, org, sender_id)
