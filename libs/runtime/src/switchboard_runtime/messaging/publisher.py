@@ -51,6 +51,17 @@ class Publisher:
         return await self.publish_raw_many(
             (subject_of(event), _payload(event), headers_for(event)) for event in events)
 
+    async def publish_many_sequenced(self, events: Iterable[CloudEvent | EncodedEvent]) -> list[int]:
+        """`publish_many`, returning each PubAck's stream sequence instead (a duplicate's is the
+        sequence of the message stored before): what a producer records to know, later, where in
+        the stream its publishes went."""
+        messages = [(subject_of(event), _payload(event), headers_for(event)) for event in events]
+        try:
+            replies = await self.requests.request_many(messages)
+        except RequestsFailed as exc:
+            raise PublishError(f"JetStream did not acknowledge: {exc}") from exc
+        return [_sequence(reply) for reply in replies]
+
     async def publish_raw_many(self, messages: Iterable[tuple[str, bytes, dict[str, str] | None]],
                                if_absent: bool = False) -> list[bool]:
         """Publish (subject, payload, headers) messages pipelined to JetStream; returns after every
@@ -73,6 +84,11 @@ def _payload(event: CloudEvent | EncodedEvent) -> bytes:
 
 EXPECT_NONE = "Nats-Expected-Last-Subject-Sequence"
 WRONG_LAST_SEQUENCE = 10071
+
+
+def _sequence(msg: Msg) -> int:
+    _duplicate(msg)  # raises PublishError on a refusal
+    return int(json.loads(msg.data)["seq"])
 
 
 def _duplicate(msg: Msg, if_absent: bool = False) -> bool:
