@@ -39,6 +39,7 @@ contracts: setup
 
 rebuild-projections: setup
 	@$(UV) run --frozen python -m switchboard_gateway.cli rebuild-projections
+	@$(UV) run --frozen python -m switchboard_conversations.rebuild
 
 k8s: setup
 	@$(UV) run --frozen kubectl kustomize deploy/k8s

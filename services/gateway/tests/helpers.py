@@ -12,6 +12,8 @@ import nats
 
 from switchboard_contracts import commands, sender
 from switchboard_contracts.envelope import CloudEvent, make_envelope
+from switchboard_conversations.main import serve as serve_conversations
+from switchboard_conversations.settings import ConversationsSettings
 from switchboard_gateway.main import serve
 from switchboard_gateway.orgs import Organizations
 from switchboard_gateway.settings import GatewaySettings
@@ -51,20 +53,28 @@ async def answer_registrations(js, registered: list) -> None:
 
 @contextlib.asynccontextmanager
 async def running_gateway(nats_url: str, database_url: str, **overrides):
-    port = free_port()
+    """The gateway with the conversations service it forwards messages and conversations to."""
+    port, conversations_port = free_port(), free_port()
     settings = GatewaySettings(nats_url=nats_url, database_url=database_url, log_format="console",
-                               gateway_port=port, secret_key=TEST_SECRET_KEY, **overrides)
+                               gateway_port=port, secret_key=TEST_SECRET_KEY,
+                               conversations_url=f"http://127.0.0.1:{conversations_port}", **overrides)
     stop = asyncio.Event()
-    task = asyncio.create_task(serve(stop, settings))
+    conversations = asyncio.create_task(serve_conversations(stop, ConversationsSettings(
+        nats_url=nats_url, database_url=database_url, log_format="console", secret_key=TEST_SECRET_KEY,
+        conversations_port=conversations_port)))
     base = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+        task = None  # started once the conversations service is up (alembic's migrations are not thread-safe)
         for _ in range(300):
             try:
-                if (await client.get("/healthz")).status_code == 200:
+                if task is None and (await client.get(f"{settings.conversations_url}/openapi.json")).status_code == 200:
+                    task = asyncio.create_task(serve(stop, settings))
+                if task is not None and (await client.get("/healthz")).status_code == 200:
                     break
             except httpx.HTTPError:
-                if task.done():
-                    task.result()
+                for started in (task, conversations):
+                    if started is not None and started.done():
+                        started.result()
                 await asyncio.sleep(0.05)
         nc = await nats.connect(nats_url)
         js = nc.jetstream()
@@ -79,5 +89,6 @@ async def running_gateway(nats_url: str, database_url: str, **overrides):
             registrar.cancel()
             stop.set()
             await asyncio.wait_for(task, 30)
+            await asyncio.wait_for(conversations, 30)
             await engine.dispose()
             await nc.close()

@@ -40,7 +40,7 @@ BAD = [  # (content, the fields the 422 names)
     ({"type": "image", "template": TEMPLATE}, ["media", "template"]),
     ({"type": "text"}, ["text"]),
     ({"type": "text", "text": ""}, ["text"]),
-    ({"type": "audio", "media": {"id": "1", "caption": "no captions on audio"}}, ["media"]),
+    ({"type": "audio", "media": {"id": "1", "caption": "no captions on audio"}}, ["media.caption"]),
     ({"type": "interactive", "interactive": {**LIST, "action": {"button": "x" * 21, "sections": []}}},
      ["interactive.action.button", "interactive.action.sections"]),
     ({"type": "location", "text": "x"}, ["type"]),

@@ -34,11 +34,19 @@ async def add_sender(client, js, org_id: str, headers: dict, *, labels=(), conne
     return sid
 
 
-def field_error(r, field: str) -> str:
-    assert r.status_code == 422, r.text
+def field_error(r, field: str, status: int = 422, code: str = "validation_error") -> str:
+    assert r.status_code == status, r.text
     error = r.json()["error"]
-    assert error["code"] == "validation_error" and error["details"]["field"] == field, error
+    assert error["code"] == code and error["details"]["field"] == field, error
     return error["message"]
+
+
+def unknown(r, field: str) -> str:  # a schema-valid body naming senders that do not exist: 404
+    return field_error(r, field, 404, "not_found")
+
+
+def unavailable(r, field: str) -> str:  # senders that exist but none can send now: 409
+    return field_error(r, field, 409, "senders_unavailable")
 
 
 async def test_a_message_names_exactly_one_sender_or_pool(nats_url, database_url):
@@ -75,16 +83,16 @@ async def test_unknown_senders_and_pools_that_cannot_send_are_refused(nats_url, 
 
         r = await client.post("/v1/messages", headers=headers,
                               json={"sender_ids": [ready, missing, theirs], "to": TO, "text": "hi"})
-        message = field_error(r, "sender_ids")  # another organization's sender is as unknown as a missing one
+        message = unknown(r, "sender_ids")  # another organization's sender is as unknown as a missing one
         assert r.json()["error"]["details"]["unknown"] == [missing, theirs] and missing in message
         r = await client.post("/v1/messages", headers=headers,
                               json={"sender_ids": [paused, offline], "to": TO, "text": "hi"})
-        assert "none is connected and not paused" in field_error(r, "sender_ids")
+        assert "none is connected and not paused" in unavailable(r, "sender_ids")
         r = await client.post("/v1/messages", headers=headers, json={"sender_pool": "night", "to": TO, "text": "hi"})
-        assert "none is connected and not paused" in field_error(r, "sender_pool")
+        assert "none is connected and not paused" in unavailable(r, "sender_pool")
         for label in ("nobody", "vip"):  # no such label here (another organization's does not count)
             r = await client.post("/v1/messages", headers=headers, json={"sender_pool": label, "to": TO, "text": "hi"})
-            assert f"no sender carries the label '{label}'" == field_error(r, "sender_pool")
+            assert f"no sender carries the label '{label}'" == unknown(r, "sender_pool")
         r = await client.post("/v1/messages", headers=headers, json={"sender_id": missing, "to": TO, "text": "hi"})
         assert r.status_code == 404  # one sender, as before
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from . import status_rule
 from .envelope import event_type
 
 ENTITY = "message"
@@ -105,29 +106,13 @@ class Status(StrEnum):
     EXPIRED = "expired"
 
 
-# Statuses only move forward along this order; failed and expired are terminal.
-STATUS_RANK: dict[Status, int] = {
-    Status.QUEUED: 0,
-    Status.SENT: 1,
-    Status.DELIVERED: 2,
-    Status.READ: 3,
-    Status.PLAYED: 4,
-    Status.FAILED: 5,
-    Status.EXPIRED: 5,
-}
-
-
-_RANK_OF: dict[str, int] = {s.value: rank for s, rank in STATUS_RANK.items()}
+# Statuses only move forward along this order (the rule itself: `status_rule`).
+STATUS_RANK: dict[Status, int] = {s: status_rule.RANK[s.value] for s in Status}
 
 
 def advances(current: str | None, new: str) -> bool:
-    """True when `new` moves a message past `current` (a late status never moves it back)."""
-    if current is None:
-        return True
-    try:
-        return _RANK_OF[new] > _RANK_OF[current]
-    except KeyError:  # not a status: the same ValueError as before
-        return STATUS_RANK[Status(new)] > STATUS_RANK[Status(current)]
+    """True when `new` moves a message past `current` (see `status_rule.advances`)."""
+    return status_rule.advances(current, new)
 
 
 class StatusError(BaseModel):

@@ -19,6 +19,14 @@ class SourceSpec(BaseModel):
     subject_to: str
 
 
+class RepublishSpec(BaseModel):
+    """Every message the stream stores (sourced ones included) is also published, server-side, on a
+    core NATS subject (headers `Nats-Stream`, `Nats-Subject`, `Nats-Sequence`): a live feed, at most once."""
+
+    src: str
+    dest: str
+
+
 class StreamSpec(BaseModel):
     name: str
     subjects: list[str]
@@ -28,6 +36,7 @@ class StreamSpec(BaseModel):
     max_msgs_per_subject: int = -1  # -1 = unlimited
     duplicate_window_seconds: int = 120
     sources: list[SourceSpec] = []
+    republish: RepublishSpec | None = None
     description: str = ""
 
 
@@ -67,6 +76,9 @@ EVENTS = StreamSpec(
     max_age_seconds=365 * DAY,
     sources=[SourceSpec(stream=INGEST.name, subject_from="sb.ingest.*.*.*.*",
                         subject_to="sb.evt.{{wildcard(1)}}.{{wildcard(2)}}.{{wildcard(3)}}")],
+    # The live subject: a plain subscription of `sb.live.<org>.>` gets every stored event once, in stream
+    # order, webhook-derived ones included (a core subscription of `sb.evt.…` misses the sourced ones).
+    republish=RepublishSpec(src=subjects.EVENTS_ALL, dest=subjects.LIVE_ALL),
     description="Every public event (CloudEvents), all organizations, in order.",
 )
 
@@ -178,5 +190,5 @@ CAMPAIGNS_OPTOUTS = ConsumerSpec(
 GATEWAY_READ_MODELS = ConsumerSpec(
     stream=EVENTS.name,
     durable="gateway__read_models",
-    filter_subjects=[subjects.EVENTS_ALL],
+    filter_subjects=[subjects.any_org_events("sender")],  # the senders read model (messages: conversations)
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 EVENTS_ALL = "sb.evt.>"
+LIVE_ALL = "sb.live.>"  # SWITCHBOARD_EVENTS republished: every stored event, live, at most once
 COMMANDS_ALL = "sb.cmd.>"
 DEAD_LETTER_ALL = "sb.dlq.>"
 QUARANTINE_ALL = "sb.quarantine.>"
@@ -16,6 +17,11 @@ def event_subject(orgid: str, entity: str, name: str) -> str:
 def org_events(orgid: str) -> str:
     """Filter for one organization's whole history."""
     return f"sb.evt.{orgid}.>"
+
+
+def org_live(orgid: str) -> str:
+    """A plain (core NATS) subscription of one organization's events as the stream stores them."""
+    return f"sb.live.{orgid}.>"
 
 
 def command_subject(orgid: str, entity: str, name: str) -> str:

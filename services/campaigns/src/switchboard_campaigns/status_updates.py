@@ -27,6 +27,7 @@ from uuid import UUID
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from switchboard_contracts import status_rule
 from switchboard_runtime.messaging.consumer import BatchOutcome, Delivery
 
 from .tables import SCHEMA
@@ -35,10 +36,11 @@ PENDING_TTL = timedelta(minutes=15)  # a provider-only status no contact claims 
 SWEEP_SECONDS = 60.0  # at most this often per process: apply left-behind waiting statuses, prune old ones
 SWEEP_MARGIN = timedelta(seconds=60)  # a sweep also looks at rows from just before the previous one
 
-RENAMED = {"played": "read"}
-RANK = {"pending": 0, "queued": 1, "sent": 2, "delivered": 3, "read": 4, "failed": 5, "expired": 5,
-        "cancelled": 5}
-RANK_SQL = "CASE c.status " + " ".join(f"WHEN '{s}' THEN {r}" for s, r in RANK.items()) + " ELSE 0 END"
+# The shared status rule (`switchboard_contracts.status_rule`), with a contact's `pending` (not queued
+# yet) below every message status; `played` is counted as `read`.
+PENDING = {"pending": -1}
+RANK = {**PENDING, **status_rule.RANK}
+RANK_SQL = status_rule.rank_sql("c.status", below=PENDING)
 KIND = {"sent": "sent", "delivered": "delivered", "read": "read"}  # else: finished
 
 # The contacts it moves (their campaigns), then the waiting statuses of the provider ids it taught.
@@ -98,7 +100,7 @@ class _Merged:
     __slots__ = ("status", "rank", "sender", "pmid", "code", "title", "at")
 
     def __init__(self) -> None:
-        self.status, self.rank, self.sender, self.pmid, self.code, self.title = "queued", 0, None, None, None, None
+        self.status, self.rank, self.sender, self.pmid, self.code, self.title = "queued", RANK["pending"], None, None, None, None
         self.at: dict[str, datetime] = {}
 
     def add(self, status: str, at: datetime, code: str | None, title: str | None) -> None:
@@ -134,7 +136,7 @@ class StatusUpdates:
         for d in deliveries:
             try:  # a light read (every status of every message passes here): json, not the models
                 data = json.loads(d.data)["data"]
-                mid, status = data.get("message_id"), RENAMED.get(data["status"], data["status"])
+                mid, status = data.get("message_id"), status_rule.counted_as(data["status"])
                 if status not in RANK:
                     continue  # not one we track
                 pmid, sender = data.get("provider_message_id") or None, data.get("sender_id") or None

@@ -7,3 +7,6 @@ from switchboard_runtime.settings import ServiceSettings
 
 class ConversationsSettings(ServiceSettings):
     history_batch_size: int = 2000
+    conversations_host: str = "127.0.0.1"
+    conversations_port: int = 8083  # its API (messages, conversations), reached through the gateway
+    default_region: str | None = None  # region for numbers written without + (e.g. DE)

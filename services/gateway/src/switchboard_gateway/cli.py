@@ -81,16 +81,24 @@ async def rebuild_projections(settings: GatewaySettings, batch: int = 1000) -> d
             pending: list[CloudEvent] = []
             seq = 0
             while seq < last:
-                msg = await sub.next_msg(timeout=10)
+                try:
+                    msg = await sub.next_msg(timeout=2)
+                except nats.errors.TimeoutError:
+                    break  # nothing (more) on the read model's subjects
                 seq = msg.metadata.sequence.stream
+                done = msg.metadata.num_pending == 0
                 try:
                     pending.append(CloudEvent.from_json_bytes(msg.data))
                 except ValueError:
+                    if done:
+                        break
                     continue  # not an event: the live consumer dead-letters such messages
-                if len(pending) >= batch or seq >= last:
+                if len(pending) >= batch or seq >= last or done:
                     await projection.apply(pending)
                     applied += len(pending)
                     pending = []
+                if done:
+                    break
             if pending:
                 await projection.apply(pending)
                 applied += len(pending)

@@ -1,4 +1,5 @@
-"""Composition root of the gateway: settings, connections, read-model projection, API, wiring."""
+"""Composition root of the gateway: settings, connections, the senders read model, the services it
+forwards to, API, wiring."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from switchboard_runtime.sealing import Sealer
 from switchboard_runtime.telemetry import configure_tracing
 
 from .api.app import create_app
-from .api.campaigns_proxy import CampaignsClient
+from .api.forward import Upstream
 from .api.deps import Deps
 from .orgs import Organizations
 from .read_models.projection import Projection
@@ -27,9 +28,6 @@ from .tables import SCHEMA
 
 SERVICE = "gateway"
 MIGRATIONS = Path(__file__).parent / "migrations"
-# A batch that is not full waits this long for more: a message's accepted, sent, delivered and read
-# (a few hundred ms apart) then mostly land in one batch, one row write instead of four.
-PROJECTION_LINGER = 0.25
 
 
 async def serve(stop: asyncio.Event, settings: GatewaySettings | None = None) -> None:
@@ -42,11 +40,12 @@ async def serve(stop: asyncio.Event, settings: GatewaySettings | None = None) ->
     await migrate(MIGRATIONS, db, SCHEMA)
     engine = async_engine(db, pool_size=20)
     bus = await Bus(settings, SERVICE).connect()
-    projection = BatchConsumer(bus.js, streams.GATEWAY_READ_MODELS, Projection(engine).handle,
-                               batch_size=2000, linger=PROJECTION_LINGER)
+    projection = BatchConsumer(bus.js, streams.GATEWAY_READ_MODELS, Projection(engine).handle, batch_size=500)
     sealer = Sealer(settings.secret_key.get_secret_value())
-    campaigns = CampaignsClient(settings.campaigns_url, settings.secret_key.get_secret_value())
-    app = create_app(Deps(settings, Organizations(engine), Queries(engine), bus, sealer, campaigns))
+    secret = settings.secret_key.get_secret_value()
+    campaigns = Upstream("campaigns", settings.campaigns_url, secret, timeout=60.0)  # uploads take a while
+    conversations = Upstream("conversations", settings.conversations_url, secret, timeout=settings.forward_timeout_seconds)
+    app = create_app(Deps(settings, Organizations(engine), Queries(engine), bus, sealer, campaigns, conversations))
     server = HttpServer(app, settings.gateway_host, settings.gateway_port)
     heartbeat = Heartbeat(bus.js, SERVICE, settings.heartbeat_seconds)
 
@@ -61,6 +60,7 @@ async def serve(stop: asyncio.Event, settings: GatewaySettings | None = None) ->
     await server.stop()
     await projection.stop()
     await campaigns.close()
+    await conversations.close()
     await bus.close()
     await engine.dispose()
 

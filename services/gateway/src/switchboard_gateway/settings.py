@@ -20,6 +20,7 @@ class GatewaySettings(ServiceSettings):
     command_wait_seconds: float = 10.0
     campaigns_url: str = "http://127.0.0.1:8082"  # the campaigns service's API (forwarded to)
     conversations_url: str = "http://127.0.0.1:8083"  # the conversations service's API (forwarded to)
+    forward_timeout_seconds: float = 30.0  # a forwarded request not answered within this is a 503
 
     @field_validator("required_services", mode="before")
     @classmethod

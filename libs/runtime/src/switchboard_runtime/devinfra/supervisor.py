@@ -177,6 +177,9 @@ class Supervisor:
             endpoints = self.write_endpoints(infra, gateway_url, ingest_url)
             if any(s.name == "campaigns" for s in self.services):  # the gateway forwards /v1/campaigns there
                 env.setdefault("SWITCHBOARD_CAMPAIGNS_URL", f"http://127.0.0.1:{env.get('SWITCHBOARD_CAMPAIGNS_PORT', '8082')}")
+            if any(s.name == "conversations" for s in self.services):  # ...and /v1/messages, /v1/conversations
+                env.setdefault("SWITCHBOARD_CONVERSATIONS_URL",
+                               f"http://127.0.0.1:{env.get('SWITCHBOARD_CONVERSATIONS_PORT', '8083')}")
             if ingest_url:  # WAHA sessions the session-pool starts post their events to webhook-ingest
                 env.setdefault("SWITCHBOARD_WAHA_WEBHOOK_URL", f"{ingest_url}/webhooks/waha")
             for i, spec in enumerate(self.services):

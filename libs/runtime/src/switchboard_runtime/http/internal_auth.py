@@ -17,3 +17,16 @@ def internal_token(secret_key: str) -> str:
 
 def verify(secret_key: str, token: str | None) -> bool:
     return bool(secret_key) and token is not None and hmac.compare_digest(internal_token(secret_key), token)
+
+
+def organization_of(secret_key: str, headers, service: str) -> str:
+    """The organization a call forwarded by the gateway acts for; 401 for a call that did not come
+    through the gateway."""
+    from .errors import ApiError
+
+    if not verify(secret_key, headers.get(TOKEN_HEADER)):
+        raise ApiError(401, "unauthorized", f"{service} is reached through the gateway")
+    org = headers.get(ORG_HEADER)
+    if not org:
+        raise ApiError(401, "unauthorized", "no organization")
+    return org

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from nats.js import JetStreamContext
-from nats.js.api import (KeyValueConfig, RetentionPolicy, StorageType, StreamConfig, StreamSource,
+from nats.js.api import (KeyValueConfig, RePublish, RetentionPolicy, StorageType, StreamConfig, StreamSource,
                          SubjectTransform)
 from nats.js.errors import BucketNotFoundError, NotFoundError
 
@@ -25,6 +25,7 @@ def stream_config(spec: specs.StreamSpec) -> StreamConfig:
         duplicate_window=float(spec.duplicate_window_seconds),
         sources=[StreamSource(name=src.stream, subject_transforms=[
             SubjectTransform(src=src.subject_from, dest=src.subject_to)]) for src in spec.sources] or None,
+        republish=RePublish(src=spec.republish.src, dest=spec.republish.dest) if spec.republish else None,
     )
 
 

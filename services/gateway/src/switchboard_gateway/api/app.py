@@ -8,7 +8,7 @@ from switchboard_runtime.http import errors
 from switchboard_runtime.http.body_limit import BodyLimit
 from switchboard_runtime.telemetry import fastapi_telemetry
 
-from . import bulk, campaigns_proxy, conversations, health, messages, openapi_merge, sender_live, senders
+from . import campaigns_proxy, conversations, health, messages, openapi_merge, sender_live, senders
 from .deps import Deps
 
 
@@ -18,7 +18,7 @@ def create_app(d: Deps) -> FastAPI:
                   telemetry=fastapi_telemetry(d.settings.otel_exporter))
     app.state.deps = d
     errors.install(app)
-    for module in (health, senders, sender_live, bulk, messages, conversations, campaigns_proxy):
+    for module in (health, senders, sender_live, messages, conversations, campaigns_proxy):
         app.include_router(module.router)
     # /openapi.json (and /docs): this document merged with those of the services the gateway forwards to
     openapi_merge.install(app, {"campaigns": d.settings.campaigns_url,

@@ -1,35 +1,18 @@
-"""`/v1/conversations`."""
+"""`/v1/conversations…` and `GET /v1/messages/{id}` belong to the conversations service, which
+answers them from its own tables: the gateway authenticates the API key and forwards (`forward.py`)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 
 from ..orgs import Organization
 from .deps import Deps, current_org, deps
-from switchboard_runtime.http.errors import not_found
-from .pagination import Page, paged
 
-router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
+router = APIRouter(tags=["conversations"])
 
 
-@router.get("")
-async def list_conversations(org: Organization = Depends(current_org), d: Deps = Depends(deps),
-                             page: Page = Depends()):
-    return await paged(d.queries.conversations, org.id, page=page)
-
-
-@router.get("/{conversation_id}")
-async def get_conversation(conversation_id: str, org: Organization = Depends(current_org),
-                           d: Deps = Depends(deps)):
-    found = await d.queries.conversation(org.id, conversation_id)
-    if found is None:
-        raise not_found("conversation")
-    return found
-
-
-@router.get("/{conversation_id}/messages")
-async def conversation_messages(conversation_id: str, org: Organization = Depends(current_org),
-                                d: Deps = Depends(deps), page: Page = Depends()):
-    if await d.queries.conversation(org.id, conversation_id) is None:
-        raise not_found("conversation")
-    return await paged(d.queries.conversation_messages, org.id, conversation_id, page=page)
+@router.get("/v1/conversations", include_in_schema=False)
+@router.get("/v1/conversations/{rest:path}", include_in_schema=False)
+@router.get("/v1/messages/{message_id}", include_in_schema=False)
+async def conversations(request: Request, org: Organization = Depends(current_org), d: Deps = Depends(deps)):
+    return await d.conversations.forward(request, org)

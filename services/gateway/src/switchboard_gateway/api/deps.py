@@ -14,6 +14,7 @@ from switchboard_runtime.sealing import Sealer
 from switchboard_runtime.telemetry import current_traceparent, tracer
 
 from ..orgs import Organization, Organizations
+from .forward import Upstream
 from ..read_models.queries import Queries
 from ..settings import GatewaySettings
 from switchboard_runtime.http.errors import ApiError
@@ -26,7 +27,8 @@ class Deps:
     queries: Queries
     bus: Bus
     sealer: Sealer
-    campaigns: object = None  # campaigns_proxy.CampaignsClient: the campaigns service's API
+    campaigns: Upstream | None = None  # the services the gateway forwards to
+    conversations: Upstream | None = None
 
     async def send_command(self, command: CloudEvent) -> None:
         """Publish a command inside a span whose W3C trace context travels with it (the services

@@ -1,51 +1,60 @@
-"""Which sender(s) a message names: exactly one of `sender_id`, `sender_ids` (a pool of listed
-senders) or `sender_pool` (the senders carrying a label), checked against the senders read model."""
+"""The senders a send names — `sender_id`, `sender_ids` (listed senders) or `sender_pool` (the senders
+carrying a label) — checked against the senders read model before the gateway forwards the send:
+an unknown sender is a 404 (another organization's too), a pool none of whose senders can send now
+(connected, not paused) a 409. A body that does not name exactly one, well-formed, is passed on: the
+conversations service answers it with the 400/422 that names the field."""
 
 from __future__ import annotations
 
-from switchboard_contracts.commands import SenderPool
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from switchboard_contracts.sender import Label
 from switchboard_runtime.http.errors import ApiError, not_found
 
 from ..read_models.queries import Queries
-from .schemas import SendMessageRequest
-
-CHOICES = ("sender_id", "sender_ids", "sender_pool")
 
 
-def _invalid(field: str, message: str, **details) -> ApiError:
-    return ApiError(422, "validation_error", message,
-                    {"field": field, "fields": [{"field": field, "message": message}], **details})
+class _Choice(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    sender_id: str | None = None
+    sender_ids: list[str] | None = None
+    sender_pool: Label | None = None
 
 
-async def senders_of(body: SendMessageRequest, org_id: str, queries: Queries) -> tuple[str | None, SenderPool | None]:
-    """(sender_id, None) or (None, pool) for the send command; an ApiError when the choice is missing,
-    ambiguous, names senders the organization does not have, or a pool none of whose senders can
-    send now (connected and not paused)."""
-    given = [name for name in CHOICES if getattr(body, name) is not None]
+async def check_senders(body, org_id: str, queries: Queries) -> None:
+    if not isinstance(body, dict):
+        return
+    try:
+        choice = _Choice.model_validate(body)
+    except ValidationError:
+        return
+    given = [v for v in (choice.sender_id, choice.sender_ids, choice.sender_pool) if v is not None]
     if len(given) != 1:
-        message = ("name the sender: one of sender_id, sender_ids or sender_pool" if not given
-                   else f"name only one of {', '.join(given)}")
-        fields = given or list(CHOICES)
-        raise ApiError(422, "validation_error", message,
-                       {"field": fields[0], "fields": [{"field": f, "message": message} for f in fields]})
-    if body.sender_id is not None:
-        if await queries.sender(org_id, body.sender_id) is None:
+        return
+    if choice.sender_id is not None:
+        if await queries.sender(org_id, choice.sender_id) is None:
             raise not_found("sender")
-        return body.sender_id, None
-    if body.sender_ids is not None:
-        if len(set(body.sender_ids)) != len(body.sender_ids):
-            raise _invalid("sender_ids", "sender_ids lists a sender more than once")
-        pool = await queries.sender_pool(org_id, ids=body.sender_ids)
-        unknown = [s for s in body.sender_ids if s not in pool["found"]]
+        return
+    if choice.sender_ids is not None:
+        if not choice.sender_ids or len(set(choice.sender_ids)) != len(choice.sender_ids):
+            return
+        pool = await queries.sender_pool(org_id, ids=choice.sender_ids)
+        unknown = [s for s in choice.sender_ids if s not in pool["found"]]
         if unknown:
-            raise _invalid("sender_ids", f"no such senders: {', '.join(unknown)}", unknown=unknown)
+            raise ApiError(404, "not_found", f"no such senders: {', '.join(unknown)}",
+                           {"field": "sender_ids", "unknown": unknown})
         if not pool["ready"]:
-            raise _invalid("sender_ids", "none of these senders can send now: none is connected and not paused")
-        return None, SenderPool(sender_ids=body.sender_ids)
-    pool = await queries.sender_pool(org_id, label=body.sender_pool)
+            raise _not_ready("sender_ids", "none of these senders can send now: none is connected and not paused")
+        return
+    pool = await queries.sender_pool(org_id, label=choice.sender_pool)
     if not pool["members"]:
-        raise _invalid("sender_pool", f"no sender carries the label {body.sender_pool!r}")
+        raise ApiError(404, "not_found", f"no sender carries the label {choice.sender_pool!r}",
+                       {"field": "sender_pool"})
     if not pool["ready"]:
-        raise _invalid("sender_pool", f"none of the senders labelled {body.sender_pool!r} can send now: "
-                                      "none is connected and not paused")
-    return None, SenderPool(label=body.sender_pool)
+        raise _not_ready("sender_pool", f"none of the senders labelled {choice.sender_pool!r} can send now: "
+                                        "none is connected and not paused")
+
+
+def _not_ready(field: str, message: str) -> ApiError:
+    return ApiError(409, "senders_unavailable", message, {"field": field})

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from switchboard_contracts.content import Interactive, Media, MessageType, Template, check_content
 from switchboard_contracts.sender import Label, Quotas
 
 
@@ -84,45 +83,6 @@ def split_config(config: MetaCloudConfig | WahaConfig | None) -> tuple[dict[str,
         else:
             plain[name] = str(value)
     return plain, secret
-
-
-class MessageRequest(Strict):
-    """What one or many sends share: the sender(s) and the content."""
-
-    # Exactly one of: one sender, a pool of listed senders, or the senders carrying a label (api/pools.py).
-    sender_id: str | None = Field(default=None, min_length=1, max_length=64)
-    sender_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
-        default=None, min_length=1, max_length=100)
-    sender_pool: Label | None = None
-    # What to send: `type` and the one content field it names (text, template, media or interactive).
-    type: MessageType = "text"
-    text: str = Field(default="", max_length=4096, validate_default=True)
-    template: Template | None = Field(default=None, validate_default=True)
-    media: Media | None = Field(default=None, validate_default=True)
-    interactive: Interactive | None = Field(default=None, validate_default=True)
-    reply_to: str | None = Field(default=None, min_length=1, max_length=512)  # a provider message id (wamid)
-    ttl_seconds: int | None = Field(default=None, ge=1, le=7 * 24 * 3600)
-
-    @field_validator("text", "template", "media", "interactive")
-    @classmethod
-    def _content_matches_type(cls, value, info: ValidationInfo):
-        return check_content(info.field_name, value, info.data.get("type"))
-
-
-class SendMessageRequest(MessageRequest):
-    to: str = Field(min_length=1, max_length=32)
-    client_ref: str | None = Field(default=None, max_length=256)
-
-
-class BulkRecipient(Strict):
-    to: str = Field(min_length=1, max_length=32)
-    client_ref: str | None = Field(default=None, max_length=256)
-
-
-class BulkSendRequest(MessageRequest):
-    """The same message to up to 10,000 recipients (each gets its own message id and result)."""
-
-    recipients: list[BulkRecipient] = Field(min_length=1, max_length=10_000)
 
 
 class SimulateInboundRequest(Strict):

@@ -15,7 +15,7 @@ from ..orgs import Organization
 from .deps import Deps, current_org, deps
 from switchboard_runtime.http.errors import ApiError, not_found
 from switchboard_runtime.http.openapi import responses
-from .pagination import Page, paged
+from switchboard_runtime.http.pagination import Page, paged
 from .schemas import CreateSender, PauseRequest, UpdateSenderRequest, split_config
 
 router = APIRouter(prefix="/v1/senders", tags=["senders"])

@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-import base64
 import json
-from datetime import datetime
-from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from switchboard_runtime.http.pagination import keyset_page
+
 from ..tables import SCHEMA
-
-
-class BadCursor(ValueError):
-    pass
-
-
-def encode_cursor(*key: Any) -> str:
-    raw = json.dumps([k.isoformat() if isinstance(k, datetime) else k for k in key])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> list[Any]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        key = json.loads(raw)
-        if not isinstance(key, list) or len(key) != 2:
-            raise ValueError
-        return [datetime.fromisoformat(key[0]), str(key[1])]
-    except (ValueError, TypeError) as exc:
-        raise BadCursor("cursor is not one this API issued") from exc
 
 
 def _sender(r) -> dict:
@@ -46,20 +25,6 @@ def _sender(r) -> dict:
     return sender
 
 
-def _message(r) -> dict:
-    return {"id": r.id, "sender_id": r.sender_id, "conversation_id": r.conversation_id,
-            "direction": r.direction, "from": r.from_number or None, "to": r.to_number, "type": r.type,
-            "text": r.text, "client_ref": r.client_ref, "status": r.status, "statuses": r.statuses,
-            "error": r.error, "provider_message_id": r.provider_message_id,
-            "created_at": r.created_at, "updated_at": r.updated_at}
-
-
-def _conversation(r) -> dict:
-    return {"id": r.id, "sender_id": r.sender_id, "contact": r.contact, "contact_name": r.contact_name,
-            "started_at": r.started_at, "last_message_at": r.last_message_at,
-            "last_message_preview": r.last_message_preview, "message_count": r.message_count}
-
-
 class Queries:
     def __init__(self, engine: AsyncEngine):
         self.engine = engine
@@ -69,22 +34,7 @@ class Queries:
             return (await conn.execute(text(sql), params)).first()
 
     async def _page(self, sql: str, order: str, cursor: str | None, limit: int, key, shape, **params):
-        """`sql` selects with WHERE; keyset on (sort column, id) in `order` direction."""
-        op = "<" if order == "DESC" else ">"
-        sort_col = key
-        if cursor:
-            at, last_id = decode_cursor(cursor)
-            sql += f" AND ({sort_col}, id) {op} (:c_at, :c_id)"
-            params.update(c_at=at, c_id=last_id)
-        sql += f" ORDER BY {sort_col} {order}, id {order} LIMIT :lim"
-        async with self.engine.connect() as conn:
-            rows = list(await conn.execute(text(sql), {**params, "lim": limit + 1}))
-        items = [shape(r) for r in rows[:limit]]
-        next_cursor = None
-        if len(rows) > limit:
-            last = rows[limit - 1]
-            next_cursor = encode_cursor(getattr(last, sort_col), last.id)
-        return {"items": items, "next_cursor": next_cursor}
+        return await keyset_page(self.engine, sql, order, cursor, limit, key, shape, **params)
 
     async def sender(self, org_id: str, sender_id: str, *, removed: bool = False) -> dict | None:
         r = await self._one(f"SELECT * FROM {SCHEMA}.senders WHERE id = :id AND org_id = :org"
@@ -117,26 +67,6 @@ class Queries:
             org=org_id, **({"ids": ids} if listed else {"label": json.dumps([label])}))
         return {"members": r.members, "ready": r.ready,
                 "found": set(r.found or ()) if listed else None}
-
-    async def message(self, org_id: str, message_id: str) -> dict | None:
-        r = await self._one(f"SELECT * FROM {SCHEMA}.messages WHERE id = :id AND org_id = :org",
-                            id=message_id, org=org_id)
-        return _message(r) if r else None
-
-    async def conversation(self, org_id: str, conversation_id: str) -> dict | None:
-        r = await self._one(f"SELECT * FROM {SCHEMA}.conversations WHERE id = :id AND org_id = :org",
-                            id=conversation_id, org=org_id)
-        return _conversation(r) if r else None
-
-    async def conversations(self, org_id: str, cursor: str | None, limit: int) -> dict:
-        return await self._page(f"SELECT * FROM {SCHEMA}.conversations WHERE org_id = :org", "DESC",
-                                cursor, limit, "last_message_at", _conversation, org=org_id)
-
-    async def conversation_messages(self, org_id: str, conversation_id: str, cursor: str | None,
-                                    limit: int) -> dict:
-        return await self._page(
-            f"SELECT * FROM {SCHEMA}.messages WHERE org_id = :org AND conversation_id = :cid", "ASC",
-            cursor, limit, "created_at", _message, org=org_id, cid=conversation_id)
 
     async def database_ok(self) -> bool:
         try:

@@ -1,0 +1,73 @@
+"""What the history is made of: a message it records (inbound, an accepted outbound one, or one sent
+through the API) and a status of one — read from public events, or from an API send."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from switchboard_contracts import message
+from switchboard_contracts.conversation import conversation_id
+from switchboard_contracts.envelope import CloudEvent
+
+
+@dataclass
+class NewMessage:
+    message_id: str
+    org_id: str
+    sender_id: str | None  # None: a pool message the session-pool has not given a sender yet
+    contact: str
+    direction: str
+    type: str
+    text: str | None
+    client_ref: str | None
+    provider_message_id: str | None
+    at: datetime
+    contact_name: str | None = None
+    from_number: str | None = None
+    to_number: str | None = None
+    conversation_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.sender_id is not None:
+            self.conversation_id = conversation_id(self.org_id, self.sender_id, self.contact)
+
+    @property
+    def preview(self) -> str:
+        return (self.text or f"[{self.type}]")[:200]
+
+
+@dataclass
+class StatusUpdate:
+    message_id: str | None  # None: known only by provider message id (resolved, or kept by provider_ref)
+    status: str
+    at: str
+    error: dict | None
+    provider_message_id: str | None
+    sender_id: str | None = None
+
+
+def iso(dt: datetime) -> str:
+    return dt.isoformat().replace("+00:00", "Z")
+
+
+def collect(ce: CloudEvent, messages: dict[str, NewMessage], statuses: list[StatusUpdate]) -> None:
+    """Add what one public message event records (raises ValueError / ValidationError when it is not one)."""
+    if ce.type == message.RECEIVED:
+        m = message.MessageReceived.model_validate(ce.data)
+        messages.setdefault(m.message_id, NewMessage(
+            m.message_id, ce.orgid, m.sender_id, m.from_, "inbound", m.type, m.text, None,
+            m.provider_message_id, m.timestamp, m.contact_name, from_number=m.from_, to_number=m.to))
+    elif ce.type == message.ACCEPTED:
+        m = message.MessageAccepted.model_validate(ce.data)
+        messages.setdefault(m.message_id, NewMessage(
+            m.message_id, ce.orgid, m.sender_id, m.to, "outbound", m.type, m.text, m.client_ref,
+            None, m.timestamp, from_number=m.from_, to_number=m.to))
+    elif ce.type == message.STATUS:
+        s = message.MessageStatus.model_validate(ce.data)
+        if s.message_id is not None or s.provider_message_id:
+            statuses.append(StatusUpdate(s.message_id, s.status.value, iso(s.timestamp),
+                                         s.error.model_dump() if s.error else None,
+                                         s.provider_message_id, s.sender_id))
+    else:
+        raise ValueError(f"unexpected event type {ce.type!r}")

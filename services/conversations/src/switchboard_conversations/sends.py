@@ -1,0 +1,65 @@
+"""Sends through the API (`POST /v1/messages`, `/v1/messages/bulk`): each message is recorded as
+`queued` in the history and its `message.send` command put in the outbox, in one transaction, with
+the idempotency key's answer; the outbox publishes the commands after the commit. So from the 202 on,
+`GET /v1/messages/{id}` finds the message, and no command is ever published for a message that was
+not recorded (nor recorded without its command)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from switchboard_contracts import commands
+from switchboard_contracts.content import summary
+from switchboard_contracts.envelope import EncodedEvent, encode_envelope
+
+from . import idempotency, outbox
+from .history import record
+from .records import NewMessage
+
+SOURCE = "switchboard/conversations"
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    key: str
+    digest: str  # of the request
+
+
+class Sends:
+    def __init__(self, engine: AsyncEngine, on_commands: Callable[[], None], on_new_conversations=None):
+        self.engine = engine
+        self.on_commands = on_commands  # wakes the outbox after a commit
+        self.on_new_conversations = on_new_conversations  # wakes the conversation starter
+
+    async def send(self, org: str, messages: list[commands.SendMessage], answer: dict,
+                   idem: Idempotency | None = None, traceparent: str | None = None) -> dict:
+        """Record and queue `messages`; returns `answer` — or, for a repeated idempotent request, the
+        answer its first time gave (nothing is sent again)."""
+        envelopes = [_command(org, m, traceparent) for m in messages]
+        records = [queued(org, m) for m in messages]
+        async with self.engine.begin() as conn:
+            if idem is not None:
+                earlier = await idempotency.claim(conn, org, idem.key, idem.digest, answer)
+                if earlier is not None:
+                    return earlier
+            opened = await record(conn, records, [])
+            await outbox.add(conn, envelopes)
+        if envelopes:
+            self.on_commands()
+        if opened and self.on_new_conversations:
+            self.on_new_conversations()
+        return answer
+
+
+def _command(org: str, m: commands.SendMessage, traceparent: str | None) -> EncodedEvent:
+    return encode_envelope(id=m.message_id, source=SOURCE, type=commands.SEND_MESSAGE, orgid=org, data=m,
+                           subject=m.message_id, traceparent=traceparent)
+
+
+def queued(org: str, m: commands.SendMessage) -> NewMessage:
+    return NewMessage(m.message_id, org, m.sender_id, m.to, "outbound", m.type, summary(m), m.client_ref,
+                      None, m.requested_at or datetime.now(UTC), to_number=m.to)
