@@ -52,8 +52,9 @@ async def answer_registrations(js, registered: list) -> None:
 
 
 @contextlib.asynccontextmanager
-async def running_gateway(nats_url: str, database_url: str, **overrides):
-    """The gateway with the conversations service it forwards messages and conversations to."""
+async def running_gateway(nats_url: str, database_url: str, *, with_conversations: bool = True, **overrides):
+    """The gateway with the conversations service it forwards messages and conversations to (or,
+    `with_conversations=False`, with that service's port closed)."""
     port, conversations_port = free_port(), free_port()
     settings = GatewaySettings(nats_url=nats_url, database_url=database_url, log_format="console",
                                gateway_port=port, secret_key=TEST_SECRET_KEY,
@@ -61,13 +62,14 @@ async def running_gateway(nats_url: str, database_url: str, **overrides):
     stop = asyncio.Event()
     conversations = asyncio.create_task(serve_conversations(stop, ConversationsSettings(
         nats_url=nats_url, database_url=database_url, log_format="console", secret_key=TEST_SECRET_KEY,
-        conversations_port=conversations_port)))
+        conversations_port=conversations_port))) if with_conversations else None
     base = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient(base_url=base, timeout=10) as client:
         task = None  # started once the conversations service is up (alembic's migrations are not thread-safe)
         for _ in range(300):
             try:
-                if task is None and (await client.get(f"{settings.conversations_url}/openapi.json")).status_code == 200:
+                if task is None and (not with_conversations or (
+                        await client.get(f"{settings.conversations_url}/openapi.json")).status_code == 200):
                     task = asyncio.create_task(serve(stop, settings))
                 if task is not None and (await client.get("/healthz")).status_code == 200:
                     break
@@ -89,6 +91,7 @@ async def running_gateway(nats_url: str, database_url: str, **overrides):
             registrar.cancel()
             stop.set()
             await asyncio.wait_for(task, 30)
-            await asyncio.wait_for(conversations, 30)
+            if conversations is not None:
+                await asyncio.wait_for(conversations, 30)
             await engine.dispose()
             await nc.close()

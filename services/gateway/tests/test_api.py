@@ -221,3 +221,17 @@ async def test_provider_senders_keep_their_secrets_sealed(nats_url, database_url
         for payload in bad:
             r = await client.post("/v1/senders", headers=headers, json=payload)
             assert r.status_code == 422 and r.json()["error"]["code"] == "validation_error", payload
+
+
+async def test_a_service_that_is_away_is_a_503_with_retry_after(nats_url, database_url):
+    async with running_gateway(nats_url, database_url, with_conversations=False) as (client, _, orgs):
+        _, headers = await new_org(orgs)
+        sender_id = (await client.post("/v1/senders", headers=headers,
+                                       json={"name": "s", "provider": "simulator"})).json()["id"]
+        for method, path, body in (("POST", "/v1/messages", {"sender_id": sender_id, "to": "+4915112345678",
+                                                             "text": "hi"}),
+                                   ("GET", f"/v1/messages/{new_id()}", None), ("GET", "/v1/conversations", None)):
+            r = await client.request(method, path, headers=headers, json=body)
+            assert r.status_code == 503, r.text
+            assert r.json()["error"]["code"] == "unavailable" and int(r.headers["Retry-After"]) > 0
+        assert (await client.get("/v1/me", headers=headers)).status_code == 200  # the gateway itself is fine
