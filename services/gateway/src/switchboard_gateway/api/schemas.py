@@ -2,45 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import Field
 
 from switchboard_contracts.sender import Label, Quotas
 
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
-Secret = Annotated[SecretStr, Field(min_length=1, max_length=4096)]
-Url = Annotated[str, Field(min_length=1, max_length=2048, pattern=r"^https?://")]
-
-
-class MetaCloudConfig(Strict):
-    phone_number_id: Id
-    waba_id: Id
-    access_token: Secret
-    app_secret: Secret
-    verify_token: Secret
-    api_base_url: Url = "https://graph.facebook.com"
-    api_version: str = Field(default="v23.0", pattern=r"^v\d+\.\d+$")
-
-    SECRETS: ClassVar[tuple[str, ...]] = ("access_token", "app_secret", "verify_token")
-
-
-class WahaConfig(Strict):
-    base_url: Url
-    session: Id
-    api_key: Secret | None = None
-    webhook_hmac_key: Secret | None = None
-    # human pacing before each send: a typing indicator and a random, length-scaled delay
-    pacing: Literal["on", "off"] | None = None
-    pacing_min_ms: int | None = Field(default=None, ge=0, le=60_000)
-    pacing_max_ms: int | None = Field(default=None, ge=0, le=120_000)
-
-    SECRETS: ClassVar[tuple[str, ...]] = ("api_key", "webhook_hmac_key")
+from .provider_config import (Id, MetaCloudConfig, Secret, Strict, Url, WahaConfig,  # noqa: F401 - re-exported
+                              split_config)
 
 
 class CreateSimulatorSender(Strict):
@@ -68,21 +37,6 @@ class CreateWahaSender(Strict):
 
 CreateSender = Annotated[CreateSimulatorSender | CreateMetaCloudSender | CreateWahaSender,
                          Field(discriminator="provider")]
-
-
-def split_config(config: MetaCloudConfig | WahaConfig | None) -> tuple[dict[str, str], dict[str, str]]:
-    """(the non-secret settings, the secrets) of a provider configuration."""
-    if config is None:
-        return {}, {}
-    plain, secret = {}, {}
-    for name, value in config:
-        if value is None:
-            continue
-        if name in config.SECRETS:
-            secret[name] = value.get_secret_value()
-        else:
-            plain[name] = str(value)
-    return plain, secret
 
 
 class SimulateInboundRequest(Strict):
