@@ -24,6 +24,7 @@ from switchboard_runtime.messaging.publisher import Publisher
 from .application import SendersApp
 from .domain.reconnect import ReconnectPolicy
 from .domain.sender import Sender
+from .providers.config_errors import INVALID_CONFIG
 from .providers.meta_cloud import MetaCloudProvider
 from .providers.simulator_faults import SimulatorFaults
 from .providers.waha import WahaError, WahaProvider
@@ -141,7 +142,7 @@ class Connector:
             try:
                 state = await self.waha.start(sender, webhook_url=self.webhook_url)
             except WahaError as exc:
-                permanent = exc.code in (401, 403, "credentials_unavailable", "not_configured")
+                permanent = exc.code in (401, 403, "credentials_unavailable", "not_configured", INVALID_CONFIG)
                 return Link("refused" if permanent else "transient", reason=exc.reason, code=exc.code)
             if state.status == "WORKING":
                 return Link("connected", phone_number=phone_of(state.me))

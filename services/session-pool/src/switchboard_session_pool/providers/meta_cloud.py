@@ -16,6 +16,7 @@ from switchboard_runtime.sealing import Sealer, SealingError
 from ..domain.provider_errors import Action, decide
 from ..domain.sender import Sender
 from .base import OutboundMessage, SendResult
+from .config_errors import CONFIG_ERRORS, INVALID_CONFIG, describe
 from .meta_body import graph_body
 
 log = get_logger(__name__)
@@ -87,6 +88,8 @@ class MetaCloudProvider:
             return Connection(False, reason=str(exc))
         except KeyError as exc:
             return Connection(False, reason=f"the sender's configuration lacks {exc}")
+        except CONFIG_ERRORS as exc:  # permanent: not a network problem
+            return Connection(False, reason=describe(exc), code=INVALID_CONFIG)
         except httpx.HTTPError as exc:
             return Connection(False, reason=f"the Graph API could not be reached: {exc!r}"[:500], transient=True)
         if response.status_code == 200:
@@ -118,6 +121,9 @@ class MetaCloudProvider:
             except SealingError as exc:
                 return SendResult(m.message_id, ok=False, error=StatusError(
                     code="credentials_unavailable", title="Sender credentials unavailable", detail=str(exc)))
+            except CONFIG_ERRORS as exc:
+                return SendResult(m.message_id, ok=False, error=StatusError(
+                    code=INVALID_CONFIG, title="Sender misconfigured", detail=describe(exc)))
             except httpx.HTTPError as exc:  # network trouble or a timeout: try again later
                 log.warning("Graph API unreachable", sender_id=m.sender_id, error=repr(exc))
                 return SendResult(m.message_id, ok=False, retry=Action.RETRY.value, delay=5.0,

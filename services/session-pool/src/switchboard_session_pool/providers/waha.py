@@ -26,6 +26,7 @@ from switchboard_runtime.sealing import Sealer, SealingError
 from ..domain.pacing import OFF, HumanPacing
 from ..domain.sender import Sender
 from .base import OutboundMessage, SendResult
+from .config_errors import CONFIG_ERRORS, INVALID_CONFIG, describe
 
 log = get_logger(__name__)
 
@@ -115,6 +116,8 @@ class WahaProvider:
             response = await client.request(method, path.format(session=quote(session, safe="")), **kwargs)
         except SealingError as exc:
             raise WahaError("credentials_unavailable", str(exc)) from exc
+        except CONFIG_ERRORS as exc:  # permanent: not a network problem
+            raise WahaError(INVALID_CONFIG, describe(exc)) from None
         except httpx.HTTPError as exc:
             raise WahaError("unreachable", f"WAHA could not be reached: {type(exc).__name__}") from exc
         if response.status_code in (401, 403):
@@ -229,10 +232,16 @@ class WahaProvider:
         except WahaError as exc:
             return SendResult(m.message_id, ok=False, error=StatusError(
                 code=exc.code, title="Sender not configured", detail=exc.reason))
+        except CONFIG_ERRORS as exc:
+            return SendResult(m.message_id, ok=False, error=StatusError(
+                code=INVALID_CONFIG, title="Sender misconfigured", detail=describe(exc)))
         if pacing := self._pacing(sender):
             await self._pause(client, m, session, body["chatId"], body.get("text") or body.get("caption") or "", pacing)
         try:
             response = await client.post(f"/api/{endpoint}", json=body)
+        except CONFIG_ERRORS as exc:
+            return SendResult(m.message_id, ok=False, error=StatusError(
+                code=INVALID_CONFIG, title="Sender misconfigured", detail=describe(exc)))
         except httpx.HTTPError as exc:  # network trouble or a timeout: try again later
             log.warning("WAHA unreachable", sender_id=m.sender_id, error=type(exc).__name__)
             return SendResult(m.message_id, ok=False, retry="retry", delay=RETRY_DELAY, error=StatusError(
