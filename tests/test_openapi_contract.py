@@ -4,6 +4,7 @@ platform as `make run` starts it, with every check, and any failure fails the te
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -83,7 +84,9 @@ def test_schemathesis_finds_nothing(platform, document, tmp_path):
         [str(st), "run", f"{base}/openapi.json", "-H", f"X-API-Key: {key}", "--checks", "all",
          "--max-examples", str(MAX_EXAMPLES), "--seed", "20261201", "--no-shrink", "--workers", "2",
          "--request-timeout", "30", "--report", "junit", "--report-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=300, cwd=tmp_path)
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        env={**os.environ, "SCHEMATHESIS_HOOKS": "openapi_formats",  # tests/openapi_formats.py
+             "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])})
     elapsed = time.monotonic() - started
     summary = run.stdout[run.stdout.rfind("SUMMARY"):] if "SUMMARY" in run.stdout else run.stdout[-6000:]
     print(f"schemathesis took {elapsed:.1f} s\n{summary}")

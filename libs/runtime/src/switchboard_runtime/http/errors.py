@@ -41,6 +41,14 @@ def not_found(what: str) -> ApiError:
     return ApiError(404, "not_found", f"{what} not found")
 
 
+UNSTORABLE_TEXT = ("22P05", "22021")  # PostgreSQL: untranslatable character, character not in repertoire
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    orig = getattr(exc, "orig", None) or exc
+    return getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+
+
 def _field(loc: tuple) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or "body"
@@ -80,5 +88,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        if _sqlstate(exc) in UNSTORABLE_TEXT:  # bad input is never a 500, even past validation
+            return JSONResponse(error_body("validation_error", "the text contains a character that cannot be "
+                                           "stored (NUL, or invalid UTF-8)"), status_code=422)
         log.error("unhandled error", error=repr(exc), exc_info=exc)
         return JSONResponse(error_body("internal_error", "an unexpected error occurred"), status_code=500)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Depends, Query, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from switchboard_contracts.blocklist import ADDED, REMOVED, BlocklistChanged
 from switchboard_contracts.ids import new_id
@@ -15,7 +17,7 @@ from switchboard_runtime.http.openapi import responses
 from ..domain.phones import InvalidPhone, normalize
 from ..optouts import blocklist_event
 from .app import Deps, deps, org_of
-from .schemas import BlockIn
+from .schemas import PHONE, BlockIn
 
 router = APIRouter(prefix="/v1/blocklist", tags=["blocklist"])
 
@@ -45,7 +47,7 @@ async def block(body: BlockIn, org: str = Depends(org_of), d: Deps = Depends(dep
 
 
 @router.delete("/{phone}", status_code=204, responses=responses(401, 404, 422))
-async def unblock(phone: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
+async def unblock(phone: Annotated[str, Path(json_schema_extra=PHONE)], org: str = Depends(org_of), d: Deps = Depends(deps)):
     number = _phone(d, phone)
     if not await d.blocklist.remove(org, number):
         raise not_found("blocked number")

@@ -14,7 +14,7 @@ from ..domain.campaign import TransitionError
 from ..lifecycle import NoSenders
 from .app import Deps, deps, org_of
 from .campaigns import _checked, _view
-from .schemas import BroadcastListIn, BroadcastSend
+from .schemas import BroadcastListIn, BroadcastSend, ResourceId, UuidCursor
 from .uploads import CONTACTS_BODY, answer, read_upload
 
 router = APIRouter(prefix="/v1/broadcast-lists", tags=["broadcast lists"])
@@ -39,24 +39,24 @@ async def create(body: BroadcastListIn, org: str = Depends(org_of), d: Deps = De
 
 @router.get("", responses=responses(401, 422))
 async def list_lists(org: str = Depends(org_of), d: Deps = Depends(deps),
-                     limit: int = Query(50, ge=1, le=200), cursor: str | None = Query(None, max_length=64)):
+                     limit: int = Query(50, ge=1, le=200), cursor: UuidCursor = None):
     return await d.lists.page(org, cursor, limit)
 
 
 @router.get("/{list_id}", responses=responses(401, 404, 422))
-async def get(list_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
+async def get(list_id: ResourceId, org: str = Depends(org_of), d: Deps = Depends(deps)):
     return await _list(d, org, list_id)
 
 
 @router.delete("/{list_id}", status_code=204, responses=responses(401, 404, 422))
-async def delete(list_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
+async def delete(list_id: ResourceId, org: str = Depends(org_of), d: Deps = Depends(deps)):
     await _list(d, org, list_id)
     await d.lists.delete(org, list_id)
     return Response(status_code=204)
 
 
 @router.post("/{list_id}/contacts", responses=responses(401, 404, 415, 422), openapi_extra=CONTACTS_BODY)
-async def add_contacts(list_id: str, request: Request, org: str = Depends(org_of), d: Deps = Depends(deps)):
+async def add_contacts(list_id: ResourceId, request: Request, org: str = Depends(org_of), d: Deps = Depends(deps)):
     """Like a campaign's contacts (CSV streamed, or JSON): normalized, deduplicated, bad rows reported."""
     await _list(d, org, list_id)
     report, upload, import_id = await read_upload(request, d.settings.default_region, set(),
@@ -66,14 +66,14 @@ async def add_contacts(list_id: str, request: Request, org: str = Depends(org_of
 
 
 @router.get("/{list_id}/imports", responses=responses(401, 404, 422))
-async def imports(list_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
+async def imports(list_id: ResourceId, org: str = Depends(org_of), d: Deps = Depends(deps)):
     """The list's contact imports, latest first, each with its progress while it runs."""
     await _list(d, org, list_id)
     return {"items": await d.imports.recent(org, list_id)}
 
 
 @router.post("/{list_id}/send", status_code=201, responses=responses(400, 401, 404, 409, 422))
-async def send(list_id: str, body: BroadcastSend, org: str = Depends(org_of), d: Deps = Depends(deps)):
+async def send(list_id: ResourceId, body: BroadcastSend, org: str = Depends(org_of), d: Deps = Depends(deps)):
     found = await _list(d, org, list_id)
     if not found["contacts"]:
         raise ApiError(409, "conflict", "the broadcast list has no contacts")

@@ -7,8 +7,6 @@ import csv
 import io
 import json
 from datetime import UTC, datetime
-from typing import Literal
-
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
@@ -23,7 +21,7 @@ from ..domain.campaign import Campaign, TransitionError
 from ..domain.schedule import ScheduleError, check_not_past
 from ..lifecycle import NoSenders
 from .app import Deps, deps, org_of
-from .schemas import CreateCampaign, spec_of
+from .schemas import CreateCampaign, ResourceId, UuidCursor, spec_of
 from .uploads import CONTACTS_BODY, answer, read_upload
 
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
@@ -61,7 +59,7 @@ async def create(body: CreateCampaign, org: str = Depends(org_of), d: Deps = Dep
 
 @router.patch("/{campaign_id}", responses=responses(400, 401, 404, 409, 422),
               openapi_extra=json_body(CreateCampaign, partial=True))
-async def edit(campaign_id: str, request: Request, org: str = Depends(org_of), d: Deps = Depends(deps)):
+async def edit(campaign_id: ResourceId, request: Request, org: str = Depends(org_of), d: Deps = Depends(deps)):
     """Change a draft: the fields given replace the campaign's (content fields replace each other);
     a campaign that has started cannot be edited (409)."""
     campaign = await _campaign(d, org, campaign_id)
@@ -108,25 +106,25 @@ def _request_of(c: Campaign) -> dict:
 
 @router.get("", responses=responses(401, 422))
 async def list_campaigns(org: str = Depends(org_of), d: Deps = Depends(deps),
-                         limit: int = Query(50, ge=1, le=200), cursor: str | None = Query(None, max_length=100)):
+                         limit: int = Query(50, ge=1, le=200), cursor: UuidCursor = None):
     return await d.contacts.campaigns(org, cursor, limit)
 
 
 @router.get("/{campaign_id}", responses=responses(401, 404, 422))
-async def get(campaign_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
+async def get(campaign_id: ResourceId, org: str = Depends(org_of), d: Deps = Depends(deps)):
     campaign = await _campaign(d, org, campaign_id)
     latest = await d.imports.recent(org, campaign_id, limit=1)
     return {**_view(campaign, await d.contacts.stats(campaign_id)), "last_import": latest[0] if latest else None}
 
 
 @router.get("/{campaign_id}/stats", responses=responses(401, 404, 422))
-async def stats(campaign_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
+async def stats(campaign_id: ResourceId, org: str = Depends(org_of), d: Deps = Depends(deps)):
     await _campaign(d, org, campaign_id)
     return await d.contacts.stats(campaign_id)
 
 
 @router.delete("/{campaign_id}", status_code=204, responses=responses(401, 404, 409, 422))
-async def delete(campaign_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
+async def delete(campaign_id: ResourceId, org: str = Depends(org_of), d: Deps = Depends(deps)):
     """A draft or finished campaign, with its contacts and results (its events stay); 409 while it is
     scheduled, running or paused."""
     await _campaign(d, org, campaign_id)
@@ -141,7 +139,7 @@ async def delete(campaign_id: str, org: str = Depends(org_of), d: Deps = Depends
 
 @router.post("/{campaign_id}/contacts", responses=responses(401, 404, 409, 415, 422),
              openapi_extra=CONTACTS_BODY)
-async def add_contacts(campaign_id: str, request: Request, org: str = Depends(org_of), d: Deps = Depends(deps)):
+async def add_contacts(campaign_id: ResourceId, request: Request, org: str = Depends(org_of), d: Deps = Depends(deps)):
     """JSON `{"contacts": [{"phone", "name", "variables"}]}` (≤ 10,000) or a `text/csv` body of any
     size, streamed: `{"accepted", "duplicates", "rejected": [{"line", "reason"}], ...}`."""
     campaign = await _campaign(d, org, campaign_id)
@@ -162,7 +160,7 @@ async def add_contacts(campaign_id: str, request: Request, org: str = Depends(or
 
 
 @router.get("/{campaign_id}/imports", responses=responses(401, 404, 422))
-async def imports(campaign_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
+async def imports(campaign_id: ResourceId, org: str = Depends(org_of), d: Deps = Depends(deps)):
     """The campaign's contact imports, latest first, each with its progress while it runs."""
     await _campaign(d, org, campaign_id)
     return {"items": await d.imports.recent(org, campaign_id)}
@@ -180,15 +178,28 @@ async def _act(d: Deps, org: str, campaign_id: str, what: str) -> dict:
     return _view(campaign, await d.contacts.stats(campaign_id))
 
 
-@router.post("/{campaign_id}/{action}", responses=responses(401, 404, 409, 422))
-async def act(campaign_id: str, action: Literal["start", "pause", "resume", "cancel"],
-              org: str = Depends(org_of), d: Deps = Depends(deps)):
-    """start (now, or at its schedule's start), pause, resume, cancel: 409 when the status forbids it."""
-    return await _act(d, org, campaign_id, action)
+ACTIONS = {"start": "Start the campaign: now, or at its schedule's start",
+           "pause": "Pause the campaign: nothing more is sent until it is resumed",
+           "resume": "Resume a paused campaign",
+           "cancel": "Cancel the campaign: its queued messages are not sent"}
+
+
+def _action(what: str):
+    async def act(campaign_id: ResourceId, org: str = Depends(org_of), d: Deps = Depends(deps)):
+        return await _act(d, org, campaign_id, what)
+    act.__doc__ = f"{ACTIONS[what]}; 409 when the campaign's status forbids it."
+    return act
+
+
+# one route per action (not `/{campaign_id}/{action}`): another word there is a 405 naming the methods the
+# path has, as for any path, not a 422
+for _what in ACTIONS:
+    router.add_api_route(f"/{{campaign_id}}/{_what}", _action(_what), methods=["POST"], name=f"{_what}_campaign",
+                         summary=_what.capitalize(), responses=responses(401, 404, 409, 422))
 
 
 @router.get("/{campaign_id}/contacts", responses=responses(401, 404, 422))
-async def contacts(campaign_id: str, org: str = Depends(org_of), d: Deps = Depends(deps),
+async def contacts(campaign_id: ResourceId, org: str = Depends(org_of), d: Deps = Depends(deps),
                    status: str | None = Query(None, pattern="^(pending|queued|sent|delivered|read|failed|blocked|expired|cancelled)$"),
                    limit: int = Query(100, ge=1, le=1000), cursor: str | None = Query(None, pattern=r"^\d{1,18}$")):
     await _campaign(d, org, campaign_id)
@@ -202,7 +213,7 @@ RESULT_COLUMNS = ("phone", "name", "status", "message_id", "sender_id", "error_c
 
 @router.get("/{campaign_id}/results.csv", responses={
     **responses(401, 404, 422), 200: {"description": "CSV, one row per contact", "content": {"text/csv": {"schema": {"type": "string"}}}}})
-async def results(campaign_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
+async def results(campaign_id: ResourceId, org: str = Depends(org_of), d: Deps = Depends(deps)):
     """Every contact's final status and times, streamed in pages (never all in memory)."""
     await _campaign(d, org, campaign_id)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from switchboard_contracts.content import Media, Template
@@ -12,7 +13,14 @@ from switchboard_contracts.sender import Label
 from ..domain.schedule import DelayMs, Schedule, TimeZoneName, Window
 
 Id = Annotated[str, Field(min_length=1, max_length=64)]
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+# campaigns and broadcast lists are named by UUIDs: anything else is a 422, never a database error
+ResourceId = Annotated[str, Path(pattern=UUID_PATTERN, description="A UUID, as this API returns it")]
+UuidCursor = Annotated[str | None, Query(pattern=UUID_PATTERN, description="`next_cursor` of the previous page")]
+# a phone number: E.164 (+4915112345678), or national with the service's default region
+PHONE = {"format": "phone"}
 Variable = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_]+$")]
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL stores no NUL character in text
 
 
 class Strict(BaseModel):
@@ -30,13 +38,18 @@ ONE_OF_EACH = {"allOf": [
 
 
 class CreateCampaign(Strict):
+    """Exactly one of `sender_ids` / `sender_pool` and one of `text` / `template` / `media` (with a media
+    `type`). Rules between fields, answered 422 when broken: `window.end` differs from `window.start`,
+    `delay_ms.min` ≤ `delay_ms.max`, `schedule.end_at` after `schedule.start_at`, `start_at` not in the past;
+    placeholders `{{name}}` / `{{name|default}}` name declared `variables` when any are declared."""
+
     model_config = ConfigDict(extra="forbid", json_schema_extra=ONE_OF_EACH)
 
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
     # one of each group, never null (a null would count as given in the schema's oneOf)
     sender_ids: list[Id] = Field(default=None, min_length=1, max_length=100)
     sender_pool: Label = None
-    text: str = Field(default=None, min_length=1, max_length=4096)
+    text: str = Field(default=None, min_length=1, max_length=4096, pattern=NO_NUL)
     template: Template = None
     media: Media = None
     type: Literal["text", "template", "image", "video", "audio", "document"] | None = None
@@ -60,8 +73,9 @@ class CreateCampaign(Strict):
 
 class ContactIn(Strict):
     phone: str = Field(min_length=1, max_length=64)
-    name: str | None = Field(default=None, max_length=200)
-    variables: dict[Variable, str | int | float] = Field(default_factory=dict, max_length=100)
+    name: str | None = Field(default=None, max_length=200, pattern=NO_NUL)
+    variables: dict[Variable, Annotated[str, Field(pattern=NO_NUL)] | int | float] = Field(default_factory=dict,
+                                                                                           max_length=100)
 
 
 class ContactsIn(Strict):
@@ -69,8 +83,8 @@ class ContactsIn(Strict):
 
 
 class BlockIn(Strict):
-    phone: str = Field(min_length=1, max_length=64)
-    reason: str | None = Field(default=None, max_length=500)
+    phone: str = Field(min_length=1, max_length=64, json_schema_extra=PHONE)
+    reason: str | None = Field(default=None, max_length=500, pattern=NO_NUL)
 
 
 def spec_of(body: CreateCampaign) -> dict[str, Any]:
@@ -93,12 +107,12 @@ def spec_of(body: CreateCampaign) -> dict[str, Any]:
 
 
 class BroadcastListIn(Strict):
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
 
 
 class BroadcastSend(CreateCampaign):
     """Send a broadcast list: a campaign over its contacts, in chunks with a pause between."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: str = Field(default=None, min_length=1, max_length=200, pattern=NO_NUL)
     chunk_size: int = Field(default=256, ge=1, le=10_000)
     chunk_pause_ms: int | None = Field(default=None, ge=0, le=3_600_000)

@@ -50,7 +50,8 @@ def _known_zone(name: str) -> str:
     return name
 
 
-TimeZoneName = Annotated[str, Field(strict=True), AfterValidator(_known_zone)]
+TimeZoneName = Annotated[str, Field(strict=True, json_schema_extra=lambda s: s.update(enum=sorted(_zone_names()))),
+                         AfterValidator(_known_zone)]
 
 
 # --- API values ----------------------------------------------------------------------------------
@@ -63,7 +64,7 @@ def _hhmm(value: str) -> str:
     return value
 
 
-HHMM = Annotated[str, AfterValidator(_hhmm)]
+HHMM = Annotated[str, Field(json_schema_extra={"pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$"}), AfterValidator(_hhmm)]
 
 
 class _Value(BaseModel):
@@ -76,7 +77,7 @@ class Window(_Value):
 
     start: HHMM
     end: HHMM
-    days: Annotated[tuple[Day, ...], Field(strict=False)] = DAYS
+    days: Annotated[tuple[Day, ...], Field(strict=False, json_schema_extra={"minItems": 1, "uniqueItems": True})] = DAYS
 
     @model_validator(mode="after")
     def _opens(self) -> Window:
