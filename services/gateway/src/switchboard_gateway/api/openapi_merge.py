@@ -93,6 +93,7 @@ class MergedOpenApi:
         self._fetched: dict[str, float] = {}  # upstream → when it was last asked (success or not)
         self._lock = asyncio.Lock()
         self._routes = None
+        self.transport: httpx.AsyncBaseTransport | None = None  # tests answer for the upstreams
 
     def forwarded(self, path: str, method: str) -> bool:
         """Whether one of the gateway's forwarding routes (not in its own schema) serves this operation."""
@@ -132,7 +133,7 @@ class MergedOpenApi:
                if now - self._fetched.get(name, -1e9) >= (self.ttl if name in self._docs else self.retry)}
         if not due:
             return
-        async with self._lock, httpx.AsyncClient(timeout=self.timeout) as client:
+        async with self._lock, httpx.AsyncClient(timeout=self.timeout, transport=self.transport) as client:
             await asyncio.gather(*(self._fetch(client, n, u) for n, u in due.items()))
             for name in due:
                 self._fetched[name] = time.monotonic()
