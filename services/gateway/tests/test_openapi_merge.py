@@ -66,6 +66,7 @@ def test_merge_takes_the_forwarded_operations_with_what_the_gateway_answers():
     assert set(create["responses"]) == {"201", "401", "413", "503"}
     assert create["responses"]["503"]["headers"]["Retry-After"]["required"] is True
     assert "413" not in doc["paths"]["/v1/widgets"]["get"]["responses"]  # no body, no 413
+    assert "413" in doc["paths"]["/v1/things/{thing_id}"]["patch"]["responses"]  # the gateway's own body limit
     # a different schema under a name the gateway uses is renamed, and its references follow
     assert create["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/widgets.Thing"}

@@ -52,6 +52,10 @@ def merge(local: dict, upstreams: dict[str, dict], forwarded) -> dict:
     doc["components"].setdefault("securitySchemes", {})["ApiKey"] = API_KEY_SCHEME
     operation_ids = {op.get("operationId") for item in doc.get("paths", {}).values()
                      for m, op in item.items() if m in METHODS}
+    for item in doc.get("paths", {}).values():  # the gateway's body limit answers for its own routes too
+        for method, op in item.items():
+            if method in METHODS and "requestBody" in op:
+                op.setdefault("responses", {}).setdefault("413", error_response_object(413))
     for upstream, theirs in upstreams.items():
         renamed = {name: f"{upstream}.{name}" for name, schema in theirs.get("components", {}).get("schemas", {}).items()
                    if name in schemas and schemas[name] != schema}
