@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from switchboard_contracts.envelope import CloudEvent, EncodedEvent, subject_of
 
+from .background import Drain
 from .logs import get_logger
 from .messaging.publisher import Publisher
 from .messaging.stored_ids import stored_ids
@@ -77,14 +78,13 @@ class Relay:
         self.to_cloudevent = to_cloudevent
         self.name = name
         self.batch = batch
-        self.poll_interval = poll_interval
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self.task = Drain(f"relay-{name}", self.publish_pending, poll_interval)
+        self.start, self.stop = self.task.start, self.task.stop
         self._recovering = True  # until a pass has published and recorded (again after a failure)
 
     def wake(self) -> None:
         """Tell the relay new events were saved (it also polls, for saves by other processes)."""
-        self._wake.set()
+        self.task.wake()
 
     async def publish_pending(self) -> int:
         """Publish everything recorded after our position; returns how many events were published."""
@@ -133,23 +133,3 @@ class Relay:
             log.info("relay recovery: events already stored are not published again",
                      relay=self.name, skipped=sum(e.id in stored for e in events))
         return [e for e in events if e.id not in stored]
-
-    async def run(self) -> None:
-        while True:
-            try:
-                await self.publish_pending()
-            except Exception as exc:  # noqa: BLE001 - NATS or PostgreSQL away: retry from the position
-                log.warning("relay failed; retrying", relay=self.name, error=repr(exc))
-                await asyncio.sleep(1.0)
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
-            except TimeoutError:
-                pass
-            self._wake.clear()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self.run(), name=f"relay-{self.name}")
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()

@@ -6,18 +6,14 @@ repeated command send nothing twice. Rows are taken FOR UPDATE SKIP LOCKED, so r
 
 from __future__ import annotations
 
-import asyncio
-
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from switchboard_contracts.envelope import EncodedEvent, subject_of
-from switchboard_runtime.logs import get_logger
+from switchboard_runtime.background import Drain
 from switchboard_runtime.messaging.publisher import Publisher, headers_for
 
 from .tables import SCHEMA
-
-log = get_logger(__name__)
 
 ADD = text(f"""
     INSERT INTO {SCHEMA}.command_outbox (msg_id, subject, payload, traceparent)
@@ -38,13 +34,9 @@ async def add(conn: AsyncConnection, commands: list[EncodedEvent]) -> None:
 
 class Outbox:
     def __init__(self, engine: AsyncEngine, publisher: Publisher, batch: int = 2000, poll_interval: float = 1.0):
-        self.engine, self.publisher = engine, publisher
-        self.batch, self.poll_interval = batch, poll_interval
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
-
-    def wake(self) -> None:
-        self._wake.set()
+        self.engine, self.publisher, self.batch = engine, publisher, batch
+        self.task = Drain("command-outbox", self.publish_pending, poll_interval)
+        self.wake, self.start, self.stop = self.task.wake, self.task.start, self.task.stop
 
     async def publish_pending(self) -> int:
         """Publish everything the outbox holds; returns how many commands were published."""
@@ -58,24 +50,3 @@ class Outbox:
                     (r.subject, bytes(r.payload), headers_for(r)) for r in rows)
                 await conn.execute(DONE, {"seqs": [r.seq for r in rows]})
             published += len(rows)
-
-    async def run(self) -> None:
-        while True:
-            try:
-                await self.publish_pending()
-            except Exception as exc:  # noqa: BLE001 - NATS or PostgreSQL away: the rows wait for the next pass
-                log.warning("publishing the command outbox failed; retrying", error=repr(exc))
-                await asyncio.sleep(1.0)
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
-            except TimeoutError:
-                pass
-            self._wake.clear()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self.run(), name="command-outbox")
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-

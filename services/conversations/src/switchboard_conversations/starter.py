@@ -6,19 +6,15 @@ anywhere only makes the next pass try again, which the event store's uniqueness 
 
 from __future__ import annotations
 
-import asyncio
-
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from switchboard_runtime.background import Drain
 from switchboard_runtime.eventstore import call
-from switchboard_runtime.logs import get_logger
 from switchboard_runtime.relay import Relay
 
 from .application import ConversationsApp, NewConversation
 from .tables import SCHEMA
-
-log = get_logger(__name__)
 
 TAKE = text(f"""SELECT conversation_id, org_id, sender_id, contact, contact_name, started_at
                 FROM {SCHEMA}.conversations_to_start ORDER BY started_at LIMIT :n""")
@@ -32,13 +28,9 @@ DONE = text(f"""
 class Starter:
     def __init__(self, engine: AsyncEngine, app: ConversationsApp, relay: Relay, batch: int = 2000,
                  poll_interval: float = 1.0):
-        self.engine, self.app, self.relay = engine, app, relay
-        self.batch, self.poll_interval = batch, poll_interval
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
-
-    def wake(self) -> None:
-        self._wake.set()
+        self.engine, self.app, self.relay, self.batch = engine, app, relay, batch
+        self.task = Drain("conversation-starter", self.start_pending, poll_interval)
+        self.wake, self.start, self.stop = self.task.wake, self.task.start, self.task.stop
 
     async def start_pending(self) -> int:
         """Start every conversation waiting to be started; returns how many were taken."""
@@ -54,23 +46,3 @@ class Starter:
             async with self.engine.begin() as conn:
                 await conn.execute(DONE, {"ids": [r.conversation_id for r in rows]})
             taken += len(rows)
-
-    async def run(self) -> None:
-        while True:
-            try:
-                await self.start_pending()
-            except Exception as exc:  # noqa: BLE001 - database away: the rows wait for the next pass
-                log.warning("starting conversations failed; retrying", error=repr(exc))
-                await asyncio.sleep(1.0)
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
-            except TimeoutError:
-                pass
-            self._wake.clear()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self.run(), name="conversation-starter")
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()

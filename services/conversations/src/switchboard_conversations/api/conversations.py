@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from switchboard_runtime.http.errors import not_found
+from switchboard_runtime.http.openapi import responses
 from switchboard_runtime.http.pagination import Page, paged
 
 from .app import Deps, deps, org_of
@@ -12,12 +13,12 @@ from .app import Deps, deps, org_of
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
 
 
-@router.get("")
+@router.get("", responses=responses(400, 401, 422, 503))
 async def list_conversations(org: str = Depends(org_of), d: Deps = Depends(deps), page: Page = Depends()):
     return await paged(d.queries.conversations, org, page=page)
 
 
-@router.get("/{conversation_id}")
+@router.get("/{conversation_id}", responses=responses(401, 404, 503))
 async def get_conversation(conversation_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
     found = await d.queries.conversation(org, conversation_id)
     if found is None:
@@ -25,7 +26,7 @@ async def get_conversation(conversation_id: str, org: str = Depends(org_of), d: 
     return found
 
 
-@router.get("/{conversation_id}/messages")
+@router.get("/{conversation_id}/messages", responses=responses(400, 401, 404, 422, 503))
 async def conversation_messages(conversation_id: str, org: str = Depends(org_of), d: Deps = Depends(deps),
                                 page: Page = Depends()):
     if await d.queries.conversation(org, conversation_id) is None:

@@ -13,6 +13,7 @@ from switchboard_contracts import commands
 from switchboard_contracts.content import Media
 from switchboard_contracts.ids import deterministic_id, new_id
 from switchboard_runtime.http.errors import ApiError, not_found
+from switchboard_runtime.http.openapi import responses
 from switchboard_runtime.http.phone import to_e164
 
 from ..idempotency import request_hash
@@ -53,7 +54,11 @@ def _idempotency(key: str | None, operation: str, body) -> Idempotency | None:
     return Idempotency(key, request_hash(operation, body.model_dump(mode="json", exclude_none=True))) if key else None
 
 
-@router.post("/v1/messages", status_code=202, dependencies=[Depends(no_nulls)])
+SENDS = responses(400, 401, 404, 413, 422, 503, s409="The Idempotency-Key was used with another body, or none "
+                                                   "of the pool's senders can send now")
+
+
+@router.post("/v1/messages", status_code=202, dependencies=[Depends(no_nulls)], responses=SENDS)
 async def send_message(request: Request, body: Annotated[SendMessageRequest, Body()], org: str = Depends(org_of),
                        d: Deps = Depends(deps), idempotency_key: str | None = KEY):
     to = to_e164(body.to, "to", d.settings.default_region)
@@ -63,7 +68,7 @@ async def send_message(request: Request, body: Annotated[SendMessageRequest, Bod
                               _idempotency(idempotency_key, "message", body), request.headers.get("traceparent"))
 
 
-@router.post("/v1/messages/bulk", status_code=202, dependencies=[Depends(no_nulls)])
+@router.post("/v1/messages/bulk", status_code=202, dependencies=[Depends(no_nulls)], responses=SENDS)
 async def send_bulk(request: Request, body: Annotated[BulkSendRequest, Body()], org: str = Depends(org_of),
                     d: Deps = Depends(deps), idempotency_key: str | None = KEY):
     """The same message to up to 10,000 recipients, each with its own message id and result —
@@ -91,7 +96,7 @@ async def send_bulk(request: Request, body: Annotated[BulkSendRequest, Body()], 
                               request.headers.get("traceparent"))
 
 
-@router.get("/v1/messages/{message_id}")
+@router.get("/v1/messages/{message_id}", responses=responses(401, 404, 503))
 async def get_message(message_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
     found = await d.queries.message(org, message_id)
     if found is None:
