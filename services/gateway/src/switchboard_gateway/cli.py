@@ -9,13 +9,9 @@ import os
 import sys
 from pathlib import Path
 
-import nats
-from sqlalchemy import text
-
 from switchboard_contracts import streams
-from switchboard_contracts.envelope import CloudEvent
 from switchboard_runtime.database import async_engine, migrate
-from switchboard_runtime.messaging.declare import ensure_streams
+from switchboard_runtime.read_model_rebuild import rebuild
 
 from .main import MIGRATIONS
 from .orgs import Organizations
@@ -57,56 +53,12 @@ async def create_org(settings: GatewaySettings, name: str) -> dict:
 
 
 async def rebuild_projections(settings: GatewaySettings, batch: int = 1000) -> dict:
-    """Drop the read models and replay SWITCHBOARD_EVENTS through the same projection code."""
-    db = settings.database()
-    await migrate(MIGRATIONS, db, SCHEMA)
-    engine = async_engine(db, pool_size=2)
-    nc = await nats.connect(settings.nats_url)
-    try:
-        js = nc.jetstream()
-        await ensure_streams(js, settings)
-        spec = streams.GATEWAY_READ_MODELS
-        try:  # the live consumer restarts from the beginning; applying twice changes nothing
-            await js.delete_consumer(spec.stream, spec.durable)
-        except nats.js.errors.NotFoundError:
-            pass
-        async with engine.begin() as conn:
-            await conn.execute(text("TRUNCATE " + ", ".join(f"{SCHEMA}.{t}" for t in READ_MODEL_TABLES)))
-        info = await js.stream_info(spec.stream)
-        last = info.state.last_seq
-        projection = Projection(engine)
-        applied = 0
-        if info.state.messages:
-            sub = await js.subscribe(spec.filter_subjects[0], ordered_consumer=True, stream=spec.stream)
-            pending: list[CloudEvent] = []
-            seq = 0
-            while seq < last:
-                try:
-                    msg = await sub.next_msg(timeout=2)
-                except nats.errors.TimeoutError:
-                    break  # nothing (more) on the read model's subjects
-                seq = msg.metadata.sequence.stream
-                done = msg.metadata.num_pending == 0
-                try:
-                    pending.append(CloudEvent.from_json_bytes(msg.data))
-                except ValueError:
-                    if done:
-                        break
-                    continue  # not an event: the live consumer dead-letters such messages
-                if len(pending) >= batch or seq >= last or done:
-                    await projection.apply(pending)
-                    applied += len(pending)
-                    pending = []
-                if done:
-                    break
-            if pending:
-                await projection.apply(pending)
-                applied += len(pending)
-            await sub.unsubscribe()
-        return {"replayed_events": applied, "last_sequence": last}
-    finally:
-        await nc.close()
-        await engine.dispose()
+    """Drop the senders read model and replay SWITCHBOARD_EVENTS through the same projection code."""
+    async def apply(engine, events) -> None:
+        await Projection(engine).apply(events)
+
+    return await rebuild(settings, MIGRATIONS, SCHEMA, READ_MODEL_TABLES, streams.GATEWAY_READ_MODELS, apply,
+                         batch)
 
 
 def main(argv: list[str] | None = None) -> None:
