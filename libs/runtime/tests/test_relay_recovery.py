@@ -16,7 +16,6 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from switchboard_contracts.envelope import make_envelope
-from switchboard_contracts.ids import new_id
 from switchboard_runtime.database import async_engine
 from switchboard_runtime.eventstore import postgres_application
 from switchboard_runtime.messaging.publisher import Publisher

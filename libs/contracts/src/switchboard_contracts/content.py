@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from .numbers import WholeNumber, whole
 
 MessageType = Literal["text", "template", "image", "video", "audio", "document", "sticker", "interactive"]
 MEDIA_TYPES = ("image", "video", "audio", "document", "sticker")
@@ -28,8 +29,15 @@ def _exactly_one(owner: BaseModel, names: tuple[str, ...], what: str) -> None:
                          + (f" (got {', '.join(given)})" if given else ""))
 
 
+def _one_of_given(*names: str) -> list[dict]:
+    """JSON Schema for "exactly one of these is given" (a null counts as not given)."""
+    return [{"required": [n], "properties": {n: {"not": {"type": "null"}}}} for n in names]
+
+
 class MediaSource(Strict):
     """Media hosted by Meta (`id`, from the media upload) or by you (`link`, public http(s))."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": _one_of_given("link", "id")})
 
     link: Link | None = None
     id: MediaId | None = None
@@ -54,7 +62,7 @@ class Media(MediaSource):
 class Currency(Strict):
     fallback_value: str = Field(min_length=1, max_length=256)
     code: str = Field(pattern=r"^[A-Z]{3}$")  # ISO 4217
-    amount_1000: int  # the amount times 1000
+    amount_1000: WholeNumber  # the amount times 1000
 
 
 class DateTime(Strict):
@@ -66,8 +74,26 @@ HEADER_PARAMS = ("text", "currency", "date_time", "image", "document", "video")
 BODY_PARAMS = ("text", "currency", "date_time")
 
 
+VALUE_FIELDS = ("text", "currency", "date_time", "image", "document", "video", "payload")
+
+
+def _absent(*names: str) -> dict:
+    return {n: {"type": "null"} for n in names}
+
+
+def _parameter_of(kind: str) -> dict:
+    branch: dict = {"properties": {"type": {"const": kind}, kind: {"not": {"type": "null"}},
+                                   **_absent(*(f for f in VALUE_FIELDS if f != kind))},
+                    "required": ["type", kind]}
+    if kind in ("image", "video"):  # `filename` is only for documents
+        branch["properties"][kind] = {"not": {"anyOf": [{"type": "null"}, {"required": ["filename"]}]}}
+    return branch
+
+
 class TemplateParameter(Strict):
     """One value for a template variable: the field named by `type` and no other."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": [_parameter_of(k) for k in VALUE_FIELDS]})
 
     type: ParameterType
     parameter_name: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
@@ -92,12 +118,32 @@ class TemplateParameter(Strict):
         return self
 
 
+def _parameters_of(kinds: tuple[str, ...], **more) -> dict:
+    return {"type": "array", "items": {"properties": {"type": {"enum": list(kinds)}}}, **more}
+
+
+COMPONENT_RULES = [  # which parameters each kind of component takes
+    {"properties": {"type": {"const": "header"}, **_absent("sub_type", "index"),
+                    "parameters": _parameters_of(HEADER_PARAMS, maxItems=1,
+                                                 items={"properties": {"type": {"enum": list(HEADER_PARAMS)},
+                                                                       "text": {"maxLength": 60}}})}},
+    {"properties": {"type": {"const": "body"}, **_absent("sub_type", "index"),
+                    "parameters": _parameters_of(BODY_PARAMS)}},
+    *({"properties": {"type": {"const": "button"}, "sub_type": {"const": sub}, "index": {"type": "integer"},
+                      "parameters": _parameters_of((kind,), minItems=1, maxItems=1)},
+       "required": ["type", "sub_type", "index", "parameters"]}
+      for sub, kind in (("quick_reply", "payload"), ("url", "text"))),
+]
+
+
 class TemplateComponent(Strict):
     """Values for a template's header, body or one of its buttons (`sub_type` and `index` 0-9)."""
 
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": COMPONENT_RULES})
+
     type: Literal["header", "body", "button"]
     sub_type: Literal["quick_reply", "url"] | None = None
-    index: int | None = Field(default=None, ge=0, le=9)
+    index: whole(ge=0, le=9) | None = None
     parameters: list[TemplateParameter] = Field(default_factory=list, max_length=100)
 
     @model_validator(mode="after")

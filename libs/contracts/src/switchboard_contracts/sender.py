@@ -11,6 +11,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from .envelope import event_type
+from .numbers import whole
 
 ENTITY = "sender"
 REGISTERED = event_type(ENTITY, "registered")
@@ -39,16 +40,16 @@ class Warmup(BaseModel):
     """A ramp for a new number: `first_day` messages on its first day, multiplied by `growth` each
     day after, until the per-day quota (if any) is reached. Applied by the sender's age."""
 
-    first_day: int = Field(ge=1)
+    first_day: whole(ge=1)
     growth: float = Field(default=2.0, ge=1.0, le=10.0)
 
 
 class Quotas(BaseModel):
     """Messages a sender may send per window; None means no limit for that window."""
 
-    per_minute: int | None = Field(default=None, ge=1)
-    per_hour: int | None = Field(default=None, ge=1)
-    per_day: int | None = Field(default=None, ge=1)
+    per_minute: whole(ge=1) | None = None
+    per_hour: whole(ge=1) | None = None
+    per_day: whole(ge=1) | None = None
     warmup: Warmup | None = None
 
 

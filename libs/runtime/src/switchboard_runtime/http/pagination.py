@@ -37,7 +37,9 @@ def decode_cursor(cursor: str) -> list[Any]:
 
 
 class Page:
-    def __init__(self, limit: int = Query(50, ge=1, le=200), cursor: str | None = Query(None, max_length=500)):
+    def __init__(self, limit: int = Query(50, ge=1, le=200),
+                 cursor: str | None = Query(None, max_length=500, json_schema_extra={"format": "cursor"},
+                                            description="`next_cursor` of the previous page")):
         self.limit, self.cursor = limit, cursor
 
 

@@ -8,9 +8,10 @@ from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from switchboard_contracts.content import Media, Template
+from switchboard_contracts.numbers import whole
 from switchboard_contracts.sender import Label
 
-from ..domain.schedule import DelayMs, Schedule, TimeZoneName, WholeNumber, Window
+from ..domain.schedule import DelayMs, Schedule, TimeZoneName, Window
 
 Id = Annotated[str, Field(min_length=1, max_length=64)]
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -114,5 +115,5 @@ class BroadcastSend(CreateCampaign):
     """Send a broadcast list: a campaign over its contacts, in chunks with a pause between."""
 
     name: str = Field(default=None, min_length=1, max_length=200, pattern=NO_NUL)
-    chunk_size: WholeNumber = Field(default=256, ge=1, le=10_000)
-    chunk_pause_ms: WholeNumber | None = Field(default=None, ge=0, le=3_600_000)
+    chunk_size: whole(ge=1, le=10_000) = 256
+    chunk_pause_ms: whole(ge=0, le=3_600_000) | None = None

@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from switchboard_contracts.numbers import whole
+
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_DELAY_MS = 3_600_000
@@ -67,15 +69,6 @@ def _hhmm(value: str) -> str:
 HHMM = Annotated[str, Field(json_schema_extra={"pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$"}), AfterValidator(_hhmm)]
 
 
-def _whole(value: Any) -> Any:
-    """JSON's integers: 5 and 5.0 (JSON Schema counts both as integers), never a string or a boolean."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-# an integer as JSON Schema's `integer` means it (strict otherwise: no "5", no true)
-WholeNumber = Annotated[int, BeforeValidator(_whole), Field(strict=True)]
 
 
 class _Value(BaseModel):
@@ -117,8 +110,8 @@ class Window(_Value):
 class DelayMs(_Value):
     """The random pause between two messages from one sender, in milliseconds."""
 
-    min: WholeNumber = Field(ge=0, le=MAX_DELAY_MS)
-    max: WholeNumber = Field(ge=0, le=MAX_DELAY_MS)
+    min: whole(ge=0, le=MAX_DELAY_MS)
+    max: whole(ge=0, le=MAX_DELAY_MS)
 
     @model_validator(mode="after")
     def _ordered(self) -> DelayMs:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from fastapi import APIRouter, Depends
 
 from switchboard_runtime.http.errors import not_found
@@ -18,17 +20,17 @@ async def list_conversations(org: str = Depends(org_of), d: Deps = Depends(deps)
     return await paged(d.queries.conversations, org, page=page)
 
 
-@router.get("/{conversation_id}", responses=responses(401, 404, 503))
-async def get_conversation(conversation_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
-    found = await d.queries.conversation(org, conversation_id)
+@router.get("/{conversation_id:uuid}", responses=responses(401, 404, 503))
+async def get_conversation(conversation_id: UUID, org: str = Depends(org_of), d: Deps = Depends(deps)):
+    found = await d.queries.conversation(org, str(conversation_id))
     if found is None:
         raise not_found("conversation")
     return found
 
 
-@router.get("/{conversation_id}/messages", responses=responses(400, 401, 404, 422, 503))
-async def conversation_messages(conversation_id: str, org: str = Depends(org_of), d: Deps = Depends(deps),
+@router.get("/{conversation_id:uuid}/messages", responses=responses(400, 401, 404, 422, 503))
+async def conversation_messages(conversation_id: UUID, org: str = Depends(org_of), d: Deps = Depends(deps),
                                 page: Page = Depends()):
-    if await d.queries.conversation(org, conversation_id) is None:
+    if await d.queries.conversation(org, str(conversation_id)) is None:
         raise not_found("conversation")
-    return await paged(d.queries.conversation_messages, org, conversation_id, page=page)
+    return await paged(d.queries.conversation_messages, org, str(conversation_id), page=page)

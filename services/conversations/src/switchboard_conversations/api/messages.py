@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Header, Request
 
@@ -96,9 +97,9 @@ async def send_bulk(request: Request, body: Annotated[BulkSendRequest, Body()], 
                               request.headers.get("traceparent"))
 
 
-@router.get("/v1/messages/{message_id}", responses=responses(401, 404, 503))
-async def get_message(message_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
-    found = await d.queries.message(org, message_id)
+@router.get("/v1/messages/{message_id:uuid}", responses=responses(401, 404, 503))
+async def get_message(message_id: UUID, org: str = Depends(org_of), d: Deps = Depends(deps)):
+    found = await d.queries.message(org, str(message_id))
     if found is None:
         raise not_found("message")
     return found

@@ -22,6 +22,9 @@ def _strip(node: Any) -> Any:
                     node[key] = kept
         if node.get("default", 0) is None:
             node = {k: v for k, v in node.items() if k != "default"}
+        if isinstance(node.get("properties"), dict):  # "null if given" is "not given" here
+            node = {**node, "properties": {k: False if v == {"type": "null"} else v
+                                           for k, v in node["properties"].items()}}
         return {k: _strip(v) if k not in ("anyOf", "oneOf") else v for k, v in node.items()}
     if isinstance(node, list):
         return [_strip(v) for v in node]

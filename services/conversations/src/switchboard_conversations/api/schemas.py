@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 from switchboard_contracts.content import Interactive, Link, MediaId, Filename, Template
+from switchboard_contracts.numbers import whole
 from switchboard_contracts.sender import Label
 
 SenderId = Annotated[str, Field(min_length=1, max_length=64)]
@@ -63,7 +64,7 @@ class _Route(Strict):
                                        json_schema_extra={"uniqueItems": True})
     sender_pool: Label = None
     reply_to: Annotated[str, Field(min_length=1, max_length=512)] = None  # a provider message id (wamid)
-    ttl_seconds: int = Field(default=None, ge=1, le=7 * 24 * 3600)
+    ttl_seconds: whole(ge=1, le=7 * 24 * 3600) = None
 
 
 class TextContent(_Route):

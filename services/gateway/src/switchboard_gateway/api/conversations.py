@@ -13,6 +13,6 @@ router = APIRouter(tags=["conversations"])
 
 @router.get("/v1/conversations", include_in_schema=False)
 @router.get("/v1/conversations/{rest:path}", include_in_schema=False)
-@router.get("/v1/messages/{message_id}", include_in_schema=False)
+@router.get("/v1/messages/{message_id:uuid}", include_in_schema=False)  # ids are UUIDs (and not "bulk")
 async def conversations(request: Request, org: Organization = Depends(current_org), d: Deps = Depends(deps)):
     return await d.conversations.forward(request, org)

@@ -6,6 +6,7 @@ that cannot be reached (or does not answer in time) is a 503 with `Retry-After`,
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 import httpx
 from fastapi import Request
@@ -19,7 +20,8 @@ from switchboard_runtime.telemetry import current_traceparent, tracer
 from ..orgs import Organization
 
 PASSED = ("content-type", "accept", "idempotency-key", "x-correlation-id")
-KEPT = ("content-type", "content-disposition", "retry-after")
+KEPT = ("content-type", "content-disposition", "retry-after", "allow")
+SAFE_PATH = "/!$&'()*+,;=:@-._~"  # what a path keeps unescaped (RFC 3986 pchar and "/")
 RETRY_AFTER_SECONDS = 2
 
 
@@ -46,7 +48,8 @@ class Upstream:
                 f"{request.method} {self.name}", attributes={"switchboard.orgid": org.id}):
             if traceparent := current_traceparent():
                 headers["traceparent"] = traceparent  # the service puts it on the commands it causes
-            upstream = self.http.build_request(request.method, request.url.path, params=request.query_params,
+            upstream = self.http.build_request(request.method, quote(request.url.path, safe=SAFE_PATH),
+                                               params=request.query_params,
                                                headers=headers, content=body)
             try:
                 response = await self.http.send(upstream, stream=True)

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
 
+from switchboard_contracts.numbers import whole
+
 HOST_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-_.")
 VISIBLE_ASCII = frozenset(chr(c) for c in range(0x21, 0x7F))
 
@@ -68,8 +70,21 @@ def _header_safe(value: SecretStr) -> SecretStr:
 
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 NumericId = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[0-9]+$")]  # Meta's ids are numbers
-Secret = Annotated[SecretStr, Field(min_length=1, max_length=4096), AfterValidator(_header_safe)]
-Url = Annotated[str, Field(min_length=1, max_length=2048, pattern=r"^https?://"), AfterValidator(_http_url)]
+Secret = Annotated[SecretStr, Field(min_length=1, max_length=4096, json_schema_extra={"pattern": "^[!-~]+$"}),
+                   AfterValidator(_header_safe)]  # the pattern: what _header_safe holds it to
+# What the document promises and the API enforces alike: an http(s) URL whose host is an IPv4 address,
+# an IPv6 one in brackets (`[::1]` or all eight groups), or a name of ASCII labels (letters, digits, `_`,
+# single hyphens; a letter or `_` first in the last label — so no IDNA names, which JSON Schema cannot
+# check: use the host's address or another name), an optional port, a path of URL characters.
+# `_http_url` then holds it to what httpx accepts.
+_LABEL = r"[A-Za-z0-9_]{1,20}(-[A-Za-z0-9_]{1,20}){0,2}"
+_LAST_LABEL = r"[A-Za-z_][A-Za-z0-9_]{0,19}(-[A-Za-z0-9_]{1,20}){0,2}"
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+_IPV6 = r"\[(::1|[0-9A-Fa-f]{1,4}(:[0-9A-Fa-f]{1,4}){7})\]"
+_PORT = r"(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
+URL_PATTERN = (rf"^https?://(({_LABEL}\.){{0,3}}{_LAST_LABEL}|({_OCTET}\.){{3}}{_OCTET}|{_IPV6}){_PORT}"
+               r"(/[A-Za-z0-9._~!$&'()*+,;=:@/-]*)?$")
+Url = Annotated[str, Field(min_length=1, max_length=2048, pattern=URL_PATTERN), AfterValidator(_http_url)]
 
 
 class MetaCloudConfig(ProviderConfig):
@@ -91,8 +106,8 @@ class WahaConfig(ProviderConfig):
     webhook_hmac_key: Secret | None = None
     # human pacing before each send: a typing indicator and a random, length-scaled delay
     pacing: Literal["on", "off"] | None = None
-    pacing_min_ms: int | None = Field(default=None, ge=0, le=60_000)
-    pacing_max_ms: int | None = Field(default=None, ge=0, le=120_000)
+    pacing_min_ms: whole(ge=0, le=60_000) | None = None
+    pacing_max_ms: whole(ge=0, le=120_000) | None = None
 
     SECRETS: ClassVar[tuple[str, ...]] = ("api_key", "webhook_hmac_key")
 

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from switchboard_contracts.numbers import WholeNumber, whole
 from switchboard_contracts.sender import Label, Quotas
 
 from .provider_config import (Id, MetaCloudConfig, Secret, Strict, Url, WahaConfig,  # noqa: F401 - re-exported
@@ -64,10 +65,10 @@ class SimulateSenderRequest(Strict):
     `latency_ms`, the connection drops (`disconnect`, with `refuse_reconnects` failed attempts
     before it comes back), or the session waits for a QR scan (`issue_qr`, then `scan_qr`)."""
 
-    error_codes: list[int | Annotated[str, Field(min_length=1, max_length=64)]] = Field(default_factory=list,
+    error_codes: list[WholeNumber | Annotated[str, Field(min_length=1, max_length=64)]] = Field(default_factory=list,
                                                                                           max_length=1000)
-    latency_ms: int | None = Field(default=None, ge=0, le=60_000)
+    latency_ms: whole(ge=0, le=60_000) | None = None
     disconnect: bool = False
-    refuse_reconnects: int = Field(default=0, ge=0, le=1000)
+    refuse_reconnects: whole(ge=0, le=1000) = 0
     issue_qr: bool = False
     scan_qr: bool = False
