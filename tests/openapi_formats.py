@@ -40,7 +40,7 @@ def _repair_campaign(body: dict) -> None:
     if isinstance(window, dict) and isinstance(window.get("start"), str) and window.get("start") == window.get("end"):
         window["end"] = "23:59" if window["start"] != "23:59" else "00:00"
     delay = body.get("delay_ms")
-    if isinstance(delay, dict) and all(isinstance(delay.get(k), int) for k in ("min", "max")) \
+    if isinstance(delay, dict) and all(isinstance(delay.get(k), (int, float)) for k in ("min", "max")) \
             and delay["min"] > delay["max"]:
         delay["min"], delay["max"] = delay["max"], delay["min"]
     schedule = body.get("schedule")
@@ -64,6 +64,88 @@ def _instant(value):
     return parsed if parsed.utcoffset() is not None else None
 
 
+# Message content (`POST /v1/messages`, `/bulk`, campaigns): Meta's rules between a template's components
+# (at most one header and one body, each button index once, body values of at most 1024 characters when
+# there are other components) and an interactive message's options (ids and titles unique, at most ten
+# rows in all, a title on each of several sections, a list's header text only, a button message's body
+# at most 1024 characters). Stated in the API's 422s and README; JSON Schema cannot say "unique by key".
+
+def _repair_template(t: dict) -> None:
+    components = t.get("components")
+    if not isinstance(components, list):
+        return
+    kept, seen, indexes = [], set(), set()
+    for c in components:
+        kind = c.get("type") if isinstance(c, dict) else None
+        if kind in ("header", "body"):
+            if kind in seen:
+                continue
+            seen.add(kind)
+        if kind == "button" and isinstance(c.get("index"), float) and c["index"].is_integer():
+            c["index"] = int(c["index"])  # 1.0 is the index 1
+        if kind == "button" and isinstance(c.get("index"), int):
+            if c["index"] in indexes:
+                free = [i for i in range(10) if i not in indexes]
+                if not free:
+                    continue
+                c["index"] = free[0]
+            indexes.add(c["index"])
+        kept.append(c)
+    if len(kept) > 1:
+        for c in kept:
+            if isinstance(c, dict) and c.get("type") == "body":
+                for p in c.get("parameters") or []:
+                    if isinstance(p, dict) and isinstance(p.get("text"), str):
+                        p["text"] = p["text"][:1024]
+    t["components"] = kept
+
+
+def _unique(items: list, get, put, limit: int) -> None:
+    seen = set()
+    for i, item in enumerate(items):
+        value = get(item)
+        if isinstance(value, str) and value in seen:
+            value = (value[: limit - 3] + f"~{i}")[:limit]
+            put(item, value)
+        seen.add(value)
+
+
+def _repair_interactive(m: dict) -> None:
+    action, body = m.get("action"), m.get("body")
+    if not isinstance(action, dict):
+        return
+    if m.get("type") == "button":
+        if isinstance(body, dict) and isinstance(body.get("text"), str):
+            body["text"] = body["text"][:1024]
+        buttons = [b for b in action.get("buttons") or [] if isinstance(b, dict) and isinstance(b.get("reply"), dict)]
+        _unique(buttons, lambda b: b["reply"].get("id"), lambda b, v: b["reply"].__setitem__("id", v), 256)
+        _unique(buttons, lambda b: b["reply"].get("title"), lambda b, v: b["reply"].__setitem__("title", v), 20)
+    elif m.get("type") == "list":
+        if isinstance(m.get("header"), dict) and m["header"].get("type") != "text":
+            del m["header"]
+        sections, left = [], 10
+        for section in (s for s in action.get("sections") or [] if isinstance(s, dict)):
+            if left <= 0 or not isinstance(section.get("rows"), list):
+                break
+            section["rows"] = section["rows"][:left]
+            left -= len(section["rows"])
+            sections.append(section)
+        if len(sections) > 1:
+            for i, section in enumerate(sections):
+                if not section.get("title"):
+                    section["title"] = f"Section {i}"
+        action["sections"] = sections
+        rows = [r for s in sections for r in s["rows"] if isinstance(r, dict)]
+        _unique(rows, lambda r: r.get("id"), lambda r, v: r.__setitem__("id", v), 200)
+
+
+def _repair_content(body: dict) -> None:
+    if isinstance(body.get("template"), dict):
+        _repair_template(body["template"])
+    if isinstance(body.get("interactive"), dict):
+        _repair_interactive(body["interactive"])
+
+
 @schemathesis.hook
 def before_call(ctx, case, kwargs):  # every phase's cases pass here (map_case misses the coverage phase's)
     meta = case.meta
@@ -71,5 +153,7 @@ def before_call(ctx, case, kwargs):  # every phase's cases pass here (map_case m
         return
     if isinstance(case.body, dict) and case.operation.path.startswith(("/v1/campaigns", "/v1/broadcast-lists")):
         _repair_campaign(case.body)
+    if isinstance(case.body, dict):
+        _repair_content(case.body)
     if case.media_type == "text/csv":
         case.body = f"phone,name\n{_EXAMPLES[0]},Ana\n"

@@ -3,6 +3,7 @@ simulator's inbound messages and faults."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from pydantic import ValidationError
@@ -32,6 +33,7 @@ class SenderCommands:
         self.app, self.relay, self.simulator, self.publisher = app, relay, simulator, publisher
         self.routes, self.connector, self.waha = routes, connector, waha
         self.on_change = on_change  # tells the dispatcher a sender changed (pause, connection)
+        self._stopping: set[asyncio.Task] = set()  # WAHA sessions of removed senders being stopped
 
     async def _changed(self, sender: Sender | None) -> None:
         if sender is not None:
@@ -81,6 +83,14 @@ class SenderCommands:
                 outcome.reject(d, f"invalid sender command: {exc}")
         return outcome
 
+    async def _stop_session(self, sender) -> None:
+        try:
+            await self.waha.stop(sender)
+        except WahaError as exc:  # the session may already be gone: removal stands
+            log.warning("could not stop the removed sender's WAHA session", sender_id=sender.id, reason=exc.reason)
+        except Exception as exc:  # noqa: BLE001 - a background task: say why, never lose the reason
+            log.warning("could not stop the removed sender's WAHA session", sender_id=sender.id, error=repr(exc))
+
     async def _manage(self, ce) -> str | None:
         """Update, remove, connect, simulate; returns why the command was rejected, if it was."""
         org = ce.orgid
@@ -93,12 +103,11 @@ class SenderCommands:
             sender = await call(self.app.remove, org, cmd.sender_id)
             if sender is not None:
                 await self.routes.remove(sender)
-                if sender.provider == "waha":
-                    try:
-                        await self.waha.stop(sender)
-                    except WahaError as exc:  # the session may already be gone: removal stands
-                        log.warning("could not stop the removed sender's WAHA session", sender_id=cmd.sender_id,
-                                    reason=exc.reason)
+                if sender.provider == "waha":  # in the background: a WAHA that does not answer (a
+                    # connect timeout) must not hold up every other sender command behind it
+                    task = asyncio.create_task(self._stop_session(sender), name=f"waha-stop-{sender.id}")
+                    self._stopping.add(task)
+                    task.add_done_callback(self._stopping.discard)
         elif ce.type == commands.CONNECT_SENDER:
             cmd = commands.ConnectSender.model_validate(ce.data)
             sender = await call(self.app.find, cmd.sender_id)

@@ -36,8 +36,8 @@ async def no_nulls(request: Request) -> None:
         return  # malformed JSON: the body's own validation answers 400
     if paths := nulls_in(body):
         raise ApiError(422, "validation_error", f"invalid fields: {', '.join(paths)}",
-                       {"fields": [{"field": p, "message": "null is not allowed: leave the field out",
-                                    "type": "null"} for p in paths]})
+                       {"fields": [{"field": p, "message": "null (leave the field out) or a NUL character: "
+                                                           "not allowed", "type": "null"} for p in paths]})
 
 
 def _command(body, message_id: str, to: str, client_ref: str | None, now: datetime) -> commands.SendMessage:

@@ -154,8 +154,9 @@ BulkSendRequest = Annotated[
 
 
 def nulls_in(value: Any, path: str = "") -> list[str]:
-    """The paths of explicit nulls in a JSON body (the API refuses them: leave the field out)."""
-    if value is None:
+    """The paths of explicit nulls in a JSON body (the API refuses them: leave the field out), and of
+    strings holding NUL (which nothing downstream can store)."""
+    if value is None or (isinstance(value, str) and "\x00" in value):
         return [path or "body"]
     if isinstance(value, dict):
         return [p for k, v in value.items() for p in nulls_in(v, f"{path}.{k}" if path else str(k))]

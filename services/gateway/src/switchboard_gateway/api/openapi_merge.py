@@ -83,7 +83,28 @@ def merge(local: dict, upstreams: dict[str, dict], forwarded) -> dict:
         if used:
             for name, schema in theirs.get("components", {}).get("schemas", {}).items():
                 schemas.setdefault(renamed.get(name, name), schema)
+    for name in list(schemas):
+        if name not in ANSWER_SCHEMAS:
+            schemas[name] = _without_nul(schemas[name])
     return doc
+
+
+ANSWER_SCHEMAS = {"ErrorBody", "ErrorDetail", "HTTPValidationError", "ValidationError"}
+NO_NUL = "^[^\\x00]*$"
+
+
+def _without_nul(node: Any) -> Any:
+    """Request strings never hold NUL (PostgreSQL cannot store it; every service refuses it with a 422):
+    the document says so on every string that has no pattern of its own."""
+    if isinstance(node, dict):
+        out = {k: _without_nul(v) for k, v in node.items()}
+        if out.get("type") == "string" and "pattern" not in out and "format" not in out and "enum" not in out \
+                and "const" not in out:
+            out["pattern"] = NO_NUL
+        return out
+    if isinstance(node, list):
+        return [_without_nul(v) for v in node]
+    return node
 
 
 class MergedOpenApi:
