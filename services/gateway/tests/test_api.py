@@ -235,3 +235,17 @@ async def test_a_service_that_is_away_is_a_503_with_retry_after(nats_url, databa
             assert r.status_code == 503, r.text
             assert r.json()["error"]["code"] == "unavailable" and int(r.headers["Retry-After"]) > 0
         assert (await client.get("/v1/me", headers=headers)).status_code == 200  # the gateway itself is fine
+
+
+async def test_a_nul_character_in_a_body_is_a_422_naming_the_field(nats_url, database_url):
+    """PostgreSQL cannot store NUL: refused at the edge, not retried deep inside (a sender command)."""
+    async with running_gateway(nats_url, database_url) as (client, _, orgs):
+        _, headers = await new_org(orgs)
+        r = await client.post("/v1/senders", headers=headers, json={"name": "a\x00b", "provider": "simulator"})
+        assert r.status_code == 422, r.text
+        assert [f["field"] for f in r.json()["error"]["details"]["fields"]] == ["name"]
+        r = await client.post("/v1/messages", headers=headers, json={
+            "sender_id": new_id(), "to": "+4915112345678", "text": "ok", "client_ref": ["x", "y\x00"]})
+        assert r.status_code == 422 and r.json()["error"]["details"]["fields"][0]["field"] == "client_ref.1"
+        ok = await client.post("/v1/senders", headers=headers, json={"name": "a\\u0000 as text", "provider": "simulator"})
+        assert ok.status_code == 201, ok.text  # the six characters \u0000 are no NUL

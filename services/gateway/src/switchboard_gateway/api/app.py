@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from switchboard_runtime.http import errors
 from switchboard_runtime.http.body_limit import BodyLimit
+from switchboard_runtime.http.no_nul import RefuseNul
 from switchboard_runtime.telemetry import fastapi_telemetry
 
 from . import campaigns_proxy, conversations, health, messages, openapi_merge, sender_live, senders
@@ -24,5 +25,6 @@ def create_app(d: Deps) -> FastAPI:
     openapi_merge.install(app, {"campaigns": d.settings.campaigns_url,
                                 "conversations": d.settings.conversations_url})
     # contact uploads stream through to the campaigns service, which checks them as they come
+    app.add_middleware(RefuseNul, max_bytes=d.settings.max_body_bytes, streamed=campaigns_proxy.streams_upload)
     app.add_middleware(BodyLimit, max_bytes=d.settings.max_body_bytes, streamed=campaigns_proxy.streams_upload)
     return app
