@@ -108,7 +108,8 @@ def _failures(report_dir: Path) -> list[str]:
     for report in report_dir.glob("junit*.xml"):
         for case in ElementTree.parse(report).iter("testcase"):
             for failure in (c for c in case if c.tag in ("failure", "error")):
-                out.append(f"{case.get('name')}: {(failure.get('message') or '').splitlines()[0][:200]}")
+                first = (failure.get("message") or failure.text or "").strip().splitlines()[:1]
+                out.append(f"{case.get('name')}: {first[0][:200] if first else failure.tag}")
     return sorted(out)
 
 

@@ -86,6 +86,13 @@ def merge(local: dict, upstreams: dict[str, dict], forwarded) -> dict:
     for name in list(schemas):
         if name not in ANSWER_SCHEMAS:
             schemas[name] = _without_nul(schemas[name])
+    for item in doc["paths"].values():  # bodies documented inline (read by hand), and parameters
+        for method, op in item.items():
+            if method in METHODS:
+                if "requestBody" in op:
+                    op["requestBody"] = _without_nul(op["requestBody"])
+                if "parameters" in op:
+                    op["parameters"] = _without_nul(op["parameters"])
     return doc
 
 
