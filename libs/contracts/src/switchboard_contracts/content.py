@@ -13,7 +13,7 @@ MessageType = Literal["text", "template", "image", "video", "audio", "document",
 MEDIA_TYPES = ("image", "video", "audio", "document", "sticker")
 CAPTIONED = ("image", "video", "document")  # Meta takes no caption for audio or stickers
 
-Link = Annotated[str, Field(min_length=1, max_length=2048, pattern=r"^https?://\S+$")]
+Link = Annotated[str, Field(min_length=1, max_length=2048, pattern=r"^https?://[^\s\x00]+$")]
 MediaId = Annotated[str, Field(min_length=1, max_length=256)]
 Filename = Annotated[str, Field(min_length=1, max_length=240)]
 

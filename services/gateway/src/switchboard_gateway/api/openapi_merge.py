@@ -104,6 +104,8 @@ def _without_nul(node: Any) -> Any:
     """Request strings never hold NUL (PostgreSQL cannot store it; every service refuses it with a 422):
     the document says so on every string that has no pattern of its own."""
     if isinstance(node, dict):
+        if "format" in node:  # a format of its own (a cursor, a phone number, a uuid) says what the value is
+            return node
         out = {k: _without_nul(v) for k, v in node.items()}
         if out.get("type") == "string" and "pattern" not in out and "format" not in out and "enum" not in out \
                 and "const" not in out:
