@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from .ports import free_port
+from .ports import free_ports
 
 PORTS = ("SWITCHBOARD_DEV_NATS_PORT", "SWITCHBOARD_DEV_POSTGRES_PORT", "SWITCHBOARD_GATEWAY_PORT",
          "SWITCHBOARD_INGEST_PORT", "SWITCHBOARD_CAMPAIGNS_PORT", "SWITCHBOARD_CONVERSATIONS_PORT")
@@ -37,7 +37,7 @@ def running_platform(root: Path, env: dict[str, str] | None = None, timeout: flo
     """Start the supervisor in `root` (data in `root/.data`, its output in `root/supervisor.log`), wait
     until the gateway's /readyz says every service is up, yield, then stop it all by its process group."""
     data, log_path = root / ".data", root / "supervisor.log"
-    ports = {name: free_port() for name in PORTS}
+    ports = dict(zip(PORTS, free_ports(len(PORTS)), strict=True))  # distinct: two servers never share one
     child_env = {k: v for k, v in os.environ.items() if k not in ("SWITCHBOARD_NATS_URL", "SWITCHBOARD_DATABASE_URL")}
     child_env.update({k: str(v) for k, v in ports.items()}, **(env or {}))
     log = open(log_path, "wb")  # noqa: SIM115 - closed in finally
