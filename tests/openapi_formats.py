@@ -134,7 +134,8 @@ def _repair_interactive(m: dict) -> None:
             for i, section in enumerate(sections):
                 if not section.get("title"):
                     section["title"] = f"Section {i}"
-        action["sections"] = sections
+        if "sections" in action:
+            action["sections"] = sections
         rows = [r for s in sections for r in s["rows"] if isinstance(r, dict)]
         _unique(rows, lambda r: r.get("id"), lambda r, v: r.__setitem__("id", v), 200)
 

@@ -249,3 +249,5 @@ async def test_a_nul_character_in_a_body_is_a_422_naming_the_field(nats_url, dat
         assert r.status_code == 422 and r.json()["error"]["details"]["fields"][0]["field"] == "client_ref.1"
         ok = await client.post("/v1/senders", headers=headers, json={"name": "a\\u0000 as text", "provider": "simulator"})
         assert ok.status_code == 201, ok.text  # the six characters \u0000 are no NUL
+        r = await client.get("/v1/senders?label=a%00b", headers=headers)  # nor in a query or a path
+        assert r.status_code == 422 and r.json()["error"]["details"]["fields"][0]["field"] == "query"

@@ -254,8 +254,21 @@ class Action(Strict):
     sections: list[Section] | None = Field(default=None, min_length=1, max_length=10)
 
 
+INTERACTIVE_RULES = [  # what each kind's action holds (uniqueness and row counts: checked, not schema)
+    {"properties": {"type": {"const": "button"}, "body": {"properties": {"text": {"maxLength": 1024}}},
+                    "action": {"required": ["buttons"], "properties": {
+                        "buttons": {"type": "array"}, **_absent("button", "sections")}}}},
+    {"properties": {"type": {"const": "list"}, "header": {"anyOf": [{"type": "null"}, {
+                        "properties": {"type": {"const": "text"}}}]},
+                    "action": {"required": ["button", "sections"], "properties": {
+                        "button": {"type": "string"}, "sections": {"type": "array"}, **_absent("buttons")}}}},
+]
+
+
 class Interactive(Strict):
     """Reply buttons (`type` button) or a list (`type` list), in Meta's shape."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": INTERACTIVE_RULES})
 
     type: Literal["button", "list"]
     header: InteractiveHeader | None = None

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from switchboard_runtime.logs import get_logger
@@ -49,6 +50,11 @@ def _sqlstate(exc: BaseException) -> str | None:
     return getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
 
 
+def _unstorable() -> JSONResponse:
+    return JSONResponse(error_body("validation_error", "the text contains a character that cannot be stored "
+                                   "(NUL, or invalid UTF-8)"), status_code=422)
+
+
 def _field(loc: tuple) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or "body"
@@ -86,10 +92,17 @@ def install(app: FastAPI) -> None:
             headers["Allow"] = ", ".join(methods) or headers.get("Allow", "")
         return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=headers or None)
 
+    @app.exception_handler(DBAPIError)  # answered here, not re-raised to the server (a dropped connection)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if _sqlstate(exc) in UNSTORABLE_TEXT:
+            return _unstorable()
+        log.error("database error", error=repr(exc), exc_info=exc)
+        return JSONResponse(error_body("unavailable", "the database did not answer as expected; retry later"),
+                            status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         if _sqlstate(exc) in UNSTORABLE_TEXT:  # bad input is never a 500, even past validation
-            return JSONResponse(error_body("validation_error", "the text contains a character that cannot be "
-                                           "stored (NUL, or invalid UTF-8)"), status_code=422)
+            return _unstorable()
         log.error("unhandled error", error=repr(exc), exc_info=exc)
         return JSONResponse(error_body("internal_error", "an unexpected error occurred"), status_code=500)

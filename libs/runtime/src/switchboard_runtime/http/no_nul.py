@@ -1,5 +1,5 @@
-"""A pure ASGI middleware: a JSON request body whose strings hold NUL (`\\u0000`) gets a 422 naming
-the fields before the app sees it — PostgreSQL cannot store NUL, so such a value would fail deep
+"""A pure ASGI middleware: a request whose path or query, or a JSON body whose strings, hold NUL
+(`%00`, `\\u0000`) gets a 422 naming where before the app sees it — PostgreSQL cannot store NUL, so such a value would fail deep
 inside (a command retried, a 500), and the OpenAPI document says strings never hold it. Only bodies
 that contain the escape are parsed; streamed bodies (uploads) are passed through."""
 
@@ -27,7 +27,11 @@ class RefuseNul:
         self.app, self.max_bytes, self.streamed = app, max_bytes, streamed
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or scope.get("method") not in ("POST", "PUT", "PATCH") or self.streamed(scope):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
+            return await _refuse(send, ["path" if "\x00" in scope.get("path", "") else "query"])
+        if scope.get("method") not in ("POST", "PUT", "PATCH") or self.streamed(scope):
             return await self.app(scope, receive, send)
         body = await read_body(receive, self.max_bytes)
         if not isinstance(body, bytes):  # gone, or too large (the body limit outside answers that)
@@ -38,9 +42,7 @@ class RefuseNul:
             except ValueError:
                 fields = []  # not JSON: the app answers that
             if fields:
-                payload = error_body("validation_error", f"invalid fields: {', '.join(fields)}", {"fields": [
-                    {"field": f, "message": "the NUL character is not allowed", "type": "nul"} for f in fields]})
-                return await send_json(send, 422, json.dumps(payload).encode())
+                return await _refuse(send, fields)
         sent = False
 
         async def replay():
@@ -51,3 +53,9 @@ class RefuseNul:
             return await receive()
 
         return await self.app(scope, replay, send)
+
+
+async def _refuse(send, fields: list[str]) -> None:
+    payload = error_body("validation_error", f"invalid fields: {', '.join(fields)}", {"fields": [
+        {"field": f, "message": "the NUL character is not allowed", "type": "nul"} for f in fields]})
+    await send_json(send, 422, json.dumps(payload).encode())
