@@ -44,6 +44,20 @@ async def read_body(receive, max_bytes: int):
             return b"".join(chunks)
 
 
+def replaying(body: bytes, receive):
+    """An ASGI `receive` that hands the app a body already read, then goes on with the real one."""
+    sent = False
+
+    async def replay():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
 class BodyLimit:
     def __init__(self, app, max_bytes: int, streamed=lambda scope: False):
         self.app, self.max_bytes = app, max_bytes
@@ -59,13 +73,4 @@ class BodyLimit:
             return None
         if body is TOO_LARGE:
             return await reject_too_large(send, self.max_bytes)
-        sent = False
-
-        async def replay():
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        return await self.app(scope, replay, send)
+        return await self.app(scope, replaying(body, receive), send)

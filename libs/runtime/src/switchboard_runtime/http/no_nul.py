@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .body_limit import read_body, send_json
+from .body_limit import read_body, replaying, send_json
 from .errors import error_body
 
 
@@ -43,16 +43,7 @@ class RefuseNul:
                 fields = []  # not JSON: the app answers that
             if fields:
                 return await _refuse(send, fields)
-        sent = False
-
-        async def replay():
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        return await self.app(scope, replay, send)
+        return await self.app(scope, replaying(body, receive), send)
 
 
 async def _refuse(send, fields: list[str]) -> None:
