@@ -1,23 +1,13 @@
-"""Composition root of the conversations service: settings, connections, application, history,
-sends and their outbox, HTTP API, wiring."""
+"""Composition root of the conversations service: what it is made of, in start order (the host runs
+it) — the history, sends and their outbox, the conversations starter, the HTTP API."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from switchboard_contracts import streams
 from switchboard_runtime import process
-from switchboard_runtime.database import async_engine, migrate
-from switchboard_runtime.eventstore import postgres_application
-from switchboard_runtime.health import HealthServer
-from switchboard_runtime.http.server import HttpServer
-from switchboard_runtime.logs import configure_logging, get_logger
-from switchboard_runtime.messaging.bus import Bus
-from switchboard_runtime.messaging.consumer import BatchConsumer
-from switchboard_runtime.messaging.heartbeat import Heartbeat
-from switchboard_runtime.relay import Relay, RelayPositions
-from switchboard_runtime.telemetry import configure_tracing
+from switchboard_runtime.host import Host, hosted
 
 from .api.app import Deps, create_app
 from .application import ConversationsApp
@@ -37,56 +27,21 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 HISTORY_LINGER = 0.25
 
 
-async def serve(stop: asyncio.Event, settings: ConversationsSettings | None = None) -> None:
-    settings = settings or ConversationsSettings()
-    configure_logging(SERVICE, settings.log_format, settings.log_level)
-    configure_tracing(SERVICE, settings.otel_exporter)
-    log = get_logger(SERVICE)
-    db = settings.database()
+async def wire(host: Host, settings: ConversationsSettings) -> None:
+    engine = await host.database(MIGRATIONS, SCHEMA, pool_size=20)
+    app = await host.event_store(ConversationsApp, SCHEMA)
+    bus = await host.bus()
+    relay = await host.relay(app, engine, SCHEMA, to_cloudevent, name="conversations")
+    starter = host.add(Starter(engine, app, relay))
+    commands = host.add(Outbox(engine, bus.publisher))
+    host.consumer(streams.CONVERSATIONS_HISTORY, History(engine, on_new_conversations=starter.wake).handle,
+                  batch_size=settings.history_batch_size, linger=HISTORY_LINGER)
+    host.http(create_app(Deps(settings, Sends(engine, commands.wake, starter.wake), Queries(engine))),
+              settings.conversations_host, settings.conversations_port)
+    host.health_endpoint()
 
-    await migrate(MIGRATIONS, db, SCHEMA)
-    engine = async_engine(db, pool_size=20)
-    app = await asyncio.to_thread(postgres_application, ConversationsApp, db, SCHEMA)
-    bus = await Bus(settings, SERVICE).connect()
-    positions = RelayPositions(engine, SCHEMA)
-    await positions.create()
-    relay = Relay(app, bus.publisher, positions, to_cloudevent, name="conversations")
-    starter = Starter(engine, app, relay)
-    commands = Outbox(engine, bus.publisher)
-    consumers = [BatchConsumer(bus.js, streams.CONVERSATIONS_HISTORY,
-                               History(engine, on_new_conversations=starter.wake).handle,
-                               batch_size=settings.history_batch_size, linger=HISTORY_LINGER)]
-    api = create_app(Deps(settings, Sends(engine, commands.wake, starter.wake), Queries(engine)))
-    server = HttpServer(api, settings.conversations_host, settings.conversations_port)
 
-    async def readiness() -> dict[str, bool]:
-        return {"nats": bus.connected}
-
-    health = HealthServer(settings.health_port, readiness)
-    heartbeat = Heartbeat(bus.js, SERVICE, settings.heartbeat_seconds)
-    relay.start()
-    starter.start()
-    commands.start()
-    for consumer in consumers:
-        await consumer.start()
-    server.start()
-    await health.start()
-    heartbeat.start()
-    log.info("conversations ready", url=server.url)
-    await server.serve_until(stop)
-
-    log.info("conversations stopping")
-    await heartbeat.stop()
-    await health.stop()
-    await server.stop()
-    for consumer in consumers:
-        await consumer.stop()
-    await commands.stop()
-    await starter.stop()
-    await relay.stop()
-    await bus.close()
-    await engine.dispose()
-    app.close()
+serve = hosted(SERVICE, ConversationsSettings, wire)
 
 
 def main() -> None:

@@ -18,9 +18,9 @@ class HttpServer:
     def start(self) -> None:
         self._task = asyncio.create_task(self._server.serve(), name="http")
 
-    async def serve_until(self, stop: asyncio.Event) -> None:
-        """Until `stop` is set (or the server ends by itself, e.g. its port is taken)."""
-        await asyncio.wait([self._task, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
+    async def wait_closed(self) -> None:
+        """Until the server ends by itself (its port taken, say) or is stopped."""
+        await asyncio.shield(self._task)
 
     async def stop(self) -> None:
         self._server.should_exit = True

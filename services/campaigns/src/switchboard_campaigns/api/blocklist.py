@@ -16,7 +16,7 @@ from switchboard_runtime.http.openapi import responses
 
 from ..domain.phones import InvalidPhone, normalize
 from ..optouts import blocklist_event
-from .app import Deps, deps, org_of
+from .deps import Deps, deps, org_of
 from .schemas import PHONE, BlockIn
 
 router = APIRouter(prefix="/v1/blocklist", tags=["blocklist"])

@@ -12,8 +12,8 @@ from switchboard_runtime.http.openapi import responses
 from ..content import CampaignContent
 from ..domain.campaign import TransitionError
 from ..lifecycle import NoSenders
-from .app import Deps, deps, org_of
-from .campaigns import _checked, _view
+from .campaign_views import campaign_view, checked_spec
+from .deps import Deps, deps, org_of
 from .schemas import BroadcastListIn, BroadcastSend, ResourceId, UuidCursor
 from .uploads import CONTACTS_BODY, answer, read_upload
 
@@ -77,7 +77,7 @@ async def send(list_id: ResourceId, body: BroadcastSend, org: str = Depends(org_
     found = await _list(d, org, list_id)
     if not found["contacts"]:
         raise ApiError(409, "conflict", "the broadcast list has no contacts")
-    spec = _checked(body.model_copy(update={"name": body.name or f"{found['name']} (broadcast)"}))
+    spec = checked_spec(body.model_copy(update={"name": body.name or f"{found['name']} (broadcast)"}))
     spec["chunk"] = {"size": body.chunk_size,
                      "pause_ms": d.settings.broadcast_chunk_pause_ms if body.chunk_pause_ms is None
                      else body.chunk_pause_ms}
@@ -97,6 +97,6 @@ async def send(list_id: ResourceId, body: BroadcastSend, org: str = Depends(org_
         raise ApiError(422, "no_senders", str(exc), {"field": "sender_ids", "campaign_id": cid}) from exc
     except TransitionError as exc:
         raise ApiError(409, "conflict", str(exc), {"campaign_id": cid}) from exc
-    out = _view(campaign, await d.contacts.stats(cid))
+    out = campaign_view(campaign, await d.contacts.stats(cid))
     out["broadcast_list_id"] = list_id
     return out

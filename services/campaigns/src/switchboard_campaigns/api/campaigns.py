@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
@@ -16,21 +15,15 @@ from switchboard_runtime.eventstore import call
 from switchboard_runtime.http.errors import ApiError, not_found
 from switchboard_runtime.http.openapi import json_body, responses
 
-from ..content import CampaignContent, ContentError
+from ..content import CampaignContent
 from ..domain.campaign import Campaign, TransitionError
-from ..domain.schedule import ScheduleError, check_not_past
 from ..lifecycle import NoSenders
-from .app import Deps, deps, org_of
-from .schemas import CreateCampaign, ResourceId, UuidCursor, spec_of
+from .campaign_views import campaign_view, checked_spec
+from .deps import Deps, deps, org_of
+from .schemas import CreateCampaign, ResourceId, UuidCursor
 from .uploads import CONTACTS_BODY, answer, read_upload
 
 router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"])
-
-
-def _view(c: Campaign, stats: dict) -> dict:
-    return {"id": str(c.id), "name": c.name, "status": c.status, "reason": c.reason, "content": c.content,
-            "senders": c.senders, "timezone": c.timezone, "window": c.window, "delay_ms": c.delay_ms,
-            "schedule": c.schedule, "variables": c.variables, "created_at": c.created_at, "stats": stats}
 
 
 async def _campaign(d: Deps, org: str, campaign_id: str) -> Campaign:
@@ -40,21 +33,10 @@ async def _campaign(d: Deps, org: str, campaign_id: str) -> Campaign:
     return campaign
 
 
-def _checked(body: CreateCampaign) -> dict:
-    spec = spec_of(body)
-    try:
-        CampaignContent.from_spec(spec)  # placeholders parse; declared variables are known
-        if body.schedule is not None:
-            check_not_past(body.schedule, datetime.now(UTC))
-    except (ContentError, ScheduleError) as exc:
-        raise ApiError(422, "validation_error", str(exc), {"field": getattr(exc, "field", None)}) from exc
-    return spec
-
-
 @router.post("", status_code=201, responses=responses(400, 401, 422))
 async def create(body: CreateCampaign, org: str = Depends(org_of), d: Deps = Depends(deps)):
-    campaign = await d.lifecycle.create(new_id(), org, _checked(body))
-    return _view(campaign, await d.contacts.stats(str(campaign.id)))
+    campaign = await d.lifecycle.create(new_id(), org, checked_spec(body))
+    return campaign_view(campaign, await d.contacts.stats(str(campaign.id)))
 
 
 @router.patch("/{campaign_id}", responses=responses(400, 401, 404, 409, 422),
@@ -82,10 +64,10 @@ async def edit(campaign_id: ResourceId, request: Request, org: str = Depends(org
         raise ApiError(422, "validation_error", "invalid fields", {"fields": [
             {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]}) from exc
     try:
-        campaign = await d.lifecycle.edit(org, campaign_id, _checked(body))
+        campaign = await d.lifecycle.edit(org, campaign_id, checked_spec(body))
     except TransitionError as exc:
         raise ApiError(409, "conflict", str(exc)) from exc
-    return _view(campaign, await d.contacts.stats(campaign_id))
+    return campaign_view(campaign, await d.contacts.stats(campaign_id))
 
 
 def _request_of(c: Campaign) -> dict:
@@ -114,7 +96,7 @@ async def list_campaigns(org: str = Depends(org_of), d: Deps = Depends(deps),
 async def get(campaign_id: ResourceId, org: str = Depends(org_of), d: Deps = Depends(deps)):
     campaign = await _campaign(d, org, campaign_id)
     latest = await d.imports.recent(org, campaign_id, limit=1)
-    return {**_view(campaign, await d.contacts.stats(campaign_id)), "last_import": latest[0] if latest else None}
+    return {**campaign_view(campaign, await d.contacts.stats(campaign_id)), "last_import": latest[0] if latest else None}
 
 
 @router.get("/{campaign_id}/stats", responses=responses(401, 404, 422))
@@ -175,7 +157,7 @@ async def _act(d: Deps, org: str, campaign_id: str, what: str) -> dict:
         raise ApiError(422, "no_senders", str(exc), {"field": "sender_ids"}) from exc
     if campaign is None:
         raise not_found("campaign")
-    return _view(campaign, await d.contacts.stats(campaign_id))
+    return campaign_view(campaign, await d.contacts.stats(campaign_id))
 
 
 ACTIONS = {"start": "Start the campaign: now, or at its schedule's start",
