@@ -15,7 +15,7 @@ setup:
 	@$(UV) sync --frozen --all-packages -q
 
 run: setup
-	@$(UV) run --frozen python -m switchboard_runtime.devinfra run
+	@$(UV) run --frozen python -m switchboard_devkit run
 
 test: setup
 	@$(UV) run --frozen pytest

@@ -1,1 +1,1 @@
-pytest_plugins = ["switchboard_runtime.testing.plugin"]
+pytest_plugins = ["switchboard_devkit.testing.plugin"]

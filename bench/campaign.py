@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import httpx
-from switchboard_runtime.devinfra.platform import running_platform
+from switchboard_devkit.platform import running_platform
 
 from .cpu import cpu_seconds, spent
 from .pipeline import baseline

@@ -25,8 +25,8 @@ import nats
 from switchboard_contracts import message, streams
 from switchboard_contracts.ids import new_id
 from switchboard_contracts.sender import SenderRoute, route_key
-from switchboard_runtime.devinfra.nats_server import NatsServer
-from switchboard_runtime.devinfra.ports import free_port, wait_for_port
+from switchboard_devkit.nats_server import NatsServer
+from switchboard_devkit.ports import free_port, wait_for_port
 from switchboard_runtime.messaging.declare import ensure_key_value
 from switchboard_runtime.sealing import Sealer
 

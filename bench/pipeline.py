@@ -27,8 +27,8 @@ from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
 from switchboard_contracts import commands
 from switchboard_contracts.envelope import make_envelope
 from switchboard_contracts.ids import new_id
-from switchboard_runtime.devinfra.nats_server import NatsServer
-from switchboard_runtime.devinfra.postgres_server import PostgresServer
+from switchboard_devkit.nats_server import NatsServer
+from switchboard_devkit.postgres_server import PostgresServer
 
 from .report import print_table, write_result
 

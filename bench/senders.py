@@ -24,9 +24,9 @@ import psycopg
 from switchboard_contracts import commands
 from switchboard_contracts.envelope import make_envelope
 from switchboard_contracts.ids import new_id
-from switchboard_runtime.devinfra.nats_server import NatsServer
-from switchboard_runtime.devinfra.ports import free_port
-from switchboard_runtime.devinfra.postgres_server import PostgresServer
+from switchboard_devkit.nats_server import NatsServer
+from switchboard_devkit.ports import free_port
+from switchboard_devkit.postgres_server import PostgresServer
 
 from .pipeline import publish_pipelined, start_service, wait_consumer
 from .report import RESULTS, print_table, write_result

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from switchboard_runtime.devinfra.platform import running_platform
+from switchboard_devkit.platform import running_platform
 
 
 @pytest.fixture(scope="module")

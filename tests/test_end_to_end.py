@@ -158,7 +158,7 @@ def test_ctrl_c_stops_everything(platform):
     os.killpg(proc.pid, signal.SIGINT)
     assert proc.wait(timeout=60) == 0
     nats_port = int(platform["endpoints"]["nats"].rsplit(":", 1)[1])
-    from switchboard_runtime.devinfra.ports import port_open
+    from switchboard_devkit.ports import port_open
 
     assert not port_open(nats_port)
     assert not port_open(int(platform["base"].rsplit(":", 1)[1]))

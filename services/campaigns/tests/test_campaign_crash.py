@@ -29,10 +29,10 @@ from switchboard_contracts import commands, streams
 from switchboard_contracts.campaign import campaign_message_id
 from switchboard_contracts.envelope import CloudEvent, make_envelope
 from switchboard_contracts.ids import new_id
-from switchboard_runtime.devinfra.ports import free_port
+from switchboard_devkit.ports import free_port
 from switchboard_runtime.http.internal_auth import ORG_HEADER, TOKEN_HEADER, internal_token
 from switchboard_runtime.messaging.declare import ensure_key_value
-from switchboard_runtime.testing.plugin import TEST_SECRET_KEY
+from switchboard_devkit.testing.plugin import TEST_SECRET_KEY
 
 from switchboard_campaigns.counts import COUNTS  # the service's own count query
 

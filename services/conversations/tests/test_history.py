@@ -14,8 +14,8 @@ from switchboard_contracts.envelope import make_envelope
 from switchboard_contracts.ids import deterministic_id, new_id
 from switchboard_conversations.main import serve
 from switchboard_conversations.settings import ConversationsSettings
-from switchboard_runtime.devinfra.ports import free_port
-from switchboard_runtime.testing.service import running_service
+from switchboard_devkit.ports import free_port
+from switchboard_devkit.testing.service import running_service
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 

@@ -18,8 +18,8 @@ from switchboard_gateway.main import serve
 from switchboard_gateway.orgs import Organizations
 from switchboard_gateway.settings import GatewaySettings
 from switchboard_runtime.database import async_engine
-from switchboard_runtime.devinfra.ports import free_port
-from switchboard_runtime.testing.plugin import TEST_SECRET_KEY
+from switchboard_devkit.ports import free_port
+from switchboard_devkit.testing.plugin import TEST_SECRET_KEY
 
 
 async def publish_event(js, orgid: str, type_: str, data, id_: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from switchboard_runtime.devinfra.ports import free_port, wait_for_port
+from switchboard_devkit.ports import free_port, wait_for_port
 from switchboard_runtime.http.server import HttpServer
 
 

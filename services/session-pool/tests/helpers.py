@@ -11,8 +11,8 @@ from switchboard_contracts import commands
 from switchboard_contracts.envelope import CloudEvent, make_envelope
 from switchboard_contracts.ids import new_id
 from switchboard_session_pool.main import serve
-from switchboard_runtime.testing.plugin import TEST_SECRET_KEY
-from switchboard_runtime.testing.service import running_service
+from switchboard_devkit.testing.plugin import TEST_SECRET_KEY
+from switchboard_devkit.testing.service import running_service
 from switchboard_session_pool.settings import SessionPoolSettings
 
 

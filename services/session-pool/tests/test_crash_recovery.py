@@ -17,7 +17,7 @@ from switchboard_contracts.envelope import CloudEvent
 from switchboard_contracts.ids import new_id
 from switchboard_runtime.messaging.declare import ensure_key_value
 from switchboard_runtime.messaging.publisher import Publisher
-from switchboard_runtime.testing.plugin import TEST_SECRET_KEY
+from switchboard_devkit.testing.plugin import TEST_SECRET_KEY
 
 from .helpers import command, send_command
 

@@ -9,7 +9,7 @@ import asyncio
 from switchboard_contracts import commands
 from switchboard_contracts.ids import new_id
 from switchboard_runtime.sealing import Sealer
-from switchboard_runtime.testing.plugin import TEST_SECRET_KEY
+from switchboard_devkit.testing.plugin import TEST_SECRET_KEY
 
 from .fake_graph import running_fake_graph
 from .helpers import collect_events, command, publish_command, running_session_pool

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 from switchboard_contracts import streams
 from switchboard_contracts.ids import new_id
 from switchboard_runtime.messaging.declare import ensure_key_value
-from switchboard_runtime.testing.plugin import TEST_SECRET_KEY
+from switchboard_devkit.testing.plugin import TEST_SECRET_KEY
 
 from .helpers import collect_events, publish_command, register_simulator, running_session_pool, send_command
 

@@ -9,7 +9,7 @@ from switchboard_contracts.ids import new_id
 from switchboard_contracts.sender import SenderRoute, route_key
 from switchboard_runtime.messaging.declare import ensure_key_value
 from switchboard_runtime.sealing import Sealer
-from switchboard_runtime.testing.plugin import TEST_SECRET_KEY
+from switchboard_devkit.testing.plugin import TEST_SECRET_KEY
 
 from .helpers import collect_events, command, running_session_pool
 

@@ -13,7 +13,7 @@ from switchboard_contracts import commands, sender, sender_rpc
 from switchboard_contracts.envelope import make_envelope
 from switchboard_contracts.ids import new_id
 from switchboard_runtime.sealing import Sealer
-from switchboard_runtime.testing.plugin import TEST_SECRET_KEY
+from switchboard_devkit.testing.plugin import TEST_SECRET_KEY
 
 from .fake_waha import running_fake_waha
 from .helpers import collect_events, command, publish_command, running_session_pool, send_command

@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 import pytest
 
 from switchboard_contracts.ids import new_id
-from switchboard_runtime.devinfra.ports import free_port
+from switchboard_devkit.ports import free_port
 from switchboard_runtime.sealing import Sealer
-from switchboard_runtime.testing.plugin import TEST_SECRET_KEY
+from switchboard_devkit.testing.plugin import TEST_SECRET_KEY
 from switchboard_session_pool.domain.pacing import HumanPacing
 from switchboard_session_pool.domain.sender import Sender
 from switchboard_session_pool.providers.base import OutboundMessage

@@ -16,10 +16,10 @@ import nats.js.errors
 from switchboard_contracts import streams
 from switchboard_contracts.envelope import CloudEvent
 from switchboard_contracts.sender import SenderRoute, route_key
-from switchboard_runtime.devinfra.ports import free_port
+from switchboard_devkit.ports import free_port
 from switchboard_runtime.messaging.declare import ensure_key_value
 from switchboard_runtime.sealing import Sealer
-from switchboard_runtime.testing.plugin import TEST_SECRET_KEY
+from switchboard_devkit.testing.plugin import TEST_SECRET_KEY
 from switchboard_webhook_ingest.main import serve
 from switchboard_webhook_ingest.settings import IngestSettings
 

@@ -10,7 +10,7 @@ import signal
 import httpx
 
 from switchboard_contracts.ids import new_id
-from switchboard_runtime.devinfra.nats_server import NatsServer
+from switchboard_devkit.nats_server import NatsServer
 
 from .helpers import add_route, body_of, events, meta_signature, running_ingest
 from .payloads import meta_change, meta_delivery, meta_message, meta_status

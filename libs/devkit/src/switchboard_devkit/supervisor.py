@@ -11,30 +11,15 @@ import secrets
 import signal
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from .nats_server import NatsServer
 from .ports import port_open
 from .postgres_server import PostgresServer
+from .services import ServiceSpec, load_services
 
 COLORS = ["\033[36m", "\033[35m", "\033[33m", "\033[32m", "\033[34m", "\033[31m"]
 RESET = "\033[0m"
-
-
-@dataclass
-class ServiceSpec:
-    name: str
-    module: str
-
-
-SERVICES = {
-    "gateway": ServiceSpec("gateway", "switchboard_gateway.main"),
-    "session-pool": ServiceSpec("session-pool", "switchboard_session_pool.main"),
-    "conversations": ServiceSpec("conversations", "switchboard_conversations.main"),
-    "webhook-ingest": ServiceSpec("webhook-ingest", "switchboard_webhook_ingest.main"),
-    "campaigns": ServiceSpec("campaigns", "switchboard_campaigns.main"),
-}
 
 
 def _secret_file(path: Path, length: int = 32) -> str:
@@ -52,9 +37,9 @@ def _say(line: str) -> None:
 
 
 class Supervisor:
-    def __init__(self, data_dir: Path, services: list[str]):
+    def __init__(self, data_dir: Path, services: list[ServiceSpec]):
         self.data_dir = data_dir.absolute()
-        self.services = [SERVICES[s] for s in services]
+        self.services = services
         self.nats: NatsServer | None = None
         self.postgres: PostgresServer | None = None
         self.children: dict[str, asyncio.subprocess.Process] = {}
@@ -103,12 +88,13 @@ class Supervisor:
         return env
 
     def bootstrap(self, env: dict[str, str]) -> str | None:
-        if not any(s.name == "gateway" for s in self.services):
-            return None
+        """Run each service's bootstrap module (the gateway's creates the dev organization and key)."""
         key_file = self.data_dir / "dev-api-key"
-        subprocess.run([sys.executable, "-m", "switchboard_gateway.cli", "bootstrap-dev",
-                        "--key-file", str(key_file)], env=env, check=True, stdout=subprocess.DEVNULL)
-        return key_file.read_text().strip()
+        modules = [s.bootstrap for s in self.services if s.bootstrap]
+        for module in modules:
+            subprocess.run([sys.executable, "-m", module, "bootstrap-dev", "--key-file", str(key_file)],
+                           env=env, check=True, stdout=subprocess.DEVNULL)
+        return key_file.read_text().strip() if modules else None
 
     async def _pipe(self, name: str, color: str, stream: asyncio.StreamReader) -> None:
         prefix = f"{color}{name:<14}|{RESET} " if sys.stdout.isatty() else f"{name:<14}| "
@@ -148,15 +134,35 @@ class Supervisor:
 
     # --- the whole run -------------------------------------------------------------------------
 
-    def write_endpoints(self, infra: dict[str, str], gateway_url: str, ingest_url: str | None) -> dict[str, str]:
-        endpoints = {"gateway": gateway_url, "nats": infra["SWITCHBOARD_NATS_URL"],
-                     "database": infra["SWITCHBOARD_DATABASE_URL"]}
-        if ingest_url:
-            endpoints["ingest"] = ingest_url
+    def reach(self, env: dict[str, str]) -> dict[str, str]:
+        """Tell the services how to reach each other (unless set already), and return the endpoints
+        the banner shows, by name."""
+        endpoints = {}
+        for spec in self.services:
+            url = spec.url(env)
+            if url and spec.reached_by:
+                env.setdefault(spec.reached_by, url + spec.reached_path)
+            if url and spec.endpoint:
+                endpoints[spec.endpoint] = url
+        return endpoints
+
+    def write_endpoints(self, infra: dict[str, str], services: dict[str, str]) -> dict[str, str]:
+        endpoints = {**services, "nats": infra["SWITCHBOARD_NATS_URL"], "database": infra["SWITCHBOARD_DATABASE_URL"]}
         path = self.data_dir / "endpoints.json"
         path.write_text(json.dumps(endpoints, indent=2) + "\n")
         path.chmod(0o600)  # the database URL carries the dev password
         return endpoints
+
+    def banner(self, endpoints: dict[str, str], key: str | None) -> None:
+        _say("endpoints (also in .data/endpoints.json):")
+        for name, url in endpoints.items():
+            shown = "postgresql://…@" + url.split("@")[-1] if name == "database" else url
+            extra = {"gateway": f"   docs {url}/docs",
+                     "ingest": f"   webhooks {url}/webhooks/meta, /webhooks/waha"}.get(name, "")
+            _say(f"  {name:<9} {shown}{extra}")
+        if key and "gateway" in endpoints:
+            _say(f"  dev API key {key}   (in {self.data_dir / 'dev-api-key'})")
+            _say(f"  try: curl -H 'X-API-Key: {key}' {endpoints['gateway']}/v1/me")
 
     async def run(self) -> None:
         infra = self.start_infrastructure()
@@ -168,32 +174,10 @@ class Supervisor:
             loop.add_signal_handler(sig, stop.set)
         try:
             key = await asyncio.to_thread(self.bootstrap, env)
-            host = env.get("SWITCHBOARD_GATEWAY_HOST", "127.0.0.1")
-            gateway_url = f"http://{host}:{env.get('SWITCHBOARD_GATEWAY_PORT', '8080')}"
-            ingest_url = None
-            if any(s.name == "webhook-ingest" for s in self.services):
-                ingest_url = (f"http://{env.get('SWITCHBOARD_INGEST_HOST', '127.0.0.1')}:"
-                              f"{env.get('SWITCHBOARD_INGEST_PORT', '8081')}")
-            endpoints = self.write_endpoints(infra, gateway_url, ingest_url)
-            if any(s.name == "campaigns" for s in self.services):  # the gateway forwards /v1/campaigns there
-                env.setdefault("SWITCHBOARD_CAMPAIGNS_URL", f"http://127.0.0.1:{env.get('SWITCHBOARD_CAMPAIGNS_PORT', '8082')}")
-            if any(s.name == "conversations" for s in self.services):  # ...and /v1/messages, /v1/conversations
-                env.setdefault("SWITCHBOARD_CONVERSATIONS_URL",
-                               f"http://127.0.0.1:{env.get('SWITCHBOARD_CONVERSATIONS_PORT', '8083')}")
-            if ingest_url:  # WAHA sessions the session-pool starts post their events to webhook-ingest
-                env.setdefault("SWITCHBOARD_WAHA_WEBHOOK_URL", f"{ingest_url}/webhooks/waha")
+            endpoints = self.write_endpoints(infra, self.reach(env))
             for i, spec in enumerate(self.services):
                 tasks.append(asyncio.create_task(self.run_service(spec, COLORS[i % len(COLORS)], env)))
-            safe_db = endpoints["database"].split("@")[-1]
-            _say("endpoints (also in .data/endpoints.json):")
-            _say(f"  gateway   {gateway_url}   docs {gateway_url}/docs")
-            if ingest_url:
-                _say(f"  ingest    {ingest_url}   webhooks {ingest_url}/webhooks/meta, /webhooks/waha")
-            _say(f"  nats      {endpoints['nats']}")
-            _say(f"  database  postgresql://…@{safe_db}")
-            if key:
-                _say(f"  dev API key {key}   (in {self.data_dir / 'dev-api-key'})")
-                _say(f"  try: curl -H 'X-API-Key: {key}' {gateway_url}/v1/me")
+            self.banner(endpoints, key)
             _say("Ctrl-C stops everything")
             await stop.wait()
         finally:
@@ -212,8 +196,12 @@ def main(argv: list[str] | None = None) -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the whole platform on the embedded default")
     run.add_argument("--data-dir", default=".data")
-    run.add_argument("--services", default=",".join(SERVICES))
+    run.add_argument("--services", default="", help="comma-separated names (default: every listed service)")
     args = parser.parse_args(argv)
     if args.command == "run":
-        services = [s.strip() for s in args.services.split(",") if s.strip()]
-        asyncio.run(Supervisor(Path(args.data_dir), services).run())
+        known = {spec.name: spec for spec in load_services()}
+        wanted = [s.strip() for s in args.services.split(",") if s.strip()] or list(known)
+        unknown = [name for name in wanted if name not in known]
+        if unknown:
+            parser.error(f"unknown services {', '.join(unknown)}; pyproject.toml lists {', '.join(known)}")
+        asyncio.run(Supervisor(Path(args.data_dir), [known[name] for name in wanted]).run())

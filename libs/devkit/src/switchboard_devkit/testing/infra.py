@@ -10,8 +10,8 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from ..devinfra.nats_server import NatsServer
-from ..devinfra.postgres_server import PostgresServer
+from ..nats_server import NatsServer
+from ..postgres_server import PostgresServer
 
 
 class TestInfra:

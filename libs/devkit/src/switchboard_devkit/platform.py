@@ -17,9 +17,10 @@ from pathlib import Path
 import httpx
 
 from .ports import free_ports
+from .services import load_services
 
-PORTS = ("SWITCHBOARD_DEV_NATS_PORT", "SWITCHBOARD_DEV_POSTGRES_PORT", "SWITCHBOARD_GATEWAY_PORT",
-         "SWITCHBOARD_INGEST_PORT", "SWITCHBOARD_CAMPAIGNS_PORT", "SWITCHBOARD_CONVERSATIONS_PORT")
+PORTS = ("SWITCHBOARD_DEV_NATS_PORT", "SWITCHBOARD_DEV_POSTGRES_PORT",
+         *(spec.port_env for spec in load_services() if spec.port_env))
 
 
 @dataclass
@@ -41,7 +42,7 @@ def running_platform(root: Path, env: dict[str, str] | None = None, timeout: flo
     child_env = {k: v for k, v in os.environ.items() if k not in ("SWITCHBOARD_NATS_URL", "SWITCHBOARD_DATABASE_URL")}
     child_env.update({k: str(v) for k, v in ports.items()}, **(env or {}))
     log = open(log_path, "wb")  # noqa: SIM115 - closed in finally
-    proc = subprocess.Popen([sys.executable, "-m", "switchboard_runtime.devinfra", "run", "--data-dir", str(data)],
+    proc = subprocess.Popen([sys.executable, "-m", "switchboard_devkit", "run", "--data-dir", str(data)],
                             env=child_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{ports['SWITCHBOARD_GATEWAY_PORT']}"
     try:

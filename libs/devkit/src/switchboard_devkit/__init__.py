@@ -1,0 +1,1 @@
+"""Dev-only tooling for the Switchboard workspace: the `make run` supervisor, embedded NATS and PostgreSQL, the whole platform for end-to-end tests and benchmarks, and the pytest plugin. The services never depend on it."""

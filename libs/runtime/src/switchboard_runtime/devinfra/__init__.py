@@ -1,1 +1,0 @@
-"""Embedded development infrastructure: NATS and PostgreSQL from pip wheels, and the dev supervisor."""
