@@ -10,7 +10,7 @@ import pytest
 from switchboard_contracts.commands import SendMessage
 from switchboard_contracts.envelope import make_envelope
 from switchboard_session_pool.dispatch import Dispatcher
-from switchboard_session_pool.providers.base import OutboundMessage
+from switchboard_session_pool.domain.outbound import OutboundMessage
 from switchboard_session_pool.providers.meta_body import graph_body
 
 ENVELOPE = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": "4915112345678"}

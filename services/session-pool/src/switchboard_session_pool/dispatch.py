@@ -33,7 +33,8 @@ from .outbound_store import OutboundStore
 from .pools import NO_SENDER, Pools
 from .quota_store import QuotaConflict, SharedQuotas
 from .service_window import OUTSIDE_WINDOW, ServiceWindow
-from .providers.base import OutboundMessage, Provider, SendResult
+from .domain.outbound import OutboundMessage, SendResult
+from .providers.base import Provider
 from .sender_directory import SenderDirectory
 from .statuses import accepted_event, status_event
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from .providers.base import OutboundMessage, SendResult
+from .domain.outbound import OutboundMessage, SendResult
 from .tables import SCHEMA
 
 CLAIM = text(f"""

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from switchboard_contracts import message as contract
 from switchboard_contracts.envelope import EncodedEvent, encode_envelope
 
-from .providers.base import OutboundMessage
+from .domain.outbound import OutboundMessage
 
 SOURCE = "switchboard/session-pool"
 

@@ -1,1 +1,2 @@
-"""Pure domain: the Sender aggregate and quota policy. No I/O."""
+"""Pure domain: the Sender aggregate, quota, health, pair-rate and selection policies, provider error
+decisions, and the outbound message and its send result. No I/O."""

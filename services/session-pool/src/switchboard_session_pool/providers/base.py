@@ -1,49 +1,12 @@
-"""What every provider takes and returns."""
+"""What every provider is: it sends outbound messages and answers one result per message (both
+forms live in domain/outbound.py; this module re-exports neither)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from switchboard_contracts.message import StatusError
-
-
-@dataclass(frozen=True)
-class OutboundMessage:
-    message_id: str
-    org_id: str
-    sender_id: str
-    sender_phone: str
-    to: str
-    text: str
-    client_ref: str | None
-    correlationid: str
-    causationid: str
-    traceparent: str | None = None
-    expires_at: float | None = None  # wall clock (epoch seconds): not sent by then → expired
-    # Beyond text (switchboard_contracts.content, dumped without None): `text` then holds a summary.
-    type: str = "text"
-    template: dict | None = None
-    media: dict | None = None
-    interactive: dict | None = None
-    reply_to: str | None = None  # the provider message id (wamid) this message replies to
-
-
-@dataclass(frozen=True)
-class SendResult:
-    message_id: str
-    ok: bool
-    provider_message_id: str | None = None
-    error: StatusError | None = None
-    # Not final: try again after `delay` seconds (rate limits), or pause the sender and keep waiting.
-    retry: str | None = None  # None, "retry", "delay_recipient" or "pause_sender"
-    delay: float = 0.0
-    expired: bool = False  # its time-to-live ran out before it could go
-    recorded: bool = False  # the provider already recorded the outcome (with its send, atomically)
-
-    @property
-    def final(self) -> bool:
-        return self.retry is None
+if TYPE_CHECKING:
+    from ..domain.outbound import OutboundMessage, SendResult
 
 
 class Provider(Protocol):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import OutboundMessage
+from ..domain.outbound import OutboundMessage
 
 MEDIA_KEYS = ("id", "link", "caption", "filename")  # what Meta takes of a media object (not mime_type)
 

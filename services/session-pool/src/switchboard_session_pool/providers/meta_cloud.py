@@ -13,9 +13,9 @@ from switchboard_contracts.message import StatusError
 from switchboard_runtime.logs import get_logger
 from switchboard_runtime.sealing import Sealer, SealingError
 
+from ..domain.outbound import OutboundMessage, SendResult
 from ..domain.provider_errors import Action, decide
 from ..domain.sender import Sender
-from .base import OutboundMessage, SendResult
 from .config_errors import CONFIG_ERRORS, INVALID_CONFIG, describe
 from .meta_body import graph_body
 

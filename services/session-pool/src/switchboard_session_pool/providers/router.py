@@ -7,8 +7,9 @@ from collections.abc import Callable
 
 from switchboard_contracts.message import StatusError
 
+from ..domain.outbound import OutboundMessage, SendResult
 from ..domain.sender import Sender
-from .base import OutboundMessage, Provider, SendResult
+from .base import Provider
 
 NO_PROVIDER = StatusError(code="provider_unavailable", title="No provider for this sender",
                           detail="Sending through this kind of sender is not available.")

@@ -21,11 +21,11 @@ from switchboard_contracts.envelope import CloudEvent, make_envelope
 from switchboard_contracts.ids import deterministic_id
 from switchboard_runtime.messaging.publisher import Publisher
 
+from ..domain.outbound import OutboundMessage, SendResult
 from ..domain.provider_errors import Action, decide
 from ..outbound_store import record_in
 from ..statuses import SOURCE, status_event
 from ..tables import SCHEMA
-from .base import OutboundMessage, SendResult
 from .simulator_faults import SimulatorFaults, fault_error
 
 UNDELIVERABLE = contract.StatusError(
