@@ -9,7 +9,7 @@ import pytest
 
 from switchboard_contracts.commands import SendMessage
 from switchboard_contracts.envelope import make_envelope
-from switchboard_session_pool.dispatch import Dispatcher
+from switchboard_session_pool.dispatch.dispatcher import Dispatcher
 from switchboard_session_pool.domain.outbound import OutboundMessage
 from switchboard_session_pool.providers.meta_body import graph_body
 

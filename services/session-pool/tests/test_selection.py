@@ -14,7 +14,7 @@ from switchboard_runtime.eventstore import memory_application
 from switchboard_session_pool.application import SendersApp
 from switchboard_session_pool.domain.health import Health
 from switchboard_session_pool.domain.selection import Candidates, Rotation
-from switchboard_session_pool.sender_directory import SenderDirectory
+from switchboard_session_pool.senders.directory import SenderDirectory
 
 POOLS = st.lists(st.sampled_from([f"s{i}" for i in range(12)]), min_size=1, max_size=12, unique=True)
 

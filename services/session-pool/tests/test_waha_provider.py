@@ -17,9 +17,9 @@ from switchboard_contracts.ids import new_id
 from switchboard_devkit.ports import free_port
 from switchboard_runtime.sealing import Sealer
 from switchboard_devkit.testing.plugin import TEST_SECRET_KEY
+from switchboard_session_pool.domain.outbound import OutboundMessage
 from switchboard_session_pool.domain.pacing import HumanPacing
 from switchboard_session_pool.domain.sender import Sender
-from switchboard_session_pool.domain.outbound import OutboundMessage
 from switchboard_session_pool.providers.waha import SessionState, WahaError, WahaProvider
 
 from .fake_waha import running_fake_waha

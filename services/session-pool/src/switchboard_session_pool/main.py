@@ -20,27 +20,27 @@ from switchboard_runtime.sealing import Sealer
 from switchboard_runtime.telemetry import configure_tracing
 
 from .application import SendersApp
-from .campaign_holds import CampaignHolds
-from .connections import Connector
-from .dispatch import Dispatcher
+from .dispatch.dispatcher import Dispatcher
 from .domain.pacing import HumanPacing
 from .domain.reconnect import ReconnectPolicy
 from .domain.sender import Sender
 from .events import to_cloudevent
 from .metrics import rss_mb
-from .outbound_store import OutboundStore
 from .providers.meta_cloud import MetaCloudProvider
 from .providers.router import ProviderRouter
 from .providers.simulator import SimulatorProvider
 from .providers.waha import WahaProvider
-from .quota_store import SharedQuotas
-from .routes import SenderRoutes
-from .rpc import SenderQueries
-from .sender_commands import SenderCommands
-from .sender_watch import SenderWatch
-from .service_window import ServiceWindow
-from .sessions import SessionEvents
+from .senders.commands import SenderCommands
+from .senders.connections import Connector
+from .senders.queries import SenderQueries
+from .senders.routes import SenderRoutes
+from .senders.sessions import SessionEvents
+from .senders.watch import SenderWatch
 from .settings import SessionPoolSettings
+from .stores.campaign_holds import CampaignHolds
+from .stores.outbound_messages import OutboundStore
+from .stores.quotas import SharedQuotas
+from .stores.service_window import ServiceWindow
 from .tables import SCHEMA
 
 SERVICE = "session-pool"

@@ -23,8 +23,8 @@ from switchboard_runtime.messaging.publisher import Publisher
 
 from ..domain.outbound import OutboundMessage, SendResult
 from ..domain.provider_errors import Action, decide
-from ..outbound_store import record_in
 from ..statuses import SOURCE, status_event
+from ..stores.outbound_messages import record_in
 from ..tables import SCHEMA
 from .simulator_faults import SimulatorFaults, fault_error
 

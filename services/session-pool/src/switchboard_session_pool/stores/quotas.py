@@ -10,7 +10,7 @@ import time
 
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 
-from .domain.quota import QuotaLedger, State
+from ..domain.quota import QuotaLedger, State
 
 
 class QuotaConflict(Exception):

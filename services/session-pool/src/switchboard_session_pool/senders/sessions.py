@@ -10,7 +10,7 @@ from switchboard_contracts import sender as contract
 from switchboard_runtime.eventstore import call
 from switchboard_runtime.messaging.consumer import BadMessage, BatchOutcome, Delivery
 
-from .application import SendersApp
+from ..application import SendersApp
 from .connections import Connector, phone_of
 
 

@@ -22,21 +22,21 @@ from switchboard_runtime.messaging.acks import ack_many
 from switchboard_runtime.messaging.consumer import BadMessage, BatchOutcome, Delivery
 from switchboard_runtime.messaging.publisher import Publisher
 
-from .application import SendersApp
-from .campaign_holds import CANCELLED, CampaignHolds
-from .domain.health import SKIP_BELOW_SCORE, Health
-from .domain.pair_rate import PairRate
-from .domain.quota import QuotaLedger
-from .domain.sender import Sender
-from .metrics import AdmissionTimes
-from .outbound_store import OutboundStore
+from ..application import SendersApp
+from ..domain.health import SKIP_BELOW_SCORE, Health
+from ..domain.outbound import OutboundMessage, SendResult
+from ..domain.pair_rate import PairRate
+from ..domain.quota import QuotaLedger
+from ..domain.sender import Sender
+from ..metrics import AdmissionTimes
+from ..providers.base import Provider
+from ..senders.directory import SenderDirectory
+from ..statuses import accepted_event, status_event
+from ..stores.campaign_holds import CANCELLED, CampaignHolds
+from ..stores.outbound_messages import OutboundStore
+from ..stores.quotas import QuotaConflict, SharedQuotas
+from ..stores.service_window import OUTSIDE_WINDOW, ServiceWindow
 from .pools import NO_SENDER, Pools
-from .quota_store import QuotaConflict, SharedQuotas
-from .service_window import OUTSIDE_WINDOW, ServiceWindow
-from .domain.outbound import OutboundMessage, SendResult
-from .providers.base import Provider
-from .sender_directory import SenderDirectory
-from .statuses import accepted_event, status_event
 
 log = get_logger(__name__)
 

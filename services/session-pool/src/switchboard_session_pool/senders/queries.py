@@ -14,13 +14,13 @@ from switchboard_contracts.sender_rpc import SenderReply, SenderRequest, failure
 from switchboard_runtime.eventstore import call
 from switchboard_runtime.logs import get_logger
 
-from .application import SendersApp
-from .dispatch import Dispatcher
-from .domain.health import Health
-from .domain.sender import Sender
-from .providers.simulator_faults import SimulatorFaults
-from .providers.waha import WahaError, WahaProvider
-from .tables import SCHEMA
+from ..application import SendersApp
+from ..dispatch.dispatcher import Dispatcher
+from ..domain.health import Health
+from ..domain.sender import Sender
+from ..providers.simulator_faults import SimulatorFaults
+from ..providers.waha import WahaError, WahaProvider
+from ..tables import SCHEMA
 
 log = get_logger(__name__)
 COUNTS = text(f"""

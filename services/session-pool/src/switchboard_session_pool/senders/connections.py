@@ -21,13 +21,13 @@ from switchboard_runtime.logs import get_logger
 from switchboard_runtime.messaging.consumer import BadMessage, BatchOutcome, Delivery
 from switchboard_runtime.messaging.publisher import Publisher
 
-from .application import SendersApp
-from .domain.reconnect import ReconnectPolicy
-from .domain.sender import Sender
-from .providers.config_errors import INVALID_CONFIG
-from .providers.meta_cloud import MetaCloudProvider
-from .providers.simulator_faults import SimulatorFaults
-from .providers.waha import WahaError, WahaProvider
+from ..application import SendersApp
+from ..domain.reconnect import ReconnectPolicy
+from ..domain.sender import Sender
+from ..providers.config_errors import INVALID_CONFIG
+from ..providers.meta_cloud import MetaCloudProvider
+from ..providers.simulator_faults import SimulatorFaults
+from ..providers.waha import WahaError, WahaProvider
 
 log = get_logger(__name__)
 SOURCE = "switchboard/session-pool"

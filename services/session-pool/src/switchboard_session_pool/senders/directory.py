@@ -10,9 +10,9 @@ import time
 
 from eventsourcing.utils import get_topic
 
-from .application import SendersApp
-from .domain.selection import Candidates
-from .domain.sender import Sender
+from ..application import SendersApp
+from ..domain.selection import Candidates
+from ..domain.sender import Sender
 
 TOPICS = [get_topic(Sender.Registered), get_topic(Sender.Updated), get_topic(Sender.Removed)]
 PAGE = 5000

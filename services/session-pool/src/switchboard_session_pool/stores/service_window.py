@@ -14,7 +14,7 @@ from switchboard_contracts import message
 from switchboard_contracts.message import StatusError
 from switchboard_runtime.messaging.consumer import BadMessage, BatchOutcome, Delivery
 
-from .tables import SCHEMA
+from ..tables import SCHEMA
 
 WINDOW = timedelta(hours=24)
 OUTSIDE_WINDOW = StatusError(

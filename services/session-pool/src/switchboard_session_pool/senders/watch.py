@@ -12,8 +12,8 @@ from switchboard_contracts.subjects import any_org_events
 from switchboard_runtime.eventstore import call
 from switchboard_runtime.logs import get_logger
 
-from .application import SendersApp
-from .domain.sender import Sender
+from ..application import SendersApp
+from ..domain.sender import Sender
 
 log = get_logger(__name__)
 

@@ -8,7 +8,7 @@ from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NoKeysEr
 from switchboard_contracts.sender import SenderRoute, route_key
 from switchboard_runtime.logs import get_logger
 
-from .domain.sender import Sender
+from ..domain.sender import Sender
 
 log = get_logger("session-pool.routes")
 

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from .domain.outbound import OutboundMessage, SendResult
-from .tables import SCHEMA
+from ..domain.outbound import OutboundMessage, SendResult
+from ..tables import SCHEMA
 
 CLAIM = text(f"""
     INSERT INTO {SCHEMA}.outbound_messages (message_id, org_id, sender_id, recipient, state)

@@ -16,11 +16,11 @@ from switchboard_runtime.relay import Relay
 
 from switchboard_runtime.logs import get_logger
 
-from .application import SendersApp
+from ..application import SendersApp
+from ..domain.sender import Sender
+from ..providers.simulator import SimulatorProvider
+from ..providers.waha import WahaError, WahaProvider
 from .connections import Connector
-from .domain.sender import Sender
-from .providers.simulator import SimulatorProvider
-from .providers.waha import WahaError, WahaProvider
 from .routes import SenderRoutes
 
 log = get_logger(__name__)

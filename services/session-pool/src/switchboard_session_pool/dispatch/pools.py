@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from switchboard_contracts.commands import SenderPool
 from switchboard_contracts.message import StatusError
 
-from .domain.selection import Candidates, Rotation
-from .domain.sender import Sender
-from .sender_directory import SenderDirectory
+from ..domain.selection import Candidates, Rotation
+from ..domain.sender import Sender
+from ..senders.directory import SenderDirectory
 
 LISTED_POOLS = 1_000  # distinct listed pools whose Candidates are kept
 
