@@ -9,7 +9,7 @@ import pytest
 
 from switchboard_contracts.commands import SendMessage
 from switchboard_contracts.envelope import make_envelope
-from switchboard_session_pool.dispatch.dispatcher import Dispatcher
+from switchboard_session_pool.dispatch.intake import outbound_message
 from switchboard_session_pool.domain.outbound import OutboundMessage
 from switchboard_session_pool.providers.meta_body import graph_body
 
@@ -21,9 +21,7 @@ def outbound(**content) -> OutboundMessage:
     cmd = SendMessage(message_id="m-1", sender_id="s-1", to="+4915112345678", requested_at=datetime.now(UTC),
                       **content)
     ce = make_envelope(id="m-1", source="test", type="switchboard.command.message.send.v1", orgid="o", data=cmd)
-    dispatcher = Dispatcher.__new__(Dispatcher)
-    dispatcher.ttl_seconds = 3600
-    return dispatcher._outbound(ce, cmd, None)
+    return outbound_message(ce, cmd, None, ttl_seconds=3600)
 
 
 def body_of(**content) -> dict:

@@ -104,7 +104,7 @@ async def serve(stop: asyncio.Event, settings: SessionPoolSettings | None = None
         return {"nats": bus.connected}
 
     health = HealthServer(settings.health_port, readiness, metrics=lambda: {
-        "rss_mb": round(rss_mb(), 1), "senders_loaded": len(senders), **dispatcher.admission.snapshot()})
+        "rss_mb": round(rss_mb(), 1), "senders_loaded": len(senders), **dispatcher.admission.times.snapshot()})
     heartbeat = Heartbeat(bus.js, SERVICE, settings.heartbeat_seconds)
     relay.start()
     dispatcher.start()

@@ -89,7 +89,7 @@ class SenderQueries:
         async with self.engine.connect() as conn:
             counts = {r.status: r.n for r in await conn.execute(COUNTS, {"s": sid})}
         health = self.dispatcher.health.get(sid) or Health()
-        quota = await self.dispatcher.quotas.usage(sid, self.dispatcher.ledger(sid))
+        quota = await self.dispatcher.quotas.usage(sid, self.dispatcher.admission.ledger(sid))
         return SenderReply(ok=True, data={
             "status": sender.lifecycle, "sent": counts.get("sent", 0), "failed": counts.get("failed", 0),
             "expired": counts.get("expired", 0),
