@@ -20,7 +20,9 @@ from switchboard_devkit.testing.plugin import TEST_SECRET_KEY
 from switchboard_session_pool.domain.outbound import OutboundMessage
 from switchboard_session_pool.domain.pacing import HumanPacing
 from switchboard_session_pool.domain.sender import Sender
-from switchboard_session_pool.providers.waha import SessionState, WahaError, WahaProvider
+from switchboard_session_pool.providers.waha import WahaProvider
+from switchboard_session_pool.providers.waha_http import WahaError
+from switchboard_session_pool.providers.waha_sessions import SessionState
 
 from .fake_waha import running_fake_waha
 

@@ -1,1 +1,2 @@
-"""Providers: how a message actually leaves (simulator now; Meta Cloud API and WAHA later)."""
+"""Providers: how a message actually leaves — the simulator, Meta's Cloud API and WAHA (WhatsApp Web),
+behind `router.py` by the sender's kind."""

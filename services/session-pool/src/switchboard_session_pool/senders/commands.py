@@ -19,7 +19,8 @@ from switchboard_runtime.logs import get_logger
 from ..application import SendersApp
 from ..domain.sender import Sender
 from ..providers.simulator import SimulatorProvider
-from ..providers.waha import WahaError, WahaProvider
+from ..providers.waha import WahaProvider
+from ..providers.waha_http import WahaError
 from .connections import Connector
 from .routes import SenderRoutes
 

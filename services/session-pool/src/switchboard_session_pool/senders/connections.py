@@ -27,7 +27,8 @@ from ..domain.sender import Sender
 from ..providers.config_errors import INVALID_CONFIG
 from ..providers.meta_cloud import MetaCloudProvider
 from ..providers.simulator_faults import SimulatorFaults
-from ..providers.waha import WahaError, WahaProvider
+from ..providers.waha import WahaProvider
+from ..providers.waha_http import WahaError
 
 log = get_logger(__name__)
 SOURCE = "switchboard/session-pool"

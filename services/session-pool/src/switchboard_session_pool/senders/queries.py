@@ -19,7 +19,8 @@ from ..dispatch.dispatcher import Dispatcher
 from ..domain.health import Health
 from ..domain.sender import Sender
 from ..providers.simulator_faults import SimulatorFaults
-from ..providers.waha import WahaError, WahaProvider
+from ..providers.waha import WahaProvider
+from ..providers.waha_http import WahaError
 from ..tables import SCHEMA
 
 log = get_logger(__name__)
