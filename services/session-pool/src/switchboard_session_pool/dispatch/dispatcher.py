@@ -60,8 +60,8 @@ class Dispatcher:
         self.admission = Admission(self.senders, quotas, holds, self.pools, self.health, outside_window,
                                    pair_interval)
         self.intake = Intake(self.sender, self.admission.choice, ttl_seconds)
-        self.window_gate = (WindowGate(window, self.senders, self.pools, outside_window)  # Meta: free-form
-                            if window is not None else None)  # messages only inside the 24-hour window
+        # Meta: free-form messages only inside the 24-hour window
+        self.window_gate = WindowGate(window, self.senders, self.pools, outside_window) if window is not None else None
         self.room = WaitingRoom(keepalive)
         self.lanes = SendLanes(self.senders, provider, store, publisher, self.pools, self.room, self.outcomes)
         self._task: asyncio.Task | None = None

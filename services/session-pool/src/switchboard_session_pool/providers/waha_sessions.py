@@ -74,7 +74,8 @@ class WahaSessions:
         digits = "".join(c for c in phone_number if c.isdigit())
         if not 7 <= len(digits) <= 15:
             raise WahaError("invalid_phone_number", "give the phone number in international format")
-        response = await self.http.call(sender, "POST", "/api/{session}/auth/request-code", json={"phoneNumber": digits})
+        response = await self.http.call(sender, "POST", "/api/{session}/auth/request-code",
+                                        json={"phoneNumber": digits})
         code = json_body(response).get("code")
         if not isinstance(code, str) or not code:
             raise WahaError("no_code", "WAHA answered without a pairing code")
