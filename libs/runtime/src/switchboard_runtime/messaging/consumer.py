@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 import nats.errors
 from nats.aio.msg import Msg
-from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from pydantic import ValidationError
 
@@ -20,6 +19,7 @@ from switchboard_contracts.streams import ConsumerSpec
 
 from ..logs import get_logger
 from .acks import ack_many
+from .bus import BusJetStream
 from .pull import PullLoop
 
 log = get_logger(__name__)
@@ -100,7 +100,7 @@ def consumer_config(spec: ConsumerSpec) -> ConsumerConfig:
 
 
 class BatchConsumer:
-    def __init__(self, js: JetStreamContext, spec: ConsumerSpec, handler: BatchHandler, *,
+    def __init__(self, js: BusJetStream, spec: ConsumerSpec, handler: BatchHandler, *,
                  batch_size: int = 256, fetch_timeout: float = 1.0, concurrency: int = 1,
                  linger: float = 0.0, on_dead_letter: DeadLetterHook | None = None):
         self.js = js
@@ -123,7 +123,7 @@ class BatchConsumer:
         """Create (or bind to) the durable consumer and start pulling."""
         # Create or update the durable consumer to the spec, then pull from it.
         await self.js.add_consumer(self.spec.stream, consumer_config(self.spec))
-        sub = PullLoop(self.js._nc, self.spec.stream, self.spec.durable)
+        sub = PullLoop(self.js.connection, self.spec.stream, self.spec.durable)
         await sub.start()
         self._sub = sub
         self._running = True

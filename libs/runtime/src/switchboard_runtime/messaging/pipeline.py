@@ -1,6 +1,7 @@
 """Many NATS requests in flight on one inbox subscription, replies matched by their subject, one
 timer per batch: what JetStream publishes (PubAcks) and direct gets need at volume, without nats-py's
-per-request future, random token and `wait_for`."""
+per-request future, random token and `wait_for`. Each reply is handed to the pipeline inside nats-py's
+read loop (`nats_internals.hand_off`): no queue, no per-subscription task, no second hop per reply."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 
+from .nats_internals import hand_off
 from .wire import write_many
 
 
@@ -28,27 +30,6 @@ class _Batch:
         self.done = done
 
 
-class _Handoff:
-    """Stands in for a nats-py subscription's message queue and hands each reply straight to the
-    pipeline, in the read loop's own step: no queue, no per-subscription task, no second hop per
-    reply (the queue's other methods answer as an always-empty queue would)."""
-
-    def __init__(self, on_reply):
-        self.on_reply = on_reply
-
-    def put_nowait(self, msg: Msg) -> None:
-        self.on_reply(msg)
-
-    def qsize(self) -> int:
-        return 0
-
-    def empty(self) -> bool:
-        return True
-
-    async def join(self) -> None:
-        return None
-
-
 class RequestPipeline:
     def __init__(self, nc: Client, timeout: float):
         self.nc, self.timeout = nc, timeout
@@ -62,7 +43,7 @@ class RequestPipeline:
             # No callback: nats-py would queue every reply for a task of its own. The hand-off takes
             # the queue's place (pending_bytes_limit=0: nothing accumulates to be counted).
             sub = await self.nc.subscribe(inbox + ".*", pending_bytes_limit=0)
-            sub._pending_queue = _Handoff(self._on_reply)
+            hand_off(sub, self._on_reply)
             self._inbox = inbox
         return self._inbox
 

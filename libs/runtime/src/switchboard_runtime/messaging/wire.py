@@ -1,8 +1,9 @@
 """Writing many NATS publishes at once: each PUB/HPUB command built as nats-py builds it (the same
 subject check, header keys checked, header values trimmed with CR/LF made spaces), all joined into one
-buffer handed to the connection's flusher once — instead of one `Client.publish` per message, each
-with its own checks, pending-buffer append and flush kick. A connection that is not up (reconnecting,
-closed, draining) is left to nats-py's own `publish`, with its buffering and its errors."""
+buffer handed to the connection's flusher once (`nats_internals.write_commands`) — instead of one
+`Client.publish` per message, each with its own checks, pending-buffer append and flush kick. A
+connection that is not up (reconnecting, closed, draining) is left to nats-py's own `publish`, with its
+buffering and its errors."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from collections.abc import Iterable
 
 from nats import errors
 from nats.aio.client import Client
+
+from .nats_internals import write_commands
 
 _SUBJECT_INVALID = re.compile(r"[\s\r\n]")  # what nats-py's publish path rejects (whitespace, CR/LF)
 _HEADER_KEY = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -42,8 +45,7 @@ def _command(subject: str, reply: str, payload: bytes, headers: dict[str, str] |
 
 def can_write(nc: Client) -> bool:
     """Whether `write_many` may take the direct path (else: nats-py's `publish`, message by message)."""
-    return (nc.is_connected and not nc.is_draining_pubs and hasattr(nc, "_send_command")
-            and hasattr(nc, "_flush_pending"))
+    return nc.is_connected and not nc.is_draining_pubs
 
 
 async def write_many(nc: Client, publishes: Iterable[Publish]) -> int:
@@ -55,11 +57,10 @@ async def write_many(nc: Client, publishes: Iterable[Publish]) -> int:
         for subject, reply, payload, headers in publishes:
             await nc.publish(subject, payload, reply=reply, headers=headers)
         return len(publishes)
-    max_payload = nc._max_payload
+    max_payload = nc.max_payload
     buffer = b"".join(_command(subject, reply, payload, headers, max_payload)
                       for subject, reply, payload, headers in publishes)
     nc.stats["out_msgs"] += len(publishes)
     nc.stats["out_bytes"] += sum(len(p[2]) for p in publishes)
-    await nc._send_command(buffer)
-    await nc._flush_pending()
+    await write_commands(nc, buffer)
     return len(publishes)
