@@ -12,9 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from switchboard_campaigns.domain.contacts import (REJECTED_KEPT, BadUpload, Contact, CsvImport,
-                                                   Deduper, ImportReport, Rejected, read_csv,
-                                                   read_json)
+from switchboard_campaigns.domain.contacts import REJECTED_KEPT, BadUpload, Contact, ImportReport, Rejected
+from switchboard_campaigns.domain.csv_import import CsvImport, read_csv
+from switchboard_campaigns.domain.deduper import Deduper
+from switchboard_campaigns.domain.json_import import read_json
 from switchboard_campaigns.domain.phones import InvalidPhone, check_region, normalize
 
 

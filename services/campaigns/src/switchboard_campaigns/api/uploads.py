@@ -10,7 +10,9 @@ from pydantic import ValidationError
 from switchboard_runtime.http.errors import ApiError
 from switchboard_runtime.http.openapi import json_body
 
-from ..domain.contacts import BadUpload, CsvImport, ImportReport, read_json
+from ..domain.contacts import BadUpload, ImportReport
+from ..domain.csv_import import CsvImport
+from ..domain.json_import import read_json
 from ..imports import ImportLog
 from .schemas import ContactsIn
 

@@ -12,6 +12,13 @@ depends_on = None
 
 
 def upgrade() -> None:
+    _contacts()
+    _campaign_counts()
+    _runs()
+    _blocklist()
+
+
+def _contacts() -> None:
     op.execute("""
         CREATE TABLE campaigns.contacts (
             campaign_id uuid NOT NULL,
@@ -35,6 +42,9 @@ def upgrade() -> None:
     op.execute("CREATE INDEX contacts_message ON campaigns.contacts (message_id)")
     op.execute("CREATE INDEX contacts_pending ON campaigns.contacts (campaign_id, seq) WHERE status = 'pending'")
     op.execute("CREATE INDEX contacts_status ON campaigns.contacts (campaign_id, status, seq)")
+
+
+def _campaign_counts() -> None:
     op.execute("""
         CREATE TABLE campaigns.campaign_counts (
             campaign_id uuid NOT NULL, status text NOT NULL, n bigint NOT NULL,
@@ -62,12 +72,18 @@ def upgrade() -> None:
     op.execute("""CREATE TRIGGER contacts_counted_update AFTER UPDATE ON campaigns.contacts
                   REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
                   FOR EACH STATEMENT EXECUTE FUNCTION campaigns.count_contacts()""")
+
+
+def _runs() -> None:
     # The runner's working copy of each started campaign (the aggregate is the record): a cancel or
     # pause changes `status` here in the same step, and every send batch locks this row first.
     op.execute("""
         CREATE TABLE campaigns.runs (
             campaign_id uuid PRIMARY KEY, org_id text NOT NULL, status text NOT NULL,
             spec jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())""")
+
+
+def _blocklist() -> None:
     op.execute("""
         CREATE TABLE campaigns.blocklist (
             org_id text NOT NULL, phone text NOT NULL, reason text, source text NOT NULL,

@@ -16,12 +16,24 @@ TS = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
+    _organizations()
+    _api_keys()
+    _senders()
+    _messages()
+    _pending_statuses()
+    _conversations()
+
+
+def _organizations() -> None:
     op.create_table(
         "organizations",
         sa.Column("id", sa.Text, primary_key=True),
         sa.Column("name", sa.Text, nullable=False),
         sa.Column("created_at", TS, nullable=False, server_default=sa.func.now()),
     )
+
+
+def _api_keys() -> None:
     op.create_table(
         "api_keys",
         sa.Column("id", sa.Text, primary_key=True),
@@ -31,6 +43,9 @@ def upgrade() -> None:
         sa.Column("created_at", TS, nullable=False, server_default=sa.func.now()),
         sa.Column("revoked_at", TS),
     )
+
+
+def _senders() -> None:
     op.create_table(
         "senders",
         sa.Column("id", sa.Text, primary_key=True),
@@ -44,6 +59,9 @@ def upgrade() -> None:
         sa.Column("updated_at", TS, nullable=False, server_default=sa.func.now()),
     )
     op.create_index("ix_senders_org", "senders", ["org_id", "created_at", "id"])
+
+
+def _messages() -> None:
     op.create_table(
         "messages",
         sa.Column("id", sa.Text, primary_key=True),
@@ -65,6 +83,9 @@ def upgrade() -> None:
         sa.Column("updated_at", TS, nullable=False, server_default=sa.func.now()),
     )
     op.create_index("ix_messages_conversation", "messages", ["conversation_id", "created_at", "id"])
+
+
+def _pending_statuses() -> None:
     op.create_table(
         "pending_statuses",
         sa.Column("message_id", sa.Text, nullable=False),
@@ -74,6 +95,9 @@ def upgrade() -> None:
         sa.Column("error", JSONB),
         sa.PrimaryKeyConstraint("message_id", "status"),
     )
+
+
+def _conversations() -> None:
     op.create_table(
         "conversations",
         sa.Column("id", sa.Text, primary_key=True),
