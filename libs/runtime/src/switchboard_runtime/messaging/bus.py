@@ -4,8 +4,8 @@ The connection is opened with nats-py directly. faststream used to open it, and 
 nothing in a service publishes or subscribes through faststream (publishing is `publisher.py`,
 consuming is `consumer.py` and `pull.py`), so its broker did nothing but call `nats.connect`. Its
 telemetry middleware was never called, because it wraps only faststream's own publishers and
-subscribers. Its connection-error lines went to a handler of its own, outside our structured logs. It
-took about 0.6 s and 330 modules to import in every service process, and we reached the connection
+subscribers. Its connection-error lines went to a handler of its own, outside our structured logs. In
+a service process it took 0.17-0.28 s and 217 modules to import, and we reached the connection
 through a path it does not document (`broker.config.connection_state`). The connection keeps every
 option the broker passed: nats-py's defaults, except the name, `max_reconnect_attempts=-1` and
 `reconnect_time_wait=1`. It keeps faststream's handling of errors too (`_on_error`): a server refusal
