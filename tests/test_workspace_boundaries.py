@@ -70,3 +70,20 @@ def test_the_supervisor_lists_every_service_once() -> None:
         assert package == f"switchboard-{spec.name}"
         module_file = ROOT / "services" / spec.name / "src" / (spec.module.replace(".", "/") + ".py")
         assert module_file.is_file(), f"{spec.name}: {spec.module} is not a module of the service"
+
+
+MAX_FILE_LINES, MAX_FUNCTION_LINES = 400, 60  # the house's rooms (issue 12): split what grows past them
+
+
+def test_no_source_file_or_function_outgrows_its_room() -> None:
+    too_big: list[str] = []
+    for path in sorted([*ROOT.glob("services/*/src/**/*.py"), *ROOT.glob("libs/*/src/**/*.py")]):
+        text = path.read_text()
+        where = path.relative_to(ROOT)
+        if (lines := text.count("\n") + 1) > MAX_FILE_LINES:
+            too_big.append(f"{where}: {lines} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                if (length := node.end_lineno - node.lineno + 1) > MAX_FUNCTION_LINES:
+                    too_big.append(f"{where}:{node.lineno} {node.name}: {length} lines")
+    assert not too_big, "\n".join(too_big)
