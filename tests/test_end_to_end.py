@@ -153,7 +153,13 @@ def test_bad_input_gets_json_errors(platform):
         assert too_big.status_code == 413
 
 
-def test_ctrl_c_stops_everything(platform):
+def test_ctrl_c_stops_everything(private_platform):
+    """On a platform of its own (the others' is shared), after it has carried a message."""
+    platform = private_platform
+    with api(platform) as c:
+        sender_id = c.post("/v1/senders", json={"name": "last", "provider": "simulator"}).json()["id"]
+        mid = c.post("/v1/messages", json={"sender_id": sender_id, "to": "+4915112345670", "text": "bye"}).json()["id"]
+        poll(lambda: c.get(f"/v1/messages/{mid}"), lambda r: r.status_code == 200 and r.json()["status"] == "read")
     proc = platform["proc"]
     os.killpg(proc.pid, signal.SIGINT)
     assert proc.wait(timeout=60) == 0
