@@ -73,6 +73,7 @@ def test_a_405_names_every_method_of_the_path(platform, method, path, allowed):
     assert {m.strip() for m in r.headers["allow"].split(",")} - {"HEAD"} == allowed
 
 
+@pytest.mark.long
 def test_schemathesis_finds_nothing(platform, document, tmp_path):
     base, key = platform["base"], platform["key"]
     # a simulator sender, so the operations on senders also meet one that exists

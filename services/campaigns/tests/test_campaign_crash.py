@@ -22,6 +22,7 @@ from collections import Counter
 
 import httpx
 import nats
+import pytest
 import nats.js.errors
 from sqlalchemy import Engine, create_engine, text
 
@@ -155,6 +156,7 @@ def partial(counts: dict[str, int]) -> bool:
     return 0 < sent(counts) < TOTAL and counts.get("pending", 0) > 0
 
 
+@pytest.mark.long
 async def test_sigkill_campaigns_and_session_pool_mid_run_sends_everyone_once(nats_url, database_url):
     t0 = time.monotonic()
     org, sender_id, port = new_id(), new_id(), free_port()

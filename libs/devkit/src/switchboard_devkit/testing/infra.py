@@ -65,6 +65,13 @@ class TestInfra:
         self._nats.append(server)
         return server.url
 
+    def release_nats(self, url: str) -> None:
+        """Stop the server `new_nats` started for `url` (nothing for an external one)."""
+        for server in [s for s in self._nats if s.url == url]:
+            server.stop()
+            self._nats.remove(server)
+            shutil.rmtree(server.store_dir, ignore_errors=True)
+
     def stop(self) -> None:
         for container in getattr(self, "_containers", []):
             container.stop()

@@ -3,11 +3,20 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
+from ..postgres_server import _os_user
 from .infra import TestInfra
 
 TEST_SECRET_KEY = "test-secret-key-not-for-production"
+
+
+def pytest_configure(config) -> None:
+    if not hasattr(config, "workerinput") and not os.environ.get("SWITCHBOARD_DATABASE_URL"):
+        # the run's one controlling process (not an xdist worker), before any worker starts PostgreSQL:
+        _os_user()  # as root, the OS user PostgreSQL runs as exists (created once, not raced for)
 
 
 @pytest.fixture(scope="session")
@@ -18,8 +27,10 @@ def infra():
 
 
 @pytest.fixture
-def nats_url(infra: TestInfra) -> str:
-    return infra.new_nats()
+def nats_url(infra: TestInfra):
+    url = infra.new_nats()
+    yield url
+    infra.release_nats(url)  # each test's server ends with it
 
 
 @pytest.fixture
