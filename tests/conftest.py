@@ -1,21 +1,45 @@
 """The platform as `make run` runs it, for the end-to-end tests.
 
 Starting it (PostgreSQL's initdb, NATS, five service processes) costs more than most modules' tests, so
-one test process starts it once (`shared_platform`; under pytest-xdist each worker has its own) and
-every module that only drives it through the API shares it, each module as an organization of its own
-(`platform`: a fresh organization and API key): what a module creates — senders, messages, campaigns,
-conversations, blocklist entries, events under `sb.evt.<org>` — is invisible to every other module, as
-another organization's resources are to any client. A test that stops the platform gets one of its own
-(`private_platform`), so no other test ever finds it stopped."""
+a test process starts one when a test first needs it and every module that only drives it through the
+API shares it, each module as an organization of its own (`platform`: a fresh organization and API
+key): what a module creates — senders, messages, campaigns, conversations, blocklist entries, events
+under `sb.evt.<org>` — is invisible to every other module, as another organization's resources are to
+any client. A test that stops the platform says so (`stoppable_platform`); it runs after the others
+(the root conftest.py orders them), and whoever needs the platform after it gets a new one. Once the
+next test to run needs no platform, the platform is stopped, so none idles through the rest of the run."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 from switchboard_devkit.platform import Platform, running_platform
 
 ENV = {"SWITCHBOARD_RECONNECT_BASE_SECONDS": "0.5"}  # reconnection backoff starts at 0.5 s, not 5 s
+FIXTURES = {"platform", "stoppable_platform"}  # the tests that drive the platform ask for one of these
+
+
+class Platforms:
+    """This test process's platform: started on demand, started again if a test stopped it."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory):
+        self.tmp_path_factory = tmp_path_factory
+        self.current: Platform | None = None
+        self._stack = contextlib.ExitStack()
+
+    def running(self) -> Platform:
+        if self.current is not None and self.current.proc.poll() is not None:
+            self.stop()  # stopped by a test: clean up after it, then start another
+        if self.current is None:
+            root = self.tmp_path_factory.mktemp("platform")
+            self.current = self._stack.enter_context(running_platform(root, ENV))
+        return self.current
+
+    def stop(self) -> None:
+        self._stack.close()  # running_platform's own cleanup: SIGINT, wait, SIGKILL if it hangs
+        self._stack, self.current = contextlib.ExitStack(), None
 
 
 def _as_dict(p: Platform, key: str) -> dict:
@@ -33,21 +57,30 @@ def _new_organization(p: Platform, name: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def shared_platform(tmp_path_factory):
-    with running_platform(tmp_path_factory.mktemp("platform"), ENV) as p:
-        yield p
+def platforms(tmp_path_factory):
+    held = Platforms(tmp_path_factory)
+    yield held
+    held.stop()
 
 
 @pytest.fixture(scope="module")
-def platform(shared_platform: Platform, request):
+def platform(platforms: Platforms, request) -> dict:
     """The shared platform, seen as a fresh organization of its own for this module."""
-    assert shared_platform.proc.poll() is None, "the shared platform stopped (a test must not stop it)"
-    yield _as_dict(shared_platform, _new_organization(shared_platform, request.module.__name__))
-    assert shared_platform.proc.poll() is None, f"{request.module.__name__} stopped the shared platform"
+    p = platforms.running()
+    return _as_dict(p, _new_organization(p, request.module.__name__))
 
 
 @pytest.fixture
-def private_platform(tmp_path):
-    """A whole platform for one test alone (one that stops it), with the dev organization's key."""
-    with running_platform(tmp_path, ENV) as p:
-        yield _as_dict(p, p.key)
+def stoppable_platform(platforms: Platforms):
+    """The shared platform, for a test that stops it (with the dev organization's key)."""
+    p = platforms.running()
+    yield _as_dict(p, p.key)
+    platforms.stop()  # stopped by the test, or left half-stopped by a failure: the next user starts afresh
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    platforms = getattr(item, "funcargs", {}).get("platforms")
+    yield
+    if platforms is not None and (nextitem is None or not FIXTURES & set(getattr(nextitem, "fixturenames", ()))):
+        platforms.stop()  # the next test on this process needs no platform

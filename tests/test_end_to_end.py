@@ -153,9 +153,9 @@ def test_bad_input_gets_json_errors(platform):
         assert too_big.status_code == 413
 
 
-def test_ctrl_c_stops_everything(private_platform):
-    """On a platform of its own (the others' is shared), after it has carried a message."""
-    platform = private_platform
+def test_ctrl_c_stops_everything(stoppable_platform):
+    """The platform the other tests used (this test runs after them), once it has carried a message."""
+    platform = stoppable_platform
     with api(platform) as c:
         sender_id = c.post("/v1/senders", json={"name": "last", "provider": "simulator"}).json()["id"]
         mid = c.post("/v1/messages", json={"sender_id": sender_id, "to": "+4915112345670", "text": "bye"}).json()["id"]
