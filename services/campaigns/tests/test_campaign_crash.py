@@ -22,7 +22,6 @@ from collections import Counter
 
 import httpx
 import nats
-import pytest
 import nats.js.errors
 from sqlalchemy import Engine, create_engine, text
 
@@ -30,7 +29,7 @@ from switchboard_contracts import commands, streams
 from switchboard_contracts.campaign import campaign_message_id
 from switchboard_contracts.envelope import CloudEvent, make_envelope
 from switchboard_contracts.ids import new_id
-from switchboard_devkit.ports import free_port
+from switchboard_devkit.testing.ports import server_port
 from switchboard_runtime.http.internal_auth import ORG_HEADER, TOKEN_HEADER, internal_token
 from switchboard_runtime.messaging.declare import ensure_key_value
 from switchboard_devkit.testing.plugin import TEST_SECRET_KEY
@@ -156,10 +155,9 @@ def partial(counts: dict[str, int]) -> bool:
     return 0 < sent(counts) < TOTAL and counts.get("pending", 0) > 0
 
 
-@pytest.mark.long
 async def test_sigkill_campaigns_and_session_pool_mid_run_sends_everyone_once(nats_url, database_url):
     t0 = time.monotonic()
-    org, sender_id, port = new_id(), new_id(), free_port()
+    org, sender_id, port = new_id(), new_id(), server_port()
     campaigns_env = {"SWITCHBOARD_CAMPAIGNS_HOST": "127.0.0.1", "SWITCHBOARD_CAMPAIGNS_PORT": str(port)}
     db = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
     nc = await nats.connect(nats_url)

@@ -14,7 +14,7 @@ from switchboard_contracts.envelope import make_envelope
 from switchboard_contracts.ids import deterministic_id, new_id
 from switchboard_conversations.main import serve
 from switchboard_conversations.settings import ConversationsSettings
-from switchboard_devkit.ports import free_port
+from switchboard_devkit.testing.ports import server_port
 from switchboard_devkit.testing.service import running_service
 
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -22,7 +22,7 @@ T0 = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 def running(nats_url, database_url):
     settings = ConversationsSettings(nats_url=nats_url, database_url=database_url, log_format="console",
-                                     conversations_port=free_port())
+                                     conversations_port=server_port())
     return running_service(serve, settings, "SWITCHBOARD_EVENTS", "conversations__history")
 
 

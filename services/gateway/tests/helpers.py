@@ -18,7 +18,7 @@ from switchboard_gateway.main import serve
 from switchboard_gateway.orgs import Organizations
 from switchboard_gateway.settings import GatewaySettings
 from switchboard_runtime.database import async_engine
-from switchboard_devkit.ports import free_port
+from switchboard_devkit.testing.ports import server_port
 from switchboard_devkit.testing.plugin import TEST_SECRET_KEY
 
 
@@ -55,7 +55,7 @@ async def answer_registrations(js, registered: list) -> None:
 async def running_gateway(nats_url: str, database_url: str, *, with_conversations: bool = True, **overrides):
     """The gateway with the conversations service it forwards messages and conversations to (or,
     `with_conversations=False`, with that service's port closed)."""
-    port, conversations_port = free_port(), free_port()
+    port, conversations_port = server_port(), server_port()
     settings = GatewaySettings(nats_url=nats_url, database_url=database_url, log_format="console",
                                gateway_port=port, secret_key=TEST_SECRET_KEY,
                                conversations_url=f"http://127.0.0.1:{conversations_port}", **overrides)

@@ -16,7 +16,7 @@ import nats.js.errors
 from switchboard_contracts import streams
 from switchboard_contracts.envelope import CloudEvent
 from switchboard_contracts.sender import SenderRoute, route_key
-from switchboard_devkit.ports import free_port
+from switchboard_devkit.testing.ports import server_port
 from switchboard_runtime.messaging.declare import ensure_key_value
 from switchboard_runtime.sealing import Sealer
 from switchboard_devkit.testing.plugin import TEST_SECRET_KEY
@@ -51,7 +51,7 @@ async def add_route(nats_url: str, provider: str, account: str, org_id: str, sen
 
 @contextlib.asynccontextmanager
 async def running_ingest(nats_url: str, **overrides):
-    port = free_port()
+    port = server_port()
     settings = IngestSettings(nats_url=nats_url, log_format="console", ingest_port=port,
                               secret_key=TEST_SECRET_KEY, **overrides)
     stop = asyncio.Event()

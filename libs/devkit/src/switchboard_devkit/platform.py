@@ -16,8 +16,8 @@ from pathlib import Path
 
 import httpx
 
-from .ports import free_ports
 from .services import load_services
+from .testing.ports import server_ports
 
 PORTS = ("SWITCHBOARD_DEV_NATS_PORT", "SWITCHBOARD_DEV_POSTGRES_PORT",
          *(spec.port_env for spec in load_services() if spec.port_env))
@@ -38,7 +38,7 @@ def running_platform(root: Path, env: dict[str, str] | None = None, timeout: flo
     """Start the supervisor in `root` (data in `root/.data`, its output in `root/supervisor.log`), wait
     until the gateway's /readyz says every service is up, yield, then stop it all by its process group."""
     data, log_path = root / ".data", root / "supervisor.log"
-    ports = dict(zip(PORTS, free_ports(len(PORTS)), strict=True))  # distinct: two servers never share one
+    ports = dict(zip(PORTS, server_ports(len(PORTS)), strict=True))  # distinct: two servers never share one
     child_env = {k: v for k, v in os.environ.items() if k not in ("SWITCHBOARD_NATS_URL", "SWITCHBOARD_DATABASE_URL")}
     child_env.update({k: str(v) for k, v in ports.items()}, **(env or {}))
     log = open(log_path, "wb")  # noqa: SIM115 - closed in finally

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..nats_server import NatsServer
 from ..postgres_server import PostgresServer
+from .ports import server_port
 
 
 class TestInfra:
@@ -28,7 +29,7 @@ class TestInfra:
                 and not (self.external_db and self.external_nats):
             self._start_containers()
         if not self.external_db:
-            self.postgres = PostgresServer(self.root / "pg", durable=False).start()
+            self.postgres = PostgresServer(self.root / "pg", port=server_port(), durable=False).start()
         return self
 
     def _start_containers(self) -> None:
@@ -61,7 +62,7 @@ class TestInfra:
         """A URL to a NATS JetStream server with empty streams."""
         if self.external_nats:
             return self.external_nats
-        server = NatsServer(self.root / f"nats-{uuid.uuid4().hex[:8]}").start()
+        server = NatsServer(self.root / f"nats-{uuid.uuid4().hex[:8]}", port=server_port()).start()
         self._nats.append(server)
         return server.url
 
