@@ -12,6 +12,7 @@ import socket
 from pathlib import Path
 
 LOWEST = 10_000
+_random = random.SystemRandom()  # not the module's state, which a test may seed: workers must not draw alike
 
 
 def _ephemeral_start() -> int:
@@ -33,7 +34,7 @@ def server_ports(n: int) -> list[int]:
                 break
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             try:
-                s.bind(("127.0.0.1", random.randrange(LOWEST, top)))
+                s.bind(("127.0.0.1", _random.randrange(LOWEST, top)))
             except OSError:
                 s.close()
                 continue
