@@ -186,15 +186,19 @@ async def test_label_pools_use_the_senders_carrying_the_label(nats_url, database
         late = new_id()  # a sender labelled after the label was first used: known within refresh_seconds
         await register_labelled(js, org, late, ["sales"])
         await asyncio.sleep(0.6)
-        more = [pool_command(org, f"+4915157{i:05d}1", label="sales") for i in range(6)]
-        await send_all(js, more)
-        sent_more = await outcomes(js, org, more)
+        rounds: list[dict[str, dict]] = []
+        for r in range(5):  # bounded: the late sender takes its turn within a few rounds of three
+            more = [pool_command(org, f"+491515{7 + r}{i:05d}1", label="sales") for i in range(3)]
+            await send_all(js, more)
+            rounds.append(await outcomes(js, org, more))
+            if any(d["sender_id"] == late for d in rounds[-1].values()):
+                break
     assert Counter(sent[ce.id]["sender_id"] for ce in ces[:6]) == {sales: 3, vip: 3}
     assert sent[ces[6].id]["sender_id"] == vip
-    # the late sender takes its turns (how many of these six depends on when the directory refresh
-    # lands between admissions: exactly 2 when it lands before the first)
-    spread = Counter(d["sender_id"] for d in sent_more.values())
-    assert set(spread) == {sales, vip, late} and sum(spread.values()) == 6 and max(spread.values()) <= 3
+    # the late sender takes turns beside the others (in which round depends on when the directory
+    # refresh lands between admissions; the even spread itself is the first test's)
+    assert any(d["sender_id"] == late for d in rounds[-1].values()), [list(r.values()) for r in rounds]
+    assert all(d["sender_id"] in {sales, vip, late} and d["status"] == "sent" for r in rounds for d in r.values())
 
 
 async def test_a_pool_naming_no_sender_fails_no_sender(nats_url, database_url):
