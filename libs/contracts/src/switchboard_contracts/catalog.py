@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from . import blocklist, campaign, commands, conversation, message, sender
+from . import blocklist, campaign, commands, conversation, flow, message, sender
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,27 @@ EVENTS: tuple[EventSpec, ...] = (
         (campaign.CANCELLED, "A campaign was cancelled: it sends nothing more."),
         (campaign.COMPLETED, "Every contact of a campaign has its final outcome."),
         (campaign.FAILED, "A campaign could not go on (e.g. its senders were removed), with the reason."))),
+    *(EventSpec(t, "flow", t.split(".")[2], flow.FlowChanged, d) for t, d in (
+        (flow.CREATED, "A flow was created (a draft), with its definition."),
+        (flow.DRAFT_REPLACED, "A flow's draft was replaced by a whole new definition."),
+        (flow.PUBLISHED, "A flow's draft became revision N (immutable), with its definition."),
+        (flow.ACTIVATED, "A flow starts executions on its newest published revision."),
+        (flow.DEACTIVATED, "A flow starts no more executions (running ones go on)."),
+        (flow.DELETED, "A flow was deleted (running executions are cancelled)."))),
+    EventSpec(flow.EXECUTION_STARTED, "flow", "execution_started", flow.ExecutionStarted,
+              "A flow started for a contact (pinned to the revision it started on)."),
+    EventSpec(flow.STEP_COMPLETED, "flow", "step_completed", flow.StepCompleted,
+              "An execution finished a node: the node, the exit it took and how long it took."),
+    EventSpec(flow.WAITING, "flow", "waiting", flow.Waiting,
+              "An execution waits: for a reply, a delay, a sent message's status, an HTTP call or an e-mail."),
+    EventSpec(flow.RESUMED, "flow", "resumed", flow.Resumed,
+              "A waiting execution goes on (a reply, a timeout, the end of a delay, a status, a result)."),
+    *(EventSpec(t, "flow", t.split(".")[2], flow.ExecutionEnded, d) for t, d in (
+        (flow.EXECUTION_COMPLETED, "An execution reached its end."),
+        (flow.EXECUTION_FAILED, "An execution ended on a failure or a guard (steps, loops, age), with the reason."),
+        (flow.EXECUTION_CANCELLED, "An execution was cancelled (by the API, or its flow was deleted)."))),
+    EventSpec(flow.HANDOFF_REQUESTED, "flow", "handoff_requested", flow.HandoffRequested,
+              "A flow hands a conversation over to people (an optional team); the execution ends."),
 )
 
 COMMANDS: tuple[EventSpec, ...] = (
@@ -94,6 +115,8 @@ COMMANDS: tuple[EventSpec, ...] = (
               "Make a simulator sender fail, go slow, disconnect or issue a QR (tests and demos)."),
     EventSpec(commands.CONNECTION_ATTEMPT, "connection", "attempt", commands.ConnectionAttempt,
               "Internal: one (re)connection attempt, redelivered with exponential backoff."),
+    EventSpec(flow.PERFORM_EFFECT, "flow", "effect", flow.PerformEffect,
+              "Internal: perform an execution step's HTTP call or e-mail, then record its outcome."),
 )
 
 BY_TYPE: dict[str, EventSpec] = {spec.type: spec for spec in EVENTS + COMMANDS}

@@ -37,6 +37,7 @@ class StreamSpec(BaseModel):
     duplicate_window_seconds: int = 120
     sources: list[SourceSpec] = []
     republish: RepublishSpec | None = None
+    allow_msg_schedules: bool = False  # messages with `Nats-Schedule: @at …` are published on their target then
     description: str = ""
 
 
@@ -103,6 +104,17 @@ QUARANTINE = StreamSpec(
     max_age_seconds=30 * DAY,
     max_bytes=1024 * 1024 * 1024,
     description="Webhook deliveries no sender owns (unverified), kept for operators; oldest dropped first.",
+)
+
+TIMERS = StreamSpec(
+    name="SWITCHBOARD_TIMERS",
+    subjects=[subjects.SCHEDULES_ALL, subjects.TIMERS_ALL],
+    retention="workqueue",
+    max_msgs_per_subject=1,  # one schedule per key: a newer one replaces the older (a timer moved or cancelled)
+    allow_msg_schedules=True,
+    description="Durable timers: a schedule on `sb.sched.<service>.<org>.<key>` (headers `Nats-Schedule: @at "
+                "<time>`, `Nats-Schedule-Target`) is published by the server on `sb.timer.<service>.<org>.<key>` "
+                "at its time, also after restarts; its owner's consumer acts on it.",
 )
 
 SERVICES = KeyValueSpec(
@@ -191,4 +203,31 @@ GATEWAY_READ_MODELS = ConsumerSpec(
     stream=EVENTS.name,
     durable="gateway__read_models",
     filter_subjects=[subjects.any_org_events("sender")],  # the senders read model (messages: conversations)
+)
+
+FLOWS_INBOUND = ConsumerSpec(
+    stream=EVENTS.name,
+    durable="flows__inbound",
+    filter_subjects=[subjects.any_org_events("message", "received")],
+)
+
+FLOWS_STATUSES = ConsumerSpec(
+    stream=EVENTS.name,
+    durable="flows__statuses",
+    filter_subjects=[subjects.any_org_events("message", "status")],
+)
+
+FLOWS_TIMERS = ConsumerSpec(
+    stream=TIMERS.name,
+    durable="flows__timers",
+    filter_subjects=[subjects.timer_subject("flows", "*", "*")],
+)
+
+FLOWS_EFFECTS = ConsumerSpec(
+    stream=COMMANDS.name,
+    durable="flows__effects",
+    filter_subjects=[subjects.any_org_command("flow", "effect")],
+    max_deliver=10,
+    ack_wait_seconds=60.0,  # an HTTP call (up to 30 s, retried) reports progress while it runs
+    max_ack_pending=5_000,
 )

@@ -8,6 +8,8 @@ COMMANDS_ALL = "sb.cmd.>"
 DEAD_LETTER_ALL = "sb.dlq.>"
 QUARANTINE_ALL = "sb.quarantine.>"
 INGEST_ALL = "sb.ingest.>"
+SCHEDULES_ALL = "sb.sched.>"
+TIMERS_ALL = "sb.timer.>"
 
 
 def event_subject(orgid: str, entity: str, name: str) -> str:
@@ -56,3 +58,13 @@ def rpc_subject(service: str, operation: str) -> str:
     """Request/reply between services (not stored in any stream): `sb.rpc.<service>.<operation>`.
     Used only where a caller needs an answer the read models cannot give (a live pairing QR)."""
     return f"sb.rpc.{service}.{operation}"
+
+
+def schedule_subject(service: str, orgid: str, key: str) -> str:
+    """Where a service puts a durable timer (`sb.sched.<service>.<orgid>.<key>`): one per key."""
+    return f"sb.sched.{service}.{orgid}.{key}"
+
+
+def timer_subject(service: str, orgid: str, key: str) -> str:
+    """Where the server publishes a schedule when it falls due (`sb.timer.<service>.<orgid>.<key>`)."""
+    return f"sb.timer.{service}.{orgid}.{key}"

@@ -84,6 +84,7 @@ class Supervisor:
     def child_env(self, infra: dict[str, str]) -> dict[str, str]:
         env = {**os.environ, **infra}
         env.setdefault("SWITCHBOARD_LOG_FORMAT", "console")
+        env.setdefault("SWITCHBOARD_ALLOW_PRIVATE_URLS", "true")  # a developer's ERP runs on the same laptop
         env["PYTHONUNBUFFERED"] = "1"
         return env
 

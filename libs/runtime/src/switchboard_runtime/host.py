@@ -80,8 +80,10 @@ class Host:
         engine = async_engine(db, pool_size=pool_size)
         return self.closing(engine, engine.dispose, "database")
 
-    async def event_store(self, app_class: type[App], schema: str) -> App:
-        app = await asyncio.to_thread(postgres_application, app_class, self.settings.database(), schema)
+    async def event_store(self, app_class: type[App], schema: str, pool_size: int = 5, **env: str) -> App:
+        """The service's eventsourcing application (`env`: more of its settings, e.g. a cache size)."""
+        app = await asyncio.to_thread(postgres_application, app_class, self.settings.database(), schema,
+                                      pool_size, **env)
         return self.closing(app, app.close, "event store")
 
     async def bus(self) -> Bus:

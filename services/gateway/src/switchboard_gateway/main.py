@@ -33,8 +33,10 @@ async def wire(host: Host, settings: GatewaySettings) -> None:
     conversations = Upstream("conversations", settings.conversations_url, secret,
                              timeout=settings.forward_timeout_seconds)
     host.closing(conversations, conversations.close, "conversations upstream")
+    flows = Upstream("flows", settings.flows_url, secret, timeout=settings.forward_timeout_seconds)
+    host.closing(flows, flows.close, "flows upstream")
     app = create_app(Deps(settings, Organizations(engine), Queries(engine), bus, Sealer(secret), campaigns,
-                          conversations))
+                          conversations, flows))
     host.http(app, settings.gateway_host, settings.gateway_port)
 
 

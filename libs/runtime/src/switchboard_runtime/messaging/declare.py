@@ -26,6 +26,7 @@ def stream_config(spec: specs.StreamSpec) -> StreamConfig:
         sources=[StreamSource(name=src.stream, subject_transforms=[
             SubjectTransform(src=src.subject_from, dest=src.subject_to)]) for src in spec.sources] or None,
         republish=RePublish(src=spec.republish.src, dest=spec.republish.dest) if spec.republish else None,
+        allow_msg_schedules=True if spec.allow_msg_schedules else None,
     )
 
 

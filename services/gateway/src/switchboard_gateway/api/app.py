@@ -9,7 +9,7 @@ from switchboard_runtime.http.body_limit import BodyLimit
 from switchboard_runtime.http.no_nul import RefuseNul
 from switchboard_runtime.telemetry import fastapi_telemetry
 
-from . import campaigns_proxy, conversations, health, messages, openapi_merge, sender_live, senders
+from . import campaigns_proxy, conversations, flows_proxy, health, messages, openapi_merge, sender_live, senders
 from .deps import Deps
 
 
@@ -19,11 +19,11 @@ def create_app(d: Deps) -> FastAPI:
                   telemetry=fastapi_telemetry(d.settings.otel_exporter))
     app.state.deps = d
     errors.install(app)
-    for module in (health, senders, sender_live, messages, conversations, campaigns_proxy):
+    for module in (health, senders, sender_live, messages, conversations, campaigns_proxy, flows_proxy):
         app.include_router(module.router)
     # /openapi.json (and /docs): this document merged with those of the services the gateway forwards to
     openapi_merge.install(app, {"campaigns": d.settings.campaigns_url,
-                                "conversations": d.settings.conversations_url})
+                                "conversations": d.settings.conversations_url, "flows": d.settings.flows_url})
     # contact uploads stream through to the campaigns service, which checks them as they come
     app.add_middleware(RefuseNul, max_bytes=d.settings.max_body_bytes, streamed=campaigns_proxy.streams_upload)
     app.add_middleware(BodyLimit, max_bytes=d.settings.max_body_bytes, streamed=campaigns_proxy.streams_upload)

@@ -29,6 +29,7 @@ class Deps:
     sealer: Sealer
     campaigns: Upstream | None = None  # the services the gateway forwards to
     conversations: Upstream | None = None
+    flows: Upstream | None = None
 
     async def send_command(self, command: CloudEvent) -> None:
         """Publish a command inside a span whose W3C trace context travels with it (the services

@@ -1,0 +1,1 @@
+"""Flows and auto-replies: automation on inbound messages, executed durably, answering once."""

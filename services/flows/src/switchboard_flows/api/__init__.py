@@ -1,0 +1,1 @@
+"""The flows HTTP API (behind the gateway)."""

@@ -1,0 +1,20 @@
+"""The flows service's HTTP API, reached only through the gateway (which authenticates the API key
+and passes the organization with an internal token)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from switchboard_runtime.http import errors
+
+from . import executions, flows
+from .deps import Deps
+
+
+def create_app(d: Deps) -> FastAPI:
+    app = FastAPI(title="Switchboard flows", version="0.1.0")
+    app.state.deps = d
+    errors.install(app)
+    app.include_router(flows.router)
+    app.include_router(executions.router)
+    return app

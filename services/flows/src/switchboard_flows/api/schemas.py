@@ -1,0 +1,51 @@
+"""Request bodies of the flows API. A flow definition is checked by the domain (every problem at
+once, by node), so its model here is the document's description of the shape, kept open: a node's
+settings sit beside its `id` and `type`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+ResourceId = Annotated[str, Path(pattern=UUID_PATTERN, description="A UUID, as this API returns it")]
+UuidCursor = Annotated[str | None, Query(pattern=UUID_PATTERN, description="`next_cursor` of the previous page")]
+
+
+class NodeBody(BaseModel):
+    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": True})
+    id: str = Field(min_length=1, max_length=100)
+    type: str = Field(description="start, message, condition, delay, wait_for_reply, http, email, set_variable, "
+                                  "handoff or end; the node's settings sit beside id and type")
+
+
+class EdgeBody(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+    from_: str = Field(alias="from", min_length=1, max_length=100)
+    to: str = Field(min_length=1, max_length=100)
+    exit: str | None = Field(default=None, max_length=100, description="omitted: the node's one exit")
+
+
+class TriggerBody(BaseModel):
+    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": True})
+    type: str = Field(description="keyword (keywords, match), any_message, event (event_type, filter) or api")
+
+
+class FlowDefinitionBody(BaseModel):
+    """A flow: its trigger, its nodes and the edges between them (as a visual editor stores them)."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": True})
+    name: str = Field(min_length=1, max_length=200)
+    trigger: TriggerBody
+    priority: int = 0
+    nodes: list[NodeBody] = Field(max_length=2000)
+    edges: list[EdgeBody] = Field(max_length=10_000)
+
+
+class StartExecution(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    to: str = Field(min_length=1, max_length=32, json_schema_extra={"format": "phone"})
+    sender_id: str = Field(min_length=1, max_length=64)
+    parameters: dict[str, Any] = Field(default_factory=dict, description="`{{flow.data.*}}` in the flow")

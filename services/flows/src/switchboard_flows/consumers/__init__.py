@@ -1,0 +1,1 @@
+"""What the flows service consumes: inbound messages, statuses of what it sent, fired timers, effects."""

@@ -1,0 +1,44 @@
+"""`message.status` → the execution that sent the message (its `client_ref` is `flow:<execution id>`):
+a `message` node takes its `sent` or `failed` exit. Statuses of everyone else's messages are passed
+over on a look at the raw bytes, unparsed."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+from switchboard_contracts.flow import CLIENT_REF_PREFIX
+from switchboard_contracts.message import MessageStatus
+from switchboard_runtime.messaging.consumer import BadMessage, BatchOutcome, Delivery
+
+from ..domain.inputs import StatusSeen
+from ..engine import Engine
+from .spread import by_key
+
+MARK = CLIENT_REF_PREFIX.encode()
+
+
+class Statuses:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    async def handle(self, deliveries: list[Delivery]) -> BatchOutcome:
+        outcome = BatchOutcome()
+        items = []
+        for d in deliveries:
+            if MARK not in d.data:
+                continue
+            try:
+                ce = d.event()
+                status = MessageStatus.model_validate(ce.data)
+            except (BadMessage, ValidationError) as exc:
+                outcome.reject(d, f"not a message.status event: {exc}")
+                continue
+            ref = status.client_ref or ""
+            if not ref.startswith(CLIENT_REF_PREFIX) or status.message_id is None:
+                continue
+            error = f"{status.error.code}: {status.error.title}" if status.error else None
+            items.append((ref, (ref[len(CLIENT_REF_PREFIX):], StatusSeen(
+                input_id=ce.id, message_id=status.message_id, status=status.status.value, error=error),
+                d.num_delivered > 1)))
+        await by_key(items, lambda item: self.engine.deliver(*item))
+        return outcome

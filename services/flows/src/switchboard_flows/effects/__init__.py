@@ -1,0 +1,1 @@
+"""What executions do outside themselves: HTTP calls and e-mail."""

@@ -1,0 +1,72 @@
+"""Composition root of the flows service: what it is made of, in start order (the host runs it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from switchboard_contracts import streams
+from switchboard_runtime import process
+from switchboard_runtime.host import Host, hosted
+from switchboard_runtime.logs import get_logger
+from switchboard_runtime.messaging.declare import ensure_stream
+
+from .api.app import create_app
+from .api.deps import Deps
+from .application import FlowsApp
+from .consumers.effects import Effects
+from .consumers.inbound import Inbound
+from .consumers.statuses import Statuses
+from .consumers.timers import FiredTimers
+from .effects.email import Mailer
+from .effects.http_call import HttpCaller
+from .engine import Engine, Revisions
+from .events import to_cloudevent
+from .execution_index import ExecutionIndex
+from .flow_commands import FlowCommands
+from .flow_store import FlowStore
+from .performer import Performer
+from .settings import FlowsSettings
+from .tables import SCHEMA
+from .timers import Timers
+from .trigger_directory import TriggerDirectory
+
+SERVICE = "flows"
+MIGRATIONS = Path(__file__).parent / "migrations"
+log = get_logger(__name__)
+
+
+async def wire(host: Host, settings: FlowsSettings) -> None:
+    log.info("flows: HTTP nodes may call private addresses" if settings.allow_private_urls else
+             "flows: HTTP nodes refuse loopback, private and link-local addresses",
+             allow_private_urls=settings.allow_private_urls)
+    engine_db = await host.database(MIGRATIONS, SCHEMA)
+    app = await host.event_store(FlowsApp, SCHEMA, pool_size=10,
+                                 AGGREGATE_CACHE_MAXSIZE=str(settings.flows_execution_cache))
+    bus = await host.bus()
+    await ensure_stream(bus.js, streams.TIMERS)
+    await host.relay(app, engine_db, SCHEMA, to_cloudevent, name="flows")
+    store, index = FlowStore(engine_db), ExecutionIndex(engine_db)
+    revisions = Revisions(store)
+    engine = Engine(app, index, revisions, Performer(bus.publisher, Timers(bus.js)))
+    directory = TriggerDirectory(store, revisions)
+    http = HttpCaller(allow_private=settings.allow_private_urls)
+    host.closing(http, http.close, "http caller")
+    effects = host.add(Effects(engine, http, Mailer(settings.smtp())), start=lambda: None, name="effects")
+    host.consumer(streams.FLOWS_INBOUND, Inbound(engine, index, directory).handle, batch_size=256)
+    host.consumer(streams.FLOWS_STATUSES, Statuses(engine).handle, batch_size=500)
+    host.consumer(streams.FLOWS_TIMERS, FiredTimers(engine).handle, batch_size=500)
+    host.consumer(streams.FLOWS_EFFECTS, effects.handle, batch_size=100)
+    flows = FlowCommands(app, store, directory, engine)
+    host.http(create_app(Deps(settings, app, flows, store, index, engine)), settings.flows_host, settings.flows_port)
+    host.health_endpoint()
+
+
+serve = hosted(SERVICE, FlowsSettings, wire)
+
+
+def main() -> None:
+    process.run(serve)
+
+
+if __name__ == "__main__":
+    main()

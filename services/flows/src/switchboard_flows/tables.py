@@ -1,0 +1,3 @@
+"""The flows service's schema (tables are created by its Alembic migrations)."""
+
+SCHEMA = "flows"

@@ -1,0 +1,31 @@
+"""`/v1/flows…`, `/v1/executions…` and `/v1/auto-replies…` belong to the flows service: the gateway
+authenticates the API key and forwards the request (`forward.py`). An API start of an execution names
+its sender, checked against the senders read model first (an unknown one is a 404, as for a send)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+
+from ..orgs import Organization
+from .deps import Deps, current_org, deps
+from .forward import parsed_json
+from .pools import check_senders
+
+router = APIRouter(tags=["flows"])
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+@router.post("/v1/flows/{flow_id}/executions", include_in_schema=False)
+async def start_execution(request: Request, org: Organization = Depends(current_org), d: Deps = Depends(deps)):
+    body = await request.body()  # bounded by the body limit
+    await check_senders(parsed_json(body), org.id, d.queries)
+    return await d.flows.forward(request, org, body)
+
+
+@router.api_route("/v1/flows", methods=METHODS, include_in_schema=False)
+@router.api_route("/v1/flows/{rest:path}", methods=METHODS, include_in_schema=False)
+@router.api_route("/v1/executions/{rest:path}", methods=METHODS, include_in_schema=False)
+@router.api_route("/v1/auto-replies", methods=METHODS, include_in_schema=False)
+@router.api_route("/v1/auto-replies/{rest:path}", methods=METHODS, include_in_schema=False)
+async def flows(request: Request, org: Organization = Depends(current_org), d: Deps = Depends(deps)):
+    return await d.flows.forward(request, org)
