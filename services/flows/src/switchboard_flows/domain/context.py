@@ -82,7 +82,7 @@ def path_problem(path: str, http_nodes: Collection[str]) -> str | None:
             return None
         return "is not a variable; write vars.<name> (a name is letters, digits and _)"
     if root != "flow":
-        return f"starts with {root!r}; a path starts with contact., flow. or vars."
+        return f"starts with {root!r}; a path starts with contact, flow or vars (such as contact.name)"
     if not rest or rest[0] not in FLOW_FIELDS:
         return ("is not a flow field; use flow.message, flow.reply_id, flow.data.<key> or "
                 "flow.http.<node id>.status|body|json")

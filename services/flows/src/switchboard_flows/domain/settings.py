@@ -10,6 +10,7 @@ from typing import Any
 from switchboard_contracts.placeholders import Placeholders, TemplateError
 
 from .context import path_problem
+from .nodes import PRESENTATION
 
 MISSING: Any = object()
 
@@ -63,7 +64,7 @@ class Settings:
         allowed = set(allowed)
         for key in self.raw:
             if key not in allowed:
-                takes = ", ".join(f"`{k}`" for k in sorted(allowed - {"id", "type"}) if not k.startswith("_"))
+                takes = ", ".join(f"`{k}`" for k in sorted(allowed - {"id", "type"} - PRESENTATION))
                 self.problem(f"`{key}` is not a setting of {self.what}" +
                              (f"; it takes {takes}." if takes else "; it takes none."))
 

@@ -119,7 +119,7 @@ def parse_trigger(raw: Any) -> tuple[Trigger | None, list[str]]:
         got = raw.get("type") if isinstance(raw, Mapping) else raw
         return None, [f"trigger: a flow needs a `trigger` whose `type` is one of {', '.join(TRIGGERS)} "
                       f"(got {got!r})."]
-    s = Settings(raw, f"a {raw['type']} trigger")
+    s = Settings(raw, ("an " if raw["type"][0] in "aeiou" else "a ") + raw["type"].replace("_", " ") + " trigger")
     kind = raw["type"]
     s.unknown({"type", "sender_ids", *{"keyword": ("keywords", "match"), "event": ("event_type", "filter")}.get(kind, ())})
     sender_ids = _sender_ids(s)
