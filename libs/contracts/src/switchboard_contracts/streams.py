@@ -231,3 +231,9 @@ FLOWS_EFFECTS = ConsumerSpec(
     ack_wait_seconds=60.0,  # an HTTP call (up to 30 s, retried) reports progress while it runs
     max_ack_pending=5_000,
 )
+
+FLOWS_BLOCKLIST = ConsumerSpec(
+    stream=EVENTS.name,
+    durable="flows__blocklist",
+    filter_subjects=[subjects.any_org_events("blocklist")],
+)

@@ -13,6 +13,9 @@ from switchboard_runtime.messaging.declare import ensure_stream
 from .api.app import create_app
 from .api.deps import Deps
 from .application import FlowsApp
+from .auto_replies import AutoReplies
+from .auto_reply_store import AutoReplyStore
+from .blocklist import Blocklist
 from .consumers.effects import Effects
 from .consumers.inbound import Inbound
 from .consumers.statuses import Statuses
@@ -45,19 +48,24 @@ async def wire(host: Host, settings: FlowsSettings) -> None:
     bus = await host.bus()
     await ensure_stream(bus.js, streams.TIMERS)
     await host.relay(app, engine_db, SCHEMA, to_cloudevent, name="flows")
-    store, index = FlowStore(engine_db), ExecutionIndex(engine_db)
+    store, index, blocklist = FlowStore(engine_db), ExecutionIndex(engine_db), Blocklist(engine_db)
+    timers = Timers(bus.js)
     revisions = Revisions(store)
-    engine = Engine(app, index, revisions, Performer(bus.publisher, Timers(bus.js)))
+    engine = Engine(app, index, revisions, Performer(bus.publisher, timers, blocklist))
     directory = TriggerDirectory(store, revisions)
+    auto_replies = AutoReplies(AutoReplyStore(engine_db), blocklist, bus.publisher, timers)
     http = HttpCaller(allow_private=settings.allow_private_urls)
     host.closing(http, http.close, "http caller")
     effects = host.add(Effects(engine, http, Mailer(settings.smtp())), start=lambda: None, name="effects")
-    host.consumer(streams.FLOWS_INBOUND, Inbound(engine, index, directory).handle, batch_size=256)
+    host.consumer(streams.FLOWS_BLOCKLIST, blocklist.handle, batch_size=500)
+    host.consumer(streams.FLOWS_INBOUND, Inbound(engine, index, directory, auto_replies.consider).handle,
+                  batch_size=256)
     host.consumer(streams.FLOWS_STATUSES, Statuses(engine).handle, batch_size=500)
-    host.consumer(streams.FLOWS_TIMERS, FiredTimers(engine).handle, batch_size=500)
+    host.consumer(streams.FLOWS_TIMERS, FiredTimers(engine, auto_replies.send).handle, batch_size=500)
     host.consumer(streams.FLOWS_EFFECTS, effects.handle, batch_size=100)
     flows = FlowCommands(app, store, directory, engine)
-    host.http(create_app(Deps(settings, app, flows, store, index, engine)), settings.flows_host, settings.flows_port)
+    host.http(create_app(Deps(settings, app, flows, store, index, engine, auto_replies)), settings.flows_host,
+              settings.flows_port)
     host.health_endpoint()
 
 

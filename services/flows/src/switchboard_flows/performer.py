@@ -2,7 +2,8 @@
 deterministic, so JetStream and the session-pool drop a repeat), a timer (replaced, never doubled), or
 an `flow.effect` command for an HTTP call or an e-mail (performed by the effects consumer, which acks
 it once the outcome is recorded: a crash mid-call retries it). A message the content rules refuse
-fails the node at once (its `failed` exit), never the consumer."""
+fails the node at once (its `failed` exit), never the consumer; so does one to a blocklisted
+contact."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from switchboard_contracts.envelope import make_envelope
 from switchboard_contracts.flow import CLIENT_REF_PREFIX, PERFORM_EFFECT, PerformEffect
 from switchboard_runtime.messaging.publisher import Publisher
 
+from .blocklist import Blocklist
 from .domain.execution import Execution
 from .domain.inputs import Call, Effect, Input, Send, StatusSeen, Timer
 from .timers import Timers
@@ -24,8 +26,8 @@ CONTENT_FIELDS = ("type", "text", "template", "media", "interactive", "reply_to"
 
 
 class Performer:
-    def __init__(self, publisher: Publisher, timers: Timers):
-        self.publisher, self.timers = publisher, timers
+    def __init__(self, publisher: Publisher, timers: Timers, blocklist: Blocklist):
+        self.publisher, self.timers, self.blocklist = publisher, timers, blocklist
 
     async def perform(self, ex: Execution, effect: Effect, cause: str | None) -> Input | None:
         """Do it; an input to deliver back when the effect failed before leaving (else None)."""
@@ -45,6 +47,9 @@ class Performer:
         return None
 
     async def _send(self, ex: Execution, effect: Send, cause: str | None) -> Input | None:
+        if await self.blocklist.blocked(ex.org_id, ex.contact):
+            return StatusSeen(input_id=f"blocklisted:{effect.message_id}", message_id=effect.message_id,
+                              status="failed", error="the contact is blocklisted")
         content = {k: v for k, v in effect.content.items() if k in CONTENT_FIELDS}
         try:
             cmd = commands.SendMessage(message_id=effect.message_id, sender_id=effect.sender_id, to=ex.contact,

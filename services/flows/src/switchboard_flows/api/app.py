@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from switchboard_runtime.http import errors
 
-from . import executions, flows
+from . import auto_replies, executions, flows
 from .deps import Deps
 
 
@@ -17,4 +17,5 @@ def create_app(d: Deps) -> FastAPI:
     errors.install(app)
     app.include_router(flows.router)
     app.include_router(executions.router)
+    app.include_router(auto_replies.router)
     return app

@@ -11,6 +11,7 @@ from switchboard_runtime.http.errors import ApiError
 from switchboard_runtime.http.internal_auth import ORG_HEADER, TOKEN_HEADER, verify
 
 from ..application import FlowsApp
+from ..auto_replies import AutoReplies
 from ..engine import Engine
 from ..execution_index import ExecutionIndex
 from ..flow_commands import FlowCommands
@@ -26,7 +27,7 @@ class Deps:
     store: FlowStore
     index: ExecutionIndex
     engine: Engine
-    auto_replies: object | None = None  # AutoReplyRules
+    auto_replies: AutoReplies
 
 
 def deps(request: Request) -> Deps:
