@@ -3,11 +3,13 @@ own: what no pattern can say exactly, so the generator is told how to make valid
 
 - `phone`: a phone number that is valid for its country (the phonenumbers metadata decides; a random
   string of digits mostly is not one, and the API answers 422 for it, as documented).
-- `cursor`: a cursor as this API issues them (`next_cursor`): the (sort key, id) of a position."""
+- `cursor`: a cursor as this API issues them (`next_cursor`): the (sort key, id) of a position.
+- `timezone`: an IANA time zone name (Europe/Berlin), as the machine's zone database knows them."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import available_timezones
 
 import phonenumbers
 import schemathesis
@@ -19,6 +21,7 @@ _EXAMPLES = sorted(
               for r in phonenumbers.SUPPORTED_REGIONS) if n is not None)
 
 schemathesis.openapi.format("phone", st.sampled_from(_EXAMPLES))
+schemathesis.openapi.format("timezone", st.sampled_from(sorted(available_timezones())))
 
 try:
     from switchboard_runtime.http.pagination import encode_cursor
@@ -147,6 +150,35 @@ def _repair_content(body: dict) -> None:
         _repair_interactive(body["interactive"])
 
 
+# Flows: a definition is a graph whose rules (one start, edges between existing nodes and exits, every
+# node reachable, loops that wait) no JSON Schema states; a positive body becomes a valid definition of
+# the generated name. An auto-reply's message and business hours are brought within their rules the
+# same way (a text with no malformed placeholder, intervals that end after they start).
+
+def _valid_flow(body: dict) -> dict:
+    name = body.get("name")
+    return {"name": name if isinstance(name, str) and 0 < len(name.strip()) and len(name) <= 200 else "flow",
+            "trigger": {"type": "api"}, "nodes": [{"id": "start", "type": "start"}, {"id": "end", "type": "end"}],
+            "edges": [{"from": "start", "to": "end"}]}
+
+
+def _repair_auto_reply(body: dict) -> None:
+    if "message" in body:
+        body["message"] = {"type": "text", "text": "Thanks, we will answer soon."}
+    keywords = body.get("keywords")
+    if isinstance(keywords, dict):
+        words = [w for w in keywords.get("keywords") or [] if isinstance(w, str) and w.strip() and "{{" not in w]
+        if words:
+            body["keywords"] = {"keywords": words[:100], "match": "contains"}
+        else:
+            body.pop("keywords")
+    hours = body.get("business_hours")
+    if isinstance(hours, dict) and isinstance(hours.get("hours"), dict):
+        for day, intervals in hours["hours"].items():
+            if isinstance(intervals, list):
+                hours["hours"][day] = [sorted(i) for i in intervals if isinstance(i, list) and len(set(i)) == 2]
+
+
 @schemathesis.hook
 def before_call(ctx, case, kwargs):  # every phase's cases pass here (map_case misses the coverage phase's)
     meta = case.meta
@@ -158,3 +190,9 @@ def before_call(ctx, case, kwargs):  # every phase's cases pass here (map_case m
         _repair_content(case.body)
     if case.media_type == "text/csv":
         case.body = f"phone,name\n{_EXAMPLES[0]},Ana\n"
+    path = case.operation.path
+    if isinstance(case.body, dict) and path in ("/v1/flows", "/v1/flows/validate", "/v1/flows/{flow_id}") \
+            and case.operation.method.upper() in ("POST", "PUT"):
+        case.body = _valid_flow(case.body)
+    if isinstance(case.body, dict) and path.startswith("/v1/auto-replies"):
+        _repair_auto_reply(case.body)

@@ -237,3 +237,10 @@ FLOWS_BLOCKLIST = ConsumerSpec(
     durable="flows__blocklist",
     filter_subjects=[subjects.any_org_events("blocklist")],
 )
+
+FLOWS_EVENTS = ConsumerSpec(
+    stream=EVENTS.name,
+    durable="flows__events",
+    # the types active event-triggered flows listen to; the flows service sets them as flows change
+    filter_subjects=["sb.evt.-.flow.none"],
+)

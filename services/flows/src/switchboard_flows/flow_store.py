@@ -38,6 +38,9 @@ ACTIVE = text(f"""
     SELECT f.flow_id, f.priority, f.revision, f.created_at, r.definition FROM {SCHEMA}.flows f
     JOIN {SCHEMA}.revisions r ON r.flow_id = f.flow_id AND r.revision = f.revision
     WHERE f.org_id = :org AND f.active""")
+EVENT_TYPES = text(f"""
+    SELECT DISTINCT trigger->>'event_type' FROM {SCHEMA}.flows
+    WHERE active AND trigger->>'type' = 'event' AND trigger->>'event_type' IS NOT NULL""")
 
 
 class FlowStore:
@@ -74,6 +77,11 @@ class FlowStore:
     async def revision(self, flow_id: str, revision: int) -> dict[str, Any] | None:
         async with self.engine.connect() as conn:
             return (await conn.execute(ONE_REVISION, {"id": flow_id, "revision": revision})).scalar()
+
+    async def event_types(self) -> set[str]:
+        """Every event type an active flow (of any organization) is triggered by."""
+        async with self.engine.connect() as conn:
+            return set((await conn.execute(EVENT_TYPES)).scalars())
 
     async def active(self, org_id: str) -> list[dict[str, Any]]:
         """The org's active flows with their newest revision's definition."""

@@ -24,6 +24,7 @@ class FlowsSettings(ServiceSettings):
     smtp_tls: bool = False  # implicit TLS (port 465)
     smtp_timeout_seconds: float = 10.0
     flows_execution_cache: int = 20_000  # executions kept in memory (the event store is the truth)
+    flows_max_body_bytes: int = 8 * 1024 * 1024  # a request body (a flow definition) at most
     default_region: str | None = None  # region for numbers written without + in API starts (e.g. BR)
 
     def smtp(self) -> SmtpConfig | None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from switchboard_runtime.http import errors
+from switchboard_runtime.http.body_limit import BodyLimit
+from switchboard_runtime.http.no_nul import RefuseNul
 
 from . import auto_replies, executions, flows
 from .deps import Deps
@@ -18,4 +20,7 @@ def create_app(d: Deps) -> FastAPI:
     app.include_router(flows.router)
     app.include_router(executions.router)
     app.include_router(auto_replies.router)
+    # the gateway streams flow definitions through: bounded here (2,000 nodes with their settings)
+    app.add_middleware(RefuseNul, max_bytes=d.settings.flows_max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=d.settings.flows_max_body_bytes)
     return app

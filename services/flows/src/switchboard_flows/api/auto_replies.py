@@ -62,7 +62,7 @@ async def get(rule_id: ResourceId, org: str = Depends(org_of), d: Deps = Depends
 @router.patch("/{rule_id}", responses=responses(400, 401, 404, 422),
               openapi_extra=json_body(AutoReplyRule, partial=True))
 async def change(rule_id: ResourceId, request: Request, org: str = Depends(org_of), d: Deps = Depends(deps)):
-    """The fields given replace the rule's (`null` clears an optional one)."""
+    """The fields given replace the rule's."""
     rule = await d.auto_replies.store.get(rule_id, org)
     if rule is None:
         raise not_found("auto-reply")

@@ -71,6 +71,12 @@ async def validate(request: Request, org: str = Depends(org_of)):
     return {"valid": True}
 
 
+@router.api_route("/validate", methods=["GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"], include_in_schema=False)
+async def validate_other_methods():
+    """`validate` is not a flow id: only POST is served there."""
+    raise ApiError(405, "method_not_allowed", "method not allowed; allowed: POST", headers={"Allow": "POST"})
+
+
 @router.get("", responses=responses(401, 422))
 async def list_flows(org: str = Depends(org_of), d: Deps = Depends(deps), limit: int = Query(50, ge=1, le=200),
                      cursor: UuidCursor = None):

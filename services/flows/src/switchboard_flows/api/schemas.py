@@ -4,7 +4,7 @@ settings sit beside its `id` and `type`."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,8 +17,8 @@ UuidCursor = Annotated[str | None, Query(pattern=UUID_PATTERN, description="`nex
 class NodeBody(BaseModel):
     model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": True})
     id: str = Field(min_length=1, max_length=100)
-    type: str = Field(description="start, message, condition, delay, wait_for_reply, http, email, set_variable, "
-                                  "handoff or end; the node's settings sit beside id and type")
+    type: Literal["start", "message", "condition", "delay", "wait_for_reply", "http", "email", "set_variable",
+                  "handoff", "end"] = Field(description="the node's settings sit beside id and type")
 
 
 class EdgeBody(BaseModel):
@@ -30,7 +30,8 @@ class EdgeBody(BaseModel):
 
 class TriggerBody(BaseModel):
     model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": True})
-    type: str = Field(description="keyword (keywords, match), any_message, event (event_type, filter) or api")
+    type: Literal["keyword", "any_message", "event", "api"] = Field(
+        description="keyword (keywords, match), any_message, event (event_type, filter) or api")
 
 
 class FlowDefinitionBody(BaseModel):
@@ -39,9 +40,9 @@ class FlowDefinitionBody(BaseModel):
     model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": True})
     name: str = Field(min_length=1, max_length=200)
     trigger: TriggerBody
-    priority: int = 0
-    nodes: list[NodeBody] = Field(max_length=2000)
-    edges: list[EdgeBody] = Field(max_length=10_000)
+    priority: int = Field(default=0, ge=-1_000_000, le=1_000_000, description="higher starts first")
+    nodes: list[NodeBody] = Field(min_length=1, max_length=2000)
+    edges: list[EdgeBody] = Field(description="at most 20,000 (a 422 beyond)")
 
 
 class StartExecution(BaseModel):

@@ -21,6 +21,11 @@ from .triggers import keyword_matches, parse_trigger
 MAX_PER_HOUR = 5
 NEVER_ANSWERED = ("reaction", "system", "unsupported", "ephemeral", "revoked")  # inbound types not answered
 SenderId = str
+MESSAGE_PROPERTIES = {  # what the document says of `message` (checked in full as a flow's message node is)
+    "type": {"enum": ["text", "template", "image", "video", "audio", "document", "sticker", "interactive"]},
+    "text": {"type": "string", "minLength": 1, "maxLength": 4096},
+    **{kind: {"type": "object", "description": f"as POST /v1/messages takes `{kind}`"}
+       for kind in ("template", "media", "interactive")}}
 
 
 class KeywordFilter(BaseModel):
@@ -36,14 +41,16 @@ class AutoReplyRule(BaseModel):
 
     name: str = Field(default="", max_length=200)
     active: bool = True
-    sender_ids: list[SenderId] | None = Field(default=None, max_length=100, description="default: all senders")
-    reply_from: SenderId | None = Field(default=None, min_length=1, max_length=64,
-                                        description="answer through another sender (default: the one written to)")
-    message: dict[str, Any] = Field(description="what POST /v1/messages takes, without `to` and the sender")
+    sender_ids: list[SenderId] = Field(default=None, max_length=100, description="default: all senders")
+    reply_from: SenderId = Field(default=None, min_length=1, max_length=64,
+                                 description="answer through another sender (default: the one written to)")
+    message: dict[str, Any] = Field(description="what POST /v1/messages takes, without `to` and the sender",
+                                    json_schema_extra={"additionalProperties": False, "required": ["type"],
+                                                       "properties": MESSAGE_PROPERTIES})
     delay_ms: int = Field(default=2000, ge=0, le=3_600_000)
     cooldown_seconds: int = Field(default=86_400, ge=0, le=30 * 86_400)
-    business_hours: BusinessHours | None = None
-    keywords: KeywordFilter | None = None
+    business_hours: BusinessHours = None  # optional (left out: at any time), never null
+    keywords: KeywordFilter = None  # optional (left out: any message)
     _trigger: Any = PrivateAttr(default=None)
 
     @model_validator(mode="after")

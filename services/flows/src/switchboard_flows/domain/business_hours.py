@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CLOCK = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$")
 Interval = tuple[str, str]
+DAY_SCHEMA = {"type": "array", "maxItems": 10, "items": {"type": "array", "minItems": 2, "maxItems": 2, "items": {
+    "type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"}}}
 
 
 def _minutes(clock: str) -> int:
@@ -24,9 +26,11 @@ def _minutes(clock: str) -> int:
 class BusinessHours(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    timezone: str = Field(min_length=1, max_length=64, examples=["Europe/Berlin"])
+    timezone: str = Field(min_length=1, max_length=64, examples=["Europe/Berlin"],
+                          json_schema_extra={"format": "timezone"})  # an IANA time zone name
     hours: dict[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], list[Interval]] = Field(
-        description='Opening hours per weekday, e.g. {"mon": [["09:00", "17:00"]]}; a day left out is closed')
+        description='Opening hours per weekday, e.g. {"mon": [["09:00", "17:00"]]}; a day left out is closed',
+        json_schema_extra=lambda s: s.update(additionalProperties=False, properties={day: DAY_SCHEMA for day in DAYS}))
     mode: Literal["outside", "inside"] = "outside"
 
     @field_validator("timezone")

@@ -115,7 +115,7 @@ def _at(data: Any, path: str) -> str | None:
 
 def parse_trigger(raw: Any) -> tuple[Trigger | None, list[str]]:
     """The trigger, or None, and the problems with it (sentences starting "trigger")."""
-    if not isinstance(raw, Mapping) or raw.get("type") not in TRIGGERS:
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("type"), str) or raw["type"] not in TRIGGERS:
         got = raw.get("type") if isinstance(raw, Mapping) else raw
         return None, [f"trigger: a flow needs a `trigger` whose `type` is one of {', '.join(TRIGGERS)} "
                       f"(got {got!r})."]

@@ -13,6 +13,10 @@ from . import campaigns_proxy, conversations, flows_proxy, health, messages, ope
 from .deps import Deps
 
 
+def streamed(scope) -> bool:
+    return campaigns_proxy.streams_upload(scope) or flows_proxy.streams_definition(scope)
+
+
 def create_app(d: Deps) -> FastAPI:
     app = FastAPI(title="Switchboard", version="0.1.0",
                   description="WhatsApp messaging for businesses. Authenticate with `X-API-Key`.",
@@ -24,7 +28,7 @@ def create_app(d: Deps) -> FastAPI:
     # /openapi.json (and /docs): this document merged with those of the services the gateway forwards to
     openapi_merge.install(app, {"campaigns": d.settings.campaigns_url,
                                 "conversations": d.settings.conversations_url, "flows": d.settings.flows_url})
-    # contact uploads stream through to the campaigns service, which checks them as they come
-    app.add_middleware(RefuseNul, max_bytes=d.settings.max_body_bytes, streamed=campaigns_proxy.streams_upload)
-    app.add_middleware(BodyLimit, max_bytes=d.settings.max_body_bytes, streamed=campaigns_proxy.streams_upload)
+    # contact uploads and flow definitions stream through to their service, which bounds and checks them
+    app.add_middleware(RefuseNul, max_bytes=d.settings.max_body_bytes, streamed=streamed)
+    app.add_middleware(BodyLimit, max_bytes=d.settings.max_body_bytes, streamed=streamed)
     return app

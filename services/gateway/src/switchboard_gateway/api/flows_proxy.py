@@ -12,6 +12,15 @@ from .forward import parsed_json
 from .pools import check_senders
 
 router = APIRouter(tags=["flows"])
+DEFINITION_PATHS = ("/v1/flows", "/v1/flows/validate")
+
+
+def streams_definition(scope) -> bool:
+    """A flow definition (2,000 nodes may pass the gateway's body limit): streamed through to the flows
+    service, which bounds it by its own limit (and refuses NUL) as it reads it."""
+    path, method = scope.get("path", ""), scope.get("method")
+    return (method == "POST" and path in DEFINITION_PATHS) or (
+        method == "PUT" and path.startswith("/v1/flows/") and path.count("/") == 3)
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 

@@ -140,11 +140,12 @@ class MergedOpenApi:
         """The methods served at a concrete path, as the merged document says (the gateway's forwarding
         routes take every method for a whole subtree; the upstream's document knows which it serves).
         None when no upstream document describes the path."""
-        methods = set()
-        for doc in self._docs.values():
-            for template, item in doc.get("paths", {}).items():
-                if re.fullmatch(re.sub(r"\\\{[^}/]+\\\}", "[^/]+", re.escape(template)), path):
-                    methods |= {m.upper() for m in item if m in METHODS and self.forwarded(template, m)}
+        matching = [(template, item) for doc in self._docs.values() for template, item in doc.get("paths", {}).items()
+                    if re.fullmatch(re.sub(r"\\\{[^}/]+\\\}", "[^/]+", re.escape(template)), path)]
+        if any(template == path for template, _ in matching):  # a literal path wins over a template
+            matching = [(template, item) for template, item in matching if template == path]
+        methods = {m.upper() for template, item in matching for m in item
+                   if m in METHODS and self.forwarded(template, m)}
         if not methods:
             return None
         own = {m for r in served_routes(self.app) if r.documented and r.regex.match(path) for m in r.methods}
