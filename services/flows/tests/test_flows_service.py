@@ -79,3 +79,23 @@ async def test_definitions_are_validated_published_as_revisions_and_pinned(nats_
                                 headers=as_org(org))
         assert start.status_code == 409  # not active
         assert (await http.get(f"/v1/flows/{flow_id}", headers=as_org(new_id()))).status_code == 404
+
+
+async def test_an_event_trigger_starts_a_flow_for_the_events_contact(nats_url, database_url):
+    org, contact = new_id(), "+4915112345670"
+    flow = {"name": "failed sends", "trigger": {"type": "event", "event_type": "switchboard.message.status.v1",
+                                                "filter": {"status": "failed"}},
+            "nodes": [{"id": "start", "type": "start"},
+                      {"id": "note", "type": "message",
+                       "message": {"type": "text", "text": "Sorry, message {{flow.data.message_id}} failed."}},
+                      {"id": "end", "type": "end"}],
+            "edges": [{"from": "start", "to": "note"}, {"from": "note", "to": "end", "exit": "sent"},
+                      {"from": "note", "to": "end", "exit": "failed"}]}
+    async with running_flows(nats_url, database_url) as (js, http), Sends(js) as sends:
+        await active_flow(http, org, flow)
+        command = {"message_id": new_id(), "sender_id": SENDER, "to": contact}
+        await status(js, org, command, "sent")  # not the filter's
+        await status(js, org, command, "failed")
+        [note] = await sends.take(1)
+        assert note["to"] == contact and note["text"] == f"Sorry, message {command['message_id']} failed."
+        await sends.none_within(1.0)

@@ -5,6 +5,7 @@ this replica learns it at once."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,8 +21,10 @@ from .trigger_directory import TriggerDirectory
 
 
 class FlowCommands:
-    def __init__(self, app: FlowsApp, store: FlowStore, directory: TriggerDirectory, engine: Engine):
+    def __init__(self, app: FlowsApp, store: FlowStore, directory: TriggerDirectory, engine: Engine,
+                 triggers_changed: Callable[[], Awaitable[None]] | None = None):
         self.app, self.store, self.directory, self.engine = app, store, directory, engine
+        self.triggers_changed = triggers_changed  # the event triggers' filter follows the active flows
 
     async def create(self, flow_id: str, org_id: str, definition: dict[str, Any]) -> Flow:
         flow = await call(self.app.create_flow, flow_id, org_id, definition, _now())
@@ -67,6 +70,8 @@ class FlowCommands:
     async def _recorded(self, flow: Flow) -> None:
         await self.store.record(flow)
         self.directory.changed(flow.org_id)
+        if self.triggers_changed is not None:
+            await self.triggers_changed()
 
 
 def _now() -> datetime:

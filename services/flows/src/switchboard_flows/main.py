@@ -17,6 +17,7 @@ from .auto_replies import AutoReplies
 from .auto_reply_store import AutoReplyStore
 from .blocklist import Blocklist
 from .consumers.effects import Effects
+from .consumers.events import EventTriggers
 from .consumers.inbound import Inbound
 from .consumers.statuses import Statuses
 from .consumers.timers import FiredTimers
@@ -63,7 +64,10 @@ async def wire(host: Host, settings: FlowsSettings) -> None:
     host.consumer(streams.FLOWS_STATUSES, Statuses(engine).handle, batch_size=500)
     host.consumer(streams.FLOWS_TIMERS, FiredTimers(engine, auto_replies.send).handle, batch_size=500)
     host.consumer(streams.FLOWS_EFFECTS, effects.handle, batch_size=100)
-    flows = FlowCommands(app, store, directory, engine)
+    triggers = EventTriggers(engine, store, directory, bus.js)
+    host.consumer(streams.FLOWS_EVENTS, triggers.handle, batch_size=256)
+    host.add(triggers, name="event filters")  # after the consumer: it sets the filter the consumer reads
+    flows = FlowCommands(app, store, directory, engine, triggers.follow_flows)
     host.http(create_app(Deps(settings, app, flows, store, index, engine, auto_replies)), settings.flows_host,
               settings.flows_port)
     host.health_endpoint()

@@ -4,7 +4,8 @@ only the event types some active flow listens to — its filter subjects follow 
 start, after a change in this replica, and every `refresh_seconds` for the others'), so the stream's
 other events never reach the service. The contact is the event's `to`, `recipient`, `from` or
 `contact`, and its sender the event's `sender_id`; `{{flow.data.*}}` is the event's data, with
-`event_type` and `event_id`."""
+`event_type` and `event_id`. The statuses of flows' own messages trigger nothing (a flow on failed
+sends would otherwise feed itself)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import asyncio
 from nats.js.api import ConsumerConfig
 
 from switchboard_contracts.envelope import CloudEvent
+from switchboard_contracts.flow import CLIENT_REF_PREFIX
 from switchboard_contracts.streams import FLOWS_EVENTS, ConsumerSpec
 from switchboard_runtime.logs import get_logger
 from switchboard_runtime.messaging.consumer import BadMessage, BatchOutcome, Delivery, consumer_config
@@ -76,6 +78,8 @@ class EventTriggers:
             except BadMessage as exc:
                 outcome.reject(d, str(exc))
                 continue
+            if str(ce.data.get("client_ref") or "").startswith(CLIENT_REF_PREFIX):
+                continue  # a status of a flow's own message never triggers a flow: no flow feeds itself
             for flow in await self.directory.for_event(ce.orgid, ce.type, ce.data):
                 await self.engine.start(self.start_of(ce, flow))
         return outcome
