@@ -22,7 +22,7 @@ router = APIRouter(prefix="/v1/auto-replies", tags=["auto-replies"])
 
 def checked(body: object) -> dict:
     try:
-        return AutoReplyRule.model_validate(body).model_dump(mode="json")
+        return AutoReplyRule.model_validate(body).model_dump(mode="json", exclude_none=True)
     except ValidationError as exc:
         fields = [{"field": ".".join(str(p) for p in e["loc"]) or "body",
                    "message": e["msg"].removeprefix("Value error, "), "type": e["type"]} for e in exc.errors()]

@@ -41,7 +41,7 @@ class FlowDefinitionBody(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     trigger: TriggerBody
     priority: int = Field(default=0, ge=-1_000_000, le=1_000_000, description="higher starts first")
-    nodes: list[NodeBody] = Field(min_length=1, max_length=2000)
+    nodes: list[NodeBody] = Field(min_length=1, description="at most 2,000 (a 422 beyond)")
     edges: list[EdgeBody] = Field(description="at most 20,000 (a 422 beyond)")
 
 

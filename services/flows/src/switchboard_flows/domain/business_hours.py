@@ -30,7 +30,7 @@ class BusinessHours(BaseModel):
                           json_schema_extra={"format": "timezone"})  # an IANA time zone name
     hours: dict[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], list[Interval]] = Field(
         description='Opening hours per weekday, e.g. {"mon": [["09:00", "17:00"]]}; a day left out is closed',
-        json_schema_extra=lambda s: s.update(additionalProperties=False, properties={day: DAY_SCHEMA for day in DAYS}))
+        json_schema_extra={"additionalProperties": DAY_SCHEMA})
     mode: Literal["outside", "inside"] = "outside"
 
     @field_validator("timezone")
