@@ -208,18 +208,21 @@ GATEWAY_READ_MODELS = ConsumerSpec(
 FLOWS_INBOUND = ConsumerSpec(
     stream=EVENTS.name,
     durable="flows__inbound",
+    ack_wait_seconds=10.0,  # batches take well under a second: a crashed replica's are redelivered soon
     filter_subjects=[subjects.any_org_events("message", "received")],
 )
 
 FLOWS_STATUSES = ConsumerSpec(
     stream=EVENTS.name,
     durable="flows__statuses",
+    ack_wait_seconds=10.0,  # batches take well under a second: a crashed replica's are redelivered soon
     filter_subjects=[subjects.any_org_events("message", "status")],
 )
 
 FLOWS_TIMERS = ConsumerSpec(
     stream=TIMERS.name,
     durable="flows__timers",
+    ack_wait_seconds=10.0,  # batches take well under a second: a crashed replica's are redelivered soon
     filter_subjects=[subjects.timer_subject("flows", "*", "*")],
 )
 
@@ -228,19 +231,21 @@ FLOWS_EFFECTS = ConsumerSpec(
     durable="flows__effects",
     filter_subjects=[subjects.any_org_command("flow", "effect")],
     max_deliver=10,
-    ack_wait_seconds=60.0,  # an HTTP call (up to 30 s, retried) reports progress while it runs
+    ack_wait_seconds=10.0,  # an HTTP call (up to 60 s with its retries) reports progress every 3 s
     max_ack_pending=5_000,
 )
 
 FLOWS_BLOCKLIST = ConsumerSpec(
     stream=EVENTS.name,
     durable="flows__blocklist",
+    ack_wait_seconds=10.0,  # batches take well under a second: a crashed replica's are redelivered soon
     filter_subjects=[subjects.any_org_events("blocklist")],
 )
 
 FLOWS_EVENTS = ConsumerSpec(
     stream=EVENTS.name,
     durable="flows__events",
+    ack_wait_seconds=10.0,  # batches take well under a second: a crashed replica's are redelivered soon
     # the types active event-triggered flows listen to; the flows service sets them as flows change
     filter_subjects=["sb.evt.-.flow.none"],
 )

@@ -22,7 +22,7 @@ from ..effects.http_call import HttpCaller, HttpRequest
 from ..engine import Engine
 
 log = get_logger(__name__)
-PROGRESS_SECONDS = 15.0  # well inside the consumer's ack wait
+PROGRESS_SECONDS = 3.0  # well inside the consumer's ack wait (10 s)
 
 
 class Effects:
