@@ -16,8 +16,11 @@ import contextlib
 
 import pytest
 from switchboard_devkit.platform import Platform, running_platform
+from switchboard_devkit.testing.ports import server_ports
 
-ENV = {"SWITCHBOARD_RECONNECT_BASE_SECONDS": "0.5"}  # reconnection backoff starts at 0.5 s, not 5 s
+SMTP_PORT = server_ports(1)[0]  # where a test module that needs one runs its SMTP server (aiosmtpd)
+ENV = {"SWITCHBOARD_RECONNECT_BASE_SECONDS": "0.5",  # reconnection backoff starts at 0.5 s, not 5 s
+       "SWITCHBOARD_SMTP_HOST": "127.0.0.1", "SWITCHBOARD_SMTP_PORT": str(SMTP_PORT)}  # flows' e-mail nodes
 FIXTURES = {"platform", "stoppable_platform"}  # the tests that drive the platform ask for one of these
 
 
@@ -43,7 +46,8 @@ class Platforms:
 
 
 def _as_dict(p: Platform, key: str) -> dict:
-    return {"base": p.base, "key": key, "endpoints": p.endpoints, "proc": p.proc, "data": p.data}
+    return {"base": p.base, "key": key, "endpoints": p.endpoints, "proc": p.proc, "data": p.data,
+            "smtp_port": SMTP_PORT}
 
 
 def _new_organization(p: Platform, name: str) -> str:

@@ -91,6 +91,7 @@ class SimulateInbound(BaseModel):
     from_: str = Field(alias="from")
     text: str
     contact_name: str | None = None
+    reply_id: str | None = None  # the contact tapped a reply button with this id (its title is `text`)
 
 
 class PauseSender(BaseModel):

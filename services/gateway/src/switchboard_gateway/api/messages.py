@@ -44,7 +44,7 @@ async def simulate_inbound(sender_id: str, body: SimulateInboundRequest,
     request_id = deterministic_id(org.id, "inbound", idempotency_key) if idempotency_key else new_id()
     cmd = commands.SimulateInbound(request_id=request_id, sender_id=sender_id,
                                    **{"from": to_e164(body.from_, "from", d.settings.default_region)},
-                                   text=body.text, contact_name=body.contact_name)
+                                   text=body.text, contact_name=body.contact_name, reply_id=body.reply_id)
     await d.send_command(make_envelope(id=request_id, source=SOURCE, type=commands.SIMULATE_INBOUND,
                                        orgid=org.id, data=cmd, subject=sender_id))
     return {"request_id": request_id}

@@ -44,6 +44,8 @@ class SimulateInboundRequest(Strict):
     from_: str = Field(alias="from", min_length=1, max_length=32)
     text: str = Field(min_length=1, max_length=4096)
     contact_name: str | None = Field(default=None, max_length=200)
+    reply_id: str = Field(default=None, min_length=1, max_length=256,
+                          description="the contact tapped the reply button with this id (`text`: its title)")
 
 
 class PauseRequest(Strict):

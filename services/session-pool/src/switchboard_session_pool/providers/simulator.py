@@ -120,8 +120,8 @@ class SimulatorProvider:
         data = contract.MessageReceived(
             message_id=deterministic_id("message", cmd.sender_id, wamid),
             provider_message_id=wamid, sender_id=cmd.sender_id, **{"from": cmd.from_},
-            to=sender_phone, timestamp=now, type="text", text=cmd.text,
-            contact_name=cmd.contact_name)
+            to=sender_phone, timestamp=now, type="interactive" if cmd.reply_id else "text", text=cmd.text,
+            contact_name=cmd.contact_name, content=_button_reply(cmd))
         return make_envelope(id=contract.received_event_id(cmd.sender_id, wamid),
                              source=SOURCE, type=contract.RECEIVED, orgid=org_id, data=data,
                              subject=data.message_id, correlationid=correlationid,
@@ -131,3 +131,10 @@ class SimulatorProvider:
         await self.faults.stop()
         for task in list(self._tasks):
             task.cancel()
+
+
+def _button_reply(cmd: SimulateInbound) -> dict | None:
+    """A tapped reply button, as Meta's webhook carries it (`interactive.button_reply`)."""
+    if not cmd.reply_id:
+        return None
+    return {"type": "button_reply", "button_reply": {"id": cmd.reply_id, "title": cmd.text}}
