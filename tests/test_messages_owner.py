@@ -46,7 +46,7 @@ def test_an_accepted_message_is_readable_at_once(platform):
             assert m["status"] in ("queued", "sent", "delivered", "read"), m
             assert m["statuses"][0]["status"] == "queued" and m["direction"] == "outbound"
         first = seen[0]
-        assert first["to"] == "+4915100000000" and first["sender_id"] == sender and first["conversation_id"]
+        assert first["to"] == "+4915100000001" and first["sender_id"] == sender and first["conversation_id"]
         # and each goes on to be sent: the command left the outbox
         poll(lambda: c.get(f"/v1/messages/{seen[-1]['id']}").json(), lambda m: m["status"] == "read")
 

@@ -13,10 +13,7 @@ test fails if none did: a kill that hits nothing proves nothing."""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 
@@ -31,8 +28,8 @@ from switchboard_contracts.envelope import CloudEvent, make_envelope
 from switchboard_contracts.ids import new_id
 from switchboard_devkit.testing.ports import server_port
 from switchboard_runtime.http.internal_auth import ORG_HEADER, TOKEN_HEADER, internal_token
-from switchboard_runtime.messaging.declare import ensure_key_value
 from switchboard_devkit.testing.plugin import TEST_SECRET_KEY
+from switchboard_devkit.testing.processes import ready, sigkill, start, stop
 
 from switchboard_campaigns.counts import COUNTS  # the service's own count query
 
@@ -56,45 +53,6 @@ def phone(i: int) -> str:
 
 def name(i: int) -> str:
     return f"Ana{i}" if i % 2 else ""  # every other contact has no name: "Hi there"
-
-
-def start(module: str, nats_url: str, database_url: str, **extra: str) -> subprocess.Popen:
-    env = {**os.environ, "SWITCHBOARD_NATS_URL": nats_url, "SWITCHBOARD_DATABASE_URL": database_url,
-           "SWITCHBOARD_SECRET_KEY": TEST_SECRET_KEY, "SWITCHBOARD_HEARTBEAT_SECONDS": "0.5",
-           "SWITCHBOARD_LOG_LEVEL": "WARNING", "SWITCHBOARD_HEALTH_PORT": "0", **extra}
-    return subprocess.Popen([sys.executable, "-m", module], env=env, start_new_session=True)
-
-
-async def ready(js, proc: subprocess.Popen, service: str) -> None:
-    """Until the process's heartbeat is in `sb_services` (it beats once everything is started)."""
-    kv = await ensure_key_value(js, streams.SERVICES)
-    key = f"{service}.{os.uname().nodename}-{proc.pid}"
-    for _ in range(600):
-        assert proc.poll() is None, f"{service} exited with {proc.returncode}"
-        try:
-            if key in await kv.keys():
-                return
-        except Exception:  # noqa: BLE001 - no keys yet
-            pass
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{service} never reported ready")
-
-
-def sigkill(proc: subprocess.Popen) -> None:
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=10)
-
-
-async def stop(proc: subprocess.Popen | None) -> None:
-    """SIGINT (a clean stop), then SIGKILL if it has not stopped within 15 s."""
-    if proc is None or proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGINT)
-    for _ in range(150):
-        if proc.poll() is not None:
-            return
-        await asyncio.sleep(0.1)
-    sigkill(proc)
 
 
 class Published:

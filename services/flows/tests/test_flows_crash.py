@@ -7,23 +7,19 @@ record shows each contact got each of its two messages exactly once (one row per
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 from collections import Counter
 
 import httpx
 import nats
 from sqlalchemy import create_engine, text
 
-from switchboard_contracts import commands, streams
+from switchboard_contracts import commands
 from switchboard_contracts.envelope import make_envelope
 from switchboard_contracts.ids import new_id
 from switchboard_devkit.testing.plugin import TEST_SECRET_KEY
+from switchboard_devkit.testing.processes import ready, sigkill, start, stop
 from switchboard_devkit.testing.ports import server_ports
 from switchboard_runtime.http.internal_auth import ORG_HEADER, TOKEN_HEADER, internal_token
-from switchboard_runtime.messaging.declare import ensure_key_value
 
 TOTAL = 1000
 DEADLINE = 150.0  # seconds for every execution to complete, kills and restarts included
@@ -44,43 +40,6 @@ WAITING = text("SELECT count(*) FROM flows.executions WHERE flow_id = :f AND wai
 
 def phone(i: int) -> str:
     return f"+49152{i:07d}1"
-
-
-def start(module: str, nats_url: str, database_url: str, **extra: str) -> subprocess.Popen:
-    env = {**os.environ, "SWITCHBOARD_NATS_URL": nats_url, "SWITCHBOARD_DATABASE_URL": database_url,
-           "SWITCHBOARD_SECRET_KEY": TEST_SECRET_KEY, "SWITCHBOARD_HEARTBEAT_SECONDS": "0.5",
-           "SWITCHBOARD_LOG_LEVEL": "WARNING", "SWITCHBOARD_HEALTH_PORT": "0", **extra}
-    return subprocess.Popen([sys.executable, "-m", module], env=env, start_new_session=True)
-
-
-async def ready(js, proc: subprocess.Popen, service: str) -> None:
-    kv = await ensure_key_value(js, streams.SERVICES)
-    key = f"{service}.{os.uname().nodename}-{proc.pid}"
-    for _ in range(600):
-        assert proc.poll() is None, f"{service} exited with {proc.returncode}"
-        try:
-            if key in await kv.keys():
-                return
-        except Exception:  # noqa: BLE001 - no keys yet
-            pass
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{service} never reported ready")
-
-
-def sigkill(proc: subprocess.Popen) -> None:
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=10)
-
-
-async def stop(proc: subprocess.Popen | None) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGINT)
-    for _ in range(150):
-        if proc.poll() is not None:
-            return
-        await asyncio.sleep(0.1)
-    sigkill(proc)
 
 
 async def start_all(http: httpx.AsyncClient, flow_id: str, org: str, sender: str, upto: int) -> None:
