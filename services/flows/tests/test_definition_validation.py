@@ -11,27 +11,7 @@ from switchboard_flows.domain.definition import MAX_NODES, DefinitionInvalid, Pr
 from switchboard_flows.domain.nodes import ConditionNode, DelayNode, HttpNode, MessageNode, SetVariableNode, WaitNode
 from switchboard_flows.domain.triggers import KeywordTrigger
 
-EXAMPLE = {
-    "name": "order status",
-    "trigger": {"type": "keyword", "keywords": ["status"], "match": "contains"},
-    "nodes": [
-        {"id": "start", "type": "start"},
-        {"id": "ask", "type": "message", "message": {"type": "text", "text": "Hi {{contact.name|there}}, yes or no?"}},
-        {"id": "wait", "type": "wait_for_reply", "timeout_seconds": 3600},
-        {"id": "route", "type": "condition",
-         "rules": [{"exit": "yes", "if": {"field": "flow.message", "op": "contains", "value": "yes"}}]},
-        {"id": "pause", "type": "delay", "seconds": 2},
-        {"id": "thanks", "type": "message", "message": {"type": "text", "text": "Thanks!"}},
-        {"id": "bye", "type": "message", "message": {"type": "text", "text": "Maybe later."}},
-        {"id": "end", "type": "end"}],
-    "edges": [{"from": "start", "to": "ask"}, {"from": "ask", "to": "wait", "exit": "sent"},
-              {"from": "ask", "to": "end", "exit": "failed"},
-              {"from": "wait", "to": "route", "exit": "reply"}, {"from": "wait", "to": "end", "exit": "timeout"},
-              {"from": "route", "to": "pause", "exit": "yes"}, {"from": "route", "to": "bye", "exit": "else"},
-              {"from": "pause", "to": "thanks"}, {"from": "thanks", "to": "end", "exit": "sent"},
-              {"from": "thanks", "to": "end", "exit": "failed"}, {"from": "bye", "to": "end", "exit": "sent"},
-              {"from": "bye", "to": "end", "exit": "failed"}],
-}
+from .test_executor import EXAMPLE  # the issue's example flow, one copy for every test
 
 
 def flow(**changes):

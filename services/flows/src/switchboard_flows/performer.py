@@ -1,6 +1,6 @@
 """Performing an execution's effect (executor.effect_of): a `message` node's send command (its id is
 deterministic, so JetStream and the session-pool drop a repeat), a timer (replaced, never doubled), or
-an `flow.effect` command for an HTTP call or an e-mail (performed by the effects consumer, which acks
+a `flow.effect` command for an HTTP call or an e-mail (performed by the effects consumer, which acks
 it once the outcome is recorded: a crash mid-call retries it). A message the content rules refuse
 fails the node at once (its `failed` exit), never the consumer; so does one to a blocklisted
 contact."""
