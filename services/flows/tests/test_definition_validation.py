@@ -241,13 +241,28 @@ def test_at_most_2000_nodes():
     ({"type": "delay", "seconds": "2"}, "not '2'"),
     ({"type": "delay", "seconds": True}, "not True"),
     ({"type": "delay"}, "a delay node needs `seconds`"),
-    ({"type": "delay", "seconds": 2, "minutes": 1}, "`minutes` is not a setting of a delay node; it takes `seconds`"),
+    ({"type": "delay", "seconds": 2, "minutes": 1},
+     "`minutes` is not a setting of a delay node; it takes `seconds`, `until`"),
+    ({"type": "delay", "seconds": 2, "until": "2026-12-24T18:00:00Z"}, "takes `seconds` or `until`, not both"),
+    ({"type": "delay", "until": "tomorrow"}, "`until` must be a time with its UTC offset"),
+    ({"type": "delay", "until": "2026-12-24T18:00:00"}, "`until` must be a time with its UTC offset"),
+    ({"type": "delay", "until": 1767000000}, "`until` must be a non-empty text"),
+    ({"type": "delay", "until": "{{order.at}}"}, "`until`: {{order.at}}"),
 ])
 def test_delay_settings(settings, words):
     body = flow()
     node(body, "pause").update(settings)
     node(body, "pause").pop("seconds", None) if "seconds" not in settings else None
     only(body, "pause", words)
+
+
+@pytest.mark.parametrize("until", ["2026-12-24T18:00:00Z", "2026-12-24T18:00:00+02:00", "{{flow.data.remind_at}}",
+                                   "{{vars.when|2026-12-24T18:00:00Z}}"])
+def test_a_delay_until_a_time_or_a_placeholder_is_valid(until):
+    body = flow()
+    node(body, "pause").pop("seconds")
+    node(body, "pause")["until"] = until
+    assert parse_definition(body).nodes["pause"] == DelayNode(id="pause", until=until)
 
 
 @pytest.mark.parametrize("timeout, ok", [(1, True), (7 * 86_400, True), (7 * 86_400 + 1, False), (0, False), (1.5, False)])

@@ -167,3 +167,36 @@ def test_an_execution_older_than_thirty_days_fails_when_it_wakes():
     assert effect_of(ex, definition).until == T0 + timedelta(hours=1)
     assert not apply(ex, definition, TimerFired("t-3", step=3), T0 + timedelta(days=31))
     assert ex.status == "failed" and "30 days" in ex.reason
+
+
+UNTIL = {"name": "reminder", "trigger": {"type": "api"},
+         "nodes": [{"id": "start", "type": "start"}, {"id": "pause", "type": "delay", "until": "{{flow.data.at}}"},
+                   {"id": "end", "type": "end"}],
+         "edges": [{"from": "start", "to": "pause"}, {"from": "pause", "to": "end"}]}
+
+
+def waiting_until(at) -> Execution:
+    definition = parse_definition(UNTIL)
+    ex = Execution(execution_id=EXECUTION_ID, org_id="org", flow_id="flow", revision=1, contact="+4915100000001",
+                   contact_name=None, sender_id="sender", trigger={"type": "api", "event_id": "api-1"},
+                   data={"at": at}, start_node=definition.start, at=T0)
+    run(ex, definition, T0)
+    return ex
+
+
+def test_a_delay_until_a_time_waits_until_then_and_a_past_time_goes_on_at_once():
+    definition = parse_definition(UNTIL)
+    ex = waiting_until("2026-12-01T13:30:00+01:00")
+    assert effect_of(ex, definition) == Timer(step=2, until=T0 + timedelta(minutes=30))
+    assert apply(ex, definition, TimerFired("t-2", step=2), T0 + timedelta(minutes=30))
+    run(ex, definition, T0 + timedelta(minutes=30))
+    assert ex.status == "completed"
+    past = waiting_until("2026-11-30T12:00:00Z")
+    assert effect_of(past, definition) == Timer(step=2, until=T0)
+
+
+def test_a_delay_until_no_time_or_beyond_thirty_days_fails_saying_why():
+    for at, words in [("next week", "not a time with its UTC offset"), (None, "not a time"),
+                      ("2027-02-01T12:00:00Z", "more than 30 days ahead")]:
+        ex = waiting_until(at)
+        assert ex.status == "failed" and words in ex.reason, (at, ex.reason)

@@ -13,14 +13,16 @@ from switchboard_contracts.conversation import conversation_id
 from switchboard_contracts.flow import step_message_id
 
 from .conditions import choose_exit
-from .rendering import render_email, render_http, render_message, render_note, render_variables
+from .rendering import render_email, render_http, render_message, render_note, render_text, render_variables
 from .definition import Definition
 from .execution import Execution
 from .inputs import Call, Cancel, Effect, EffectDone, Input, Reply, Send, StatusSeen, Timer, TimerFired
+from .times import parse_time
 
 MAX_STEPS = 1000
 MAX_STREAK = 10
 MAX_LIFE = timedelta(days=30)
+MAX_DELAY = timedelta(days=30)
 SENT = ("sent", "delivered", "read", "played")
 FAILED = ("failed", "expired")
 WAITS_FOR = {"message": "message", "delay": "delay", "wait_for_reply": "reply", "http": "http", "email": "email"}
@@ -107,13 +109,33 @@ def _wait(ex: Execution, node: Any, now: datetime) -> None:
     waiting_for = WAITS_FOR[node.type]
     life_end = ex.started_at + MAX_LIFE
     if node.type == "delay":
-        until = min(now + timedelta(seconds=node.seconds), life_end)
+        until = _delay_end(ex, node, now)
+        if until is None:
+            return
+        until = min(until, life_end)
     elif node.type == "wait_for_reply":
         until = min(now + timedelta(seconds=node.timeout_seconds), life_end)
     elif node.type == "message":
         message_id = step_message_id(str(ex.id), step)
     ex.waited(node=node.id, waiting_for=waiting_for, until=until, message_id=message_id,
               step=step, at=now)
+
+
+def _delay_end(ex: Execution, node: Any, now: datetime) -> datetime | None:
+    """When a delay ends: `seconds` from now, or its `until` (a past time: now); None when `until`
+    renders to no time or to one more than 30 days ahead — the execution has then failed, saying so."""
+    if node.until is None:
+        return now + timedelta(seconds=node.seconds)
+    text = render_text(node.until, ex.context())
+    when = parse_time(text)
+    if when is None:
+        ex.ended(status="failed", reason=f"delay {node.id!r}: `until` is {text[:60]!r}, not a time with its UTC "
+                                         "offset (RFC 3339)", at=now)
+        return None
+    if when - now > MAX_DELAY:
+        ex.ended(status="failed", reason=f"delay {node.id!r}: `until` {text!r} is more than 30 days ahead", at=now)
+        return None
+    return max(when, now)
 
 
 def _complete(ex: Execution, definition: Definition, node: Any, exit: str | None, now: datetime,

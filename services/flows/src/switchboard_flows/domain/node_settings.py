@@ -10,6 +10,7 @@ from typing import Any
 
 from .conditions import parse_condition_node
 from .context import VARIABLE_NAME, stringify
+from .times import parse_time
 from .message_node import parse_message_node
 from .nodes import (
     PRESENTATION, DelayNode, EmailNode, EndNode, HandoffNode, HttpNode, Node, SetVariableNode, StartNode,
@@ -51,8 +52,18 @@ def _allowed(*keys: str) -> set[str]:
 
 
 def _delay(s: Settings) -> dict[str, Any] | None:
-    s.unknown(_allowed("seconds"))
-    seconds = s.whole("seconds", 1, MAX_DELAY, unit=" (30 days)")
+    """`seconds` from now, or `until` a time (templated: `{{flow.data.remind_at}}`, RFC 3339 with its
+    offset once rendered) — one of the two."""
+    s.unknown(_allowed("seconds", "until"))
+    if "until" in s.raw:
+        if "seconds" in s.raw:
+            s.problem("a delay node takes `seconds` or `until`, not both.")
+            return None
+        until = s.templated("until", 200)
+        if until is not None and "{{" not in until and parse_time(until) is None:
+            s.problem(f"`until` must be a time with its UTC offset, e.g. 2026-12-24T18:00:00Z, not {until!r}.")
+        return None if until is None else {"_class": DelayNode, "until": until}
+    seconds = s.whole("seconds", 1, MAX_DELAY, unit=" (30 days), or the delay `until` a time")
     return None if seconds is None else {"_class": DelayNode, "seconds": seconds}
 
 

@@ -92,8 +92,11 @@ class ConditionNode(Node):
 
 @dataclass(frozen=True, kw_only=True)
 class DelayNode(Node):
+    """Waits `seconds`, or until the time `until` renders to (templated)."""
+
     type: ClassVar[str] = "delay"
-    seconds: int
+    seconds: int | None = None
+    until: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
