@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 
-.PHONY: setup run test bench bench-ingest bench-senders bench-campaign contracts rebuild-projections k8s clean
+.PHONY: setup run test bench bench-ingest bench-senders bench-campaign bench-flows contracts rebuild-projections k8s clean
 
 # Installs uv (from PyPI, into .tools/) when it is missing, then the locked workspace.
 setup:
@@ -31,6 +31,9 @@ bench-senders: setup
 
 bench-campaign: setup
 	@$(UV) run --frozen python -m bench.campaign
+
+bench-flows: setup
+	@$(UV) run --frozen python -m bench.flows
 
 contracts: setup
 	@$(UV) run --frozen python -m switchboard_runtime.contract_docs docs/contracts

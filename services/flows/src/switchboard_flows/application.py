@@ -11,6 +11,8 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 
+from switchboard_runtime.eventstore import get_many
+
 from .domain.execution import Execution
 from .domain.flow import Flow
 
@@ -39,6 +41,17 @@ class FlowsApp(Application[UUID]):
     def execution(self, execution_id: str) -> Execution | None:
         found = self._get(execution_id)
         return found if isinstance(found, Execution) else None
+
+    def executions(self, execution_ids: list[str]) -> dict[str, Execution]:
+        """Many executions at once (`get_many`: one query for the versions of the cached ones); an id
+        that is no execution is left out."""
+        ids = []
+        for execution_id in execution_ids:
+            try:
+                ids.append(UUID(execution_id))
+            except ValueError:
+                continue
+        return {str(k): v for k, v in get_many(self, ids).items() if isinstance(v, Execution)}
 
     def _get(self, aggregate_id: str):
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter, OrderedDict
 from collections.abc import Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -104,6 +104,53 @@ class Engine:
             return await self._with_retry(execution_id, lambda: self._deliver(execution_id, item),
                                           redelivered=redelivered)
 
+    async def deliver_many(self, items: list[tuple[str, Input, bool]]) -> None:
+        """Deliver many inputs at once — (execution id, input, redelivered), an execution's in the order
+        given: every execution they change is saved in one transaction and its read row synced in one
+        statement (a burst of timers falling due in the same second costs one commit, not thousands);
+        then their effects are performed side by side. A conflict with another replica sends each
+        execution down the one-at-a-time path, which retries on a fresh copy."""
+        by_id: dict[str, list[tuple[Input, bool]]] = {}
+        for execution_id, item, redelivered in items:
+            by_id.setdefault(execution_id, []).append((item, redelivered))
+        ids = sorted(by_id)
+        async with self._locks.hold_all(ids):
+            changed = await self._apply_all(ids, by_id)
+            if changed is not None:
+                await self.index.sync_all([ex for ex, _, _ in changed], self.clock())
+                await asyncio.gather(*(self._after(ex, definition, perform, synced=True)
+                                       for ex, definition, perform in changed))
+                return
+        for execution_id in ids:  # lost a race to another replica: one at a time, each retried
+            for item, redelivered in by_id[execution_id]:
+                await self.deliver(execution_id, item, redelivered=redelivered)
+
+    async def _apply_all(self, ids: list[str], by_id: dict[str, list[tuple[Input, bool]]]
+                         ) -> list[tuple[Execution, Definition, bool]] | None:
+        """Apply and run each execution's inputs and save all that changed together: (execution, its
+        definition, whether to perform its effect) — or None when the save met a conflict."""
+        loaded = await call(self.app.executions, ids)
+        touched, changed = [], []
+        now = self.clock()
+        for execution_id in ids:
+            ex = loaded.get(execution_id)
+            definition = None if ex is None else await self.revisions.get(ex.flow_id, ex.revision)
+            if ex is None or definition is None:
+                continue
+            for item, _ in by_id[execution_id]:
+                if apply(ex, definition, item, now):
+                    run(ex, definition, now)
+            moved = bool(ex.pending_events)
+            if moved:
+                changed.append(ex)
+            touched.append((ex, definition, moved or any(again for _, again in by_id[execution_id])))
+        try:
+            if changed:
+                await call(self.app.save, *changed)
+        except RecordConflictError:
+            return None
+        return touched
+
     async def _start(self, execution_id: str, start: Start) -> tuple[Execution | None, Definition | None]:
         ex = await call(self.app.execution, execution_id)
         definition = await self.revisions.get(start.flow_id, start.revision)
@@ -144,8 +191,9 @@ class Engine:
             return ex
         return None
 
-    async def _after(self, ex: Execution, definition: Definition, perform: bool) -> None:
-        await self.index.sync(ex, self.clock())
+    async def _after(self, ex: Execution, definition: Definition, perform: bool, synced: bool = False) -> None:
+        if not synced:
+            await self.index.sync(ex, self.clock())
         effect = effect_of(ex, definition) if perform else None
         if effect is None:
             return
@@ -180,3 +228,11 @@ class KeyedLocks:
             if not self._users[key]:
                 del self._users[key]
                 self._locks.pop(key, None)
+
+    @asynccontextmanager
+    async def hold_all(self, keys: list[str]):
+        """Every key's lock, taken in sorted order (two callers never wait for each other in a circle)."""
+        async with AsyncExitStack() as stack:
+            for key in sorted(keys):
+                await stack.enter_async_context(self.hold(key))
+            yield

@@ -60,13 +60,14 @@ class ExecutionIndex:
         return str(holder) if holder is not None else None
 
     async def sync(self, ex: Execution, at: datetime) -> None:
-        waiting = ex.waiting or {}
-        until = waiting.get("until")
+        await self.sync_all([ex], at)
+
+    async def sync_all(self, executions: list[Execution], at: datetime) -> None:
+        """Each execution's row from its state, in one statement (executemany)."""
+        if not executions:
+            return
         async with self.engine.begin() as conn:
-            await conn.execute(SYNC, {
-                "id": str(ex.id), "status": ex.status, "active": ex.active, "node": ex.node,
-                "waiting_for": waiting.get("for"), "until": datetime.fromisoformat(until) if until else None,
-                "steps": len(ex.steps), "reason": ex.reason, "updated": at, "ended": ex.ended_at})
+            await conn.execute(SYNC, [_row(ex, at) for ex in executions])
 
     async def active_of_contact(self, org_id: str, contact: str) -> list[dict[str, Any]]:
         async with self.engine.connect() as conn:
@@ -83,3 +84,11 @@ class ExecutionIndex:
     async def active_of_flow(self, flow_id: str) -> list[str]:
         async with self.engine.connect() as conn:
             return [str(r) for r in (await conn.execute(ACTIVE_OF_FLOW, {"flow": flow_id})).scalars()]
+
+
+def _row(ex: Execution, at: datetime) -> dict[str, Any]:
+    waiting = ex.waiting or {}
+    until = waiting.get("until")
+    return {"id": str(ex.id), "status": ex.status, "active": ex.active, "node": ex.node,
+            "waiting_for": waiting.get("for"), "until": datetime.fromisoformat(until) if until else None,
+            "steps": len(ex.steps), "reason": ex.reason, "updated": at, "ended": ex.ended_at}

@@ -62,7 +62,8 @@ async def wire(host: Host, settings: FlowsSettings) -> None:
     host.consumer(streams.FLOWS_INBOUND, Inbound(engine, index, directory, auto_replies.consider).handle,
                   batch_size=256)
     host.consumer(streams.FLOWS_STATUSES, Statuses(engine).handle, batch_size=500)
-    host.consumer(streams.FLOWS_TIMERS, FiredTimers(engine, auto_replies.send).handle, batch_size=500)
+    host.consumer(streams.FLOWS_TIMERS, FiredTimers(engine, auto_replies.send).handle, batch_size=1000,
+                  concurrency=2)  # a burst due at once: one batch saved while the next is read
     host.consumer(streams.FLOWS_EFFECTS, effects.handle, batch_size=100)
     triggers = EventTriggers(engine, store, directory, bus.js)
     host.consumer(streams.FLOWS_EVENTS, triggers.handle, batch_size=256)

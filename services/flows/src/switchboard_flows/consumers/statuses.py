@@ -1,6 +1,7 @@
 """`message.status` → the execution that sent the message (its `client_ref` is `flow:<execution id>`):
 a `message` node takes its `sent` or `failed` exit. Statuses of everyone else's messages are passed
-over on a look at the raw bytes, unparsed."""
+over on a look at the raw bytes, unparsed. A batch's statuses are delivered together
+(`Engine.deliver_many`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from switchboard_runtime.messaging.consumer import BadMessage, BatchOutcome, Del
 
 from ..domain.inputs import StatusSeen
 from ..engine import Engine
-from .spread import by_key
 
 MARK = CLIENT_REF_PREFIX.encode()
 
@@ -37,8 +37,9 @@ class Statuses:
             if not ref.startswith(CLIENT_REF_PREFIX) or status.message_id is None:
                 continue
             error = f"{status.error.code}: {status.error.title}" if status.error else None
-            items.append((ref, (ref[len(CLIENT_REF_PREFIX):], StatusSeen(
+            items.append((ref[len(CLIENT_REF_PREFIX):], StatusSeen(
                 input_id=ce.id, message_id=status.message_id, status=status.status.value, error=error),
-                d.num_delivered > 1)))
-        await by_key(items, lambda item: self.engine.deliver(*item))
+                d.num_delivered > 1))
+        if items:
+            await self.engine.deliver_many(items)
         return outcome
