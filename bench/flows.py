@@ -15,7 +15,8 @@ its own (as `make run` starts it, `python -m switchboard_flows.main`):
 Every number is measured in this run; the ratio (b)/(a) of p99 latencies is reported.
 `BENCH_FLOWS_RATE` (200), `BENCH_FLOWS_SECONDS` (60), `BENCH_FLOWS_EXECUTIONS` (10000),
 `BENCH_FLOWS_DUE_AFTER` (seconds from the first start to T; default 40 + 12 ms per execution),
-`BENCH_FLOWS_PROFILE` (a file: py-spy samples the service while the executions resume).
+`BENCH_FLOWS_PROFILE` (a file: py-spy samples the service for 10 s while the executions resume, and
+at the start of (b) into the file + `.replies`).
 Results in bench/results/flows.json."""
 
 from __future__ import annotations
@@ -194,9 +195,12 @@ async def auto_replies(js, nc, http: httpx.AsyncClient, org: str) -> dict:
         sent_at[contact] = time.perf_counter()
         await js.publish(f"sb.evt.{org}.message.received", body, headers={"Nats-Msg-Id": event_id})
 
+    profiler = profile(process_rss("switchboard_flows.main")[2], PROFILE and PROFILE + ".replies")
     published = await paced(publish, RATE, SECONDS)
     await wait_for(lambda: not sent_at, DRAIN)
     await sub.unsubscribe()
+    if profiler is not None:
+        profiler.wait(timeout=60)
     return {"published": published, "answered": len(latencies), **percentiles(latencies)}
 
 

@@ -135,7 +135,7 @@ def test_a_claimed_pair_is_taken_until_released():
 
     pairs = PairRate(6.0)
     previous = pairs.reserve("s", "+1", 10.0)
-    assert previous is None and pairs.wait("s", "+1", 10.0) == 6.0
+    assert previous == (None, 16.0) and pairs.wait("s", "+1", 10.0) == 6.0
     pairs.release("s", "+1", previous, 10.0)
     assert pairs.wait("s", "+1", 10.0) == 0.0
     pairs.record("s", "+1", 10.0)
@@ -177,6 +177,47 @@ def test_claims_settled_in_any_order_never_send_to_a_recipient_twice_within_the_
     for times in sent.values():
         times.sort()
         assert all(b - a >= 6.0 for a, b in zip(times, times[1:])), times
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 5), st.lists(st.tuples(st.floats(0.0, 4.0), st.sampled_from(["claim", "settle"]),
+                                             st.booleans()), max_size=80))
+def test_a_pair_bursts_at_most_burst_messages_then_one_per_interval(burst, ops):
+    """The token bucket: however claims and refusals interleave, any stretch of time between two
+    sends to a recipient holds at most `burst` + (its length / interval) of them — a burst at
+    once, then the average rate."""
+    from switchboard_session_pool.domain.pair_rate import PairRate
+
+    pairs, now, inflight, sent = PairRate(6.0, burst), 0.0, [], []
+    for gap, op, granted in ops:
+        now += gap
+        if op == "claim":
+            while pairs.wait("s", "+1", now) == 0 and len(inflight) < 10:  # a batch of several at once
+                inflight.append((pairs.reserve("s", "+1", now), now, granted))
+        elif inflight:
+            claim, at, ok = inflight.pop()  # the newest claim answered first, as admission undoes them
+            if ok:
+                sent.append(at)
+            else:
+                pairs.release("s", "+1", claim, at)
+    sent += [at for _, at, ok in inflight if ok]
+    sent.sort()
+    for i in range(len(sent)):
+        for j in range(i, len(sent)):
+            assert j - i + 1 <= burst + (sent[j] - sent[i]) / 6.0 + 1e-9, (burst, sent)
+
+
+def test_a_burst_of_three_goes_at_once_and_the_fourth_waits_its_interval():
+    from switchboard_session_pool.domain.pair_rate import PairRate
+
+    pairs = PairRate(6.0, burst=3)
+    for _ in range(3):
+        assert pairs.wait("s", "+1", 100.0) == 0.0
+        pairs.reserve("s", "+1", 100.0)
+    assert pairs.wait("s", "+1", 100.0) == 6.0  # paid back at one per 6 s
+    assert pairs.wait("s", "+1", 106.0) == 0.0
+    assert pairs.wait("s", "+2", 100.0) == 0.0  # another recipient has its own bucket
+    assert pairs.wait("s", "+1", 118.0) == 0.0 and PairRate(6.0).burst == 1
 
 
 def test_warmup_ramps_the_daily_quota_by_age():

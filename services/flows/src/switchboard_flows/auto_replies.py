@@ -77,13 +77,14 @@ class AutoReplies:
             await self.timers.set(ce.orgid, f"ar-{message_id}", now + timedelta(milliseconds=rule.delay_ms),
                                   {"kind": "auto_reply", **reply}, msg_id=f"timer:{message_id}")
             return
-        await asyncio.sleep(rule.delay_ms / 1000)
-        await self.send(reply)
+        if rule.delay_ms:
+            await asyncio.sleep(rule.delay_ms / 1000)
+        await self.send(reply, recheck=rule.delay_ms > 0)
 
-    async def send(self, reply: dict[str, Any]) -> None:
+    async def send(self, reply: dict[str, Any], recheck: bool = True) -> None:
         """Send a claimed auto-reply now (a fired timer's, too) — unless the contact was blocklisted
-        since (they wrote STOP during the delay)."""
-        if await self.blocklist.blocked(reply["org_id"], reply["to"]):
+        since (they wrote STOP during the delay; `recheck` False: there was no delay)."""
+        if recheck and await self.blocklist.blocked(reply["org_id"], reply["to"]):
             return
         content = {k: v for k, v in reply["content"].items() if k in CONTENT_FIELDS}
         try:

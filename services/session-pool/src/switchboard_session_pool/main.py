@@ -75,7 +75,8 @@ async def wire(host: Host, settings: SessionPoolSettings) -> None:
     quotas = SharedQuotas(await ensure_key_value(bus.js, streams.SENDER_QUOTAS))
     dispatcher = host.add(Dispatcher(app, OutboundStore(engine), router, bus.publisher, quotas=quotas, senders=senders,
                                      relay=relay, ttl_seconds=settings.message_ttl_seconds,
-                                     pair_interval=settings.pair_interval_seconds, window=window, holds=holds))
+                                     pair_interval=settings.pair_interval_seconds, pair_burst=settings.pair_burst,
+                                     window=window, holds=holds))
     host.add(faults, name="simulator faults")
     holds.on_change = dispatcher.holds_changed  # before it starts: its first values already count
     host.add(holds, name="campaign holds")

@@ -11,7 +11,8 @@ class SessionPoolSettings(ServiceSettings):
     send_batch_size: int = 512
     send_concurrency: int = 4
     message_ttl_seconds: int = 4 * 3600  # default time-to-live of a message that has to wait
-    pair_interval_seconds: float = 6.0  # at most one message per this from a sender to one recipient
+    pair_interval_seconds: float = 6.0  # one message per this from a sender to one recipient, on average
+    pair_burst: int = 3  # … after a burst of this many at once (Meta lets a pair borrow a short burst)
     reconnect_base_seconds: float = 5.0  # first reconnection delay; doubles each attempt
     reconnect_cap_seconds: float = 300.0  # … up to this
     reconnect_max_attempts: int = 30  # then the sender stays disconnected until `POST …/connect` (0: no limit)

@@ -1,6 +1,6 @@
 """Admission: which messages may go now. The gates, in order: the message's campaign is not on hold,
-its sender can send (connected, not paused), the pair rate (one message per interval from a sender to
-one recipient, claimed before the quota is awaited: the claim is the record), and the sender's quota —
+its sender can send (connected, not paused), the pair rate (a token bucket per sender and recipient:
+domain/pair_rate.py; claimed before the quota is awaited: the claim is the record), and the sender's quota —
 shared by every replica, checked once per sender for all its messages. A pool message takes the first
 sender that passes every gate (pool_choice.py); one its sender's quota refuses tries the next."""
 
@@ -11,7 +11,7 @@ import time
 
 from ..domain.health import Health
 from ..domain.outbound import OutboundMessage
-from ..domain.pair_rate import PairRate
+from ..domain.pair_rate import Claim, PairRate
 from ..domain.quota import QuotaLedger
 from ..domain.sender import Sender
 from ..metrics import AdmissionTimes
@@ -21,17 +21,17 @@ from .pool_choice import PoolChoice
 from .pools import Pools
 from .waiting import Waiting, recheck_delay
 
-Pending = dict[tuple[str, str], float | None]  # (sender, recipient) → the claim it replaced
+Pending = dict[tuple[str, str], list[Claim]]  # (sender, recipient) → this batch's claims, oldest first
 Later = list[tuple[Waiting, float]]  # messages that wait, with how long
 
 
 class Admission:
     def __init__(self, senders: dict[str, Sender], quotas: SharedQuotas, holds: CampaignHolds | None,
                  pools: Pools, health: dict[str, Health], outside_window: dict[str, set[str]],
-                 pair_interval: float = 6.0):
+                 pair_interval: float = 6.0, pair_burst: int = 1):
         self.senders, self.quotas, self.pools = senders, quotas, pools
         self.holds = holds  # campaigns paused or cancelled (their messages wait, or fail)
-        self.pairs = PairRate(pair_interval)  # in this replica (see ARCHITECTURE.md)
+        self.pairs = PairRate(pair_interval, pair_burst)  # in this replica (see ARCHITECTURE.md)
         self.ledgers: dict[str, QuotaLedger] = {}
         self.exhausted: dict[str, float] = {}  # sender → until when (monotonic) its quota is known spent
         self.choice = PoolChoice(senders, pools, health, self.pairs, self.exhausted, outside_window)
@@ -99,12 +99,10 @@ class Admission:
             sender = self.senders.get(m.sender_id)
             if sender is not None and not sender.can_send():
                 later.append((w, recheck_delay(m)))
-            elif (m.sender_id, m.to) in pending:
-                later.append((w, self.pairs.interval))
-            elif wait := self.pairs.wait(m.sender_id, m.to, now):
+            elif wait := self.pairs.wait(m.sender_id, m.to, now):  # this batch's claims count too
                 later.append((w, wait))
             else:
-                pending[(m.sender_id, m.to)] = self.pairs.reserve(m.sender_id, m.to, now)
+                pending.setdefault((m.sender_id, m.to), []).append(self.pairs.reserve(m.sender_id, m.to, now))
                 by_sender.setdefault(m.sender_id, []).append(w)
         return by_sender, pooled
 
@@ -120,8 +118,9 @@ class Admission:
         try:
             return await asyncio.gather(*(self._take(sid, group) for sid, group in by_sender.items()))
         except BaseException:  # nothing of this batch is admitted: its claims are undone
-            for (sid, to), previous in pending.items():
-                self.pairs.release(sid, to, previous, now)
+            for (sid, to), claims in pending.items():
+                for claim in reversed(claims):
+                    self.pairs.release(sid, to, claim, now)
             raise
 
     def _settle(self, by_sender: dict[str, list[Waiting]], grants: list[tuple[int, float]], pending: Pending,
@@ -133,8 +132,10 @@ class Admission:
             ready.extend(group[:granted])
             if granted < len(group):
                 self.exhausted[sid] = now + max(wait, 0.05)
+            for w in reversed(group[granted:]):  # newest claim first: each is undone exactly
+                claims = pending.get((sid, w.message.to))
+                self.pairs.release(sid, w.message.to, claims.pop() if claims else None, now)
             for w in group[granted:]:
-                self.pairs.release(sid, w.message.to, pending.pop((sid, w.message.to), None), now)
                 if w.message.message_id in self.pools.of:
                     pooled.append(w)
                 else:

@@ -48,7 +48,7 @@ class Dispatcher:
     def __init__(self, app: SendersApp, store: OutboundStore, provider: ProviderRouter,
                  publisher: Publisher, *, keepalive: float = 10.0,
                  quotas: SharedQuotas, senders: dict[str, Sender] | None = None, relay=None,
-                 ttl_seconds: float = 4 * 3600, pair_interval: float = 6.0,
+                 ttl_seconds: float = 4 * 3600, pair_interval: float = 6.0, pair_burst: int = 1,
                  window: ServiceWindow | None = None, holds: CampaignHolds | None = None):
         self.app, self.store, self.publisher, self.quotas = app, store, publisher, quotas
         self.senders: dict[str, Sender] = senders if senders is not None else {}
@@ -58,7 +58,7 @@ class Dispatcher:
         self.outcomes = Outcomes(app, self.senders, store, publisher, self.pools, outside_window, relay)
         self.health = self.outcomes.health  # per sender, in this replica
         self.admission = Admission(self.senders, quotas, holds, self.pools, self.health, outside_window,
-                                   pair_interval)
+                                   pair_interval, pair_burst)
         self.intake = Intake(self.sender, self.admission.choice, ttl_seconds)
         # Meta: free-form messages only inside the 24-hour window
         self.window_gate = WindowGate(window, self.senders, self.pools, outside_window) if window is not None else None

@@ -12,7 +12,7 @@ from switchboard_runtime.messaging.consumer import Delivery
 
 from ..domain.health import Health
 from ..domain.outbound import OutboundMessage
-from ..domain.pair_rate import PairRate
+from ..domain.pair_rate import Claim, PairRate
 from ..domain.sender import Sender
 from .pools import Pools
 from .waiting import Waiting, recheck_delay
@@ -44,7 +44,7 @@ class PoolChoice:
         return d, self.assign(m, first), self.senders.get(first)
 
     def choose(self, pooled: list[Waiting], by_sender: dict[str, list[Waiting]],
-               pending: dict[tuple[str, str], float | None], later: list[tuple[Waiting, float]],
+               pending: dict[tuple[str, str], list[Claim]], later: list[tuple[Waiting, float]],
                now: float) -> None:
         """Give each pool message the first sender, in rotation order, that is usable (connected, not
         paused, healthy), has quota left as far as we know, and may message the recipient now; the
@@ -66,7 +66,7 @@ class PoolChoice:
             chosen, soonest = None, None
             sticky = self.pools.rotation.sticky_sender(recipient)
             for sender_id in self.pools.rotation.order(request.key, candidates, recipient, usable, has_quota):
-                wait = self.pairs.interval if (sender_id, m.to) in pending else self.pairs.wait(sender_id, m.to, now)
+                wait = self.pairs.wait(sender_id, m.to, now)  # this batch's claims count too
                 if not wait:
                     chosen = sender_id
                     break
@@ -80,7 +80,7 @@ class PoolChoice:
                 later.append((w, max(soonest, 0.05) if soonest is not None else recheck_delay(m)))
                 continue
             self.pools.rotation.chosen(request.key, candidates, recipient, chosen)
-            pending[(chosen, m.to)] = self.pairs.reserve(chosen, m.to, now)
+            pending.setdefault((chosen, m.to), []).append(self.pairs.reserve(chosen, m.to, now))
             w.message = self.assign(m, chosen)
             by_sender.setdefault(chosen, []).append(w)
 
