@@ -25,7 +25,7 @@ LONG = {  # node id → about how many seconds it takes alone (only the order fo
     "services/campaigns/tests/test_campaign_crash.py::"
     "test_sigkill_campaigns_and_session_pool_mid_run_sends_everyone_once": 50,
     "services/flows/tests/test_flows_crash.py::"
-    "test_sigkill_flows_twice_mid_run_every_execution_completes_and_sends_each_message_once": 110,
+    "test_sigkill_flows_twice_mid_run_every_execution_completes_and_sends_each_message_once": 25,
     "services/session-pool/tests/test_crash_recovery.py::test_sigkill_mid_run_loses_and_duplicates_nothing": 35,
     "services/session-pool/tests/test_redelivery_after_outage.py::"
     "test_waiting_messages_are_not_announced_twice_after_a_long_stop": 31,  # 30 s of it an ack wait

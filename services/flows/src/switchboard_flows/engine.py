@@ -151,6 +151,16 @@ class Engine:
             return None
         return touched
 
+    async def heal(self, execution_id: str) -> None:
+        """Perform the execution's effect again (its timer set again: one past its time fires at
+        once) — for an execution whose timer is overdue, in case its schedule never reached the
+        stream. A firing it then gets twice changes nothing the second time."""
+        async with self._lock(execution_id):
+            ex = await call(self.app.execution, execution_id)
+            definition = None if ex is None else await self.revisions.get(ex.flow_id, ex.revision)
+            if ex is not None and definition is not None:
+                await self._after(ex, definition, perform=True, fresh=True)
+
     async def _start(self, execution_id: str, start: Start) -> tuple[Execution | None, Definition | None]:
         ex = await call(self.app.execution, execution_id)
         definition = await self.revisions.get(start.flow_id, start.revision)
@@ -191,13 +201,14 @@ class Engine:
             return ex
         return None
 
-    async def _after(self, ex: Execution, definition: Definition, perform: bool, synced: bool = False) -> None:
+    async def _after(self, ex: Execution, definition: Definition, perform: bool, synced: bool = False,
+                     fresh: bool = False) -> None:
         if not synced:
             await self.index.sync(ex, self.clock())
         effect = effect_of(ex, definition) if perform else None
         if effect is None:
             return
-        follow_up = await self.performer.perform(ex, effect, cause=None)
+        follow_up = await self.performer.perform(ex, effect, cause=None, fresh=fresh)
         if follow_up is not None:  # the effect failed before leaving (a refused message): go on now
             now = self.clock()
             if apply(ex, definition, follow_up, now):

@@ -38,6 +38,9 @@ PAGE = text(f"""
       AND (CAST(:status AS text) IS NULL OR status = :status)
       AND (CAST(:after AS uuid) IS NULL OR execution_id > CAST(:after AS uuid))
     ORDER BY execution_id LIMIT :limit""")
+OVERDUE = text(f"""
+    SELECT execution_id FROM {SCHEMA}.executions WHERE active AND waiting_until < :before
+    ORDER BY waiting_until LIMIT :limit""")
 ACTIVE_OF_FLOW = text(f"SELECT execution_id FROM {SCHEMA}.executions WHERE flow_id = :flow AND active")
 
 
@@ -80,6 +83,11 @@ class ExecutionIndex:
             rows = (await conn.execute(PAGE, {"org": org_id, "flow": flow_id, "status": status, "after": after,
                                               "limit": limit})).mappings().all()
         return [{**row, "execution_id": str(row["execution_id"]), "flow_id": str(row["flow_id"])} for row in rows]
+
+    async def overdue(self, before: datetime, limit: int) -> list[str]:
+        """Active executions whose delay or reply timeout ended before `before`, oldest first."""
+        async with self.engine.connect() as conn:
+            return [str(r) for r in (await conn.execute(OVERDUE, {"before": before, "limit": limit})).scalars()]
 
     async def active_of_flow(self, flow_id: str) -> list[str]:
         async with self.engine.connect() as conn:

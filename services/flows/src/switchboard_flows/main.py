@@ -28,6 +28,7 @@ from .events import to_cloudevent
 from .execution_index import ExecutionIndex
 from .flow_commands import FlowCommands
 from .flow_store import FlowStore
+from .overdue import OverdueTimers
 from .performer import Performer
 from .settings import FlowsSettings
 from .tables import SCHEMA
@@ -53,6 +54,8 @@ async def wire(host: Host, settings: FlowsSettings) -> None:
     timers = Timers(bus.js)
     revisions = Revisions(store)
     engine = Engine(app, index, revisions, Performer(bus.publisher, timers, blocklist))
+    overdue = OverdueTimers(engine, index, settings.flows_overdue_sweep_seconds, settings.flows_overdue_grace_seconds)
+    host.task("overdue timers", overdue.run)
     directory = TriggerDirectory(store, revisions)
     auto_replies = AutoReplies(AutoReplyStore(engine_db), blocklist, bus.publisher, timers)
     http = HttpCaller(allow_private=settings.allow_private_urls)

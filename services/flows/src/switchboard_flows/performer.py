@@ -7,6 +7,7 @@ contact."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
@@ -29,15 +30,18 @@ class Performer:
     def __init__(self, publisher: Publisher, timers: Timers, blocklist: Blocklist):
         self.publisher, self.timers, self.blocklist = publisher, timers, blocklist
 
-    async def perform(self, ex: Execution, effect: Effect, cause: str | None) -> Input | None:
-        """Do it; an input to deliver back when the effect failed before leaving (else None)."""
+    async def perform(self, ex: Execution, effect: Effect, cause: str | None, fresh: bool = False) -> Input | None:
+        """Do it; an input to deliver back when the effect failed before leaving (else None).
+        `fresh`: a timer set again on purpose (its schedule was lost) gets a message id of its own,
+        which JetStream's duplicate window does not drop."""
         if isinstance(effect, Send):
             return await self._send(ex, effect, cause)
         if isinstance(effect, Timer):
             execution_id = str(ex.id)
             await self.timers.set(ex.org_id, execution_id, effect.until,
                                   {"kind": "execution", "execution_id": execution_id, "step": effect.step},
-                                  msg_id=f"timer:{execution_id}:{effect.step}")
+                                  msg_id=f"timer:{execution_id}:{effect.step}"
+                                  + (f":{time.time_ns()}" if fresh else ""))
             return None
         if isinstance(effect, Call):
             data = PerformEffect(execution_id=str(ex.id), step=effect.step, kind=effect.kind)

@@ -23,6 +23,8 @@ class FlowsSettings(ServiceSettings):
     smtp_starttls: bool = False
     smtp_tls: bool = False  # implicit TLS (port 465)
     smtp_timeout_seconds: float = 10.0
+    flows_overdue_sweep_seconds: float = 60.0  # how often executions with an overdue timer are looked for
+    flows_overdue_grace_seconds: float = 120.0  # … overdue: this long past their timer's time
     flows_execution_cache: int = 20_000  # executions kept in memory (the event store is the truth)
     flows_max_body_bytes: int = 8 * 1024 * 1024  # a request body (a flow definition) at most
     default_region: str | None = None  # region for numbers written without + in API starts (e.g. BR)
