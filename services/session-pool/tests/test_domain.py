@@ -136,18 +136,18 @@ def test_a_claimed_pair_is_taken_until_released():
     pairs = PairRate(6.0)
     previous = pairs.reserve("s", "+1", 10.0)
     assert previous == (None, 16.0) and pairs.wait("s", "+1", 10.0) == 6.0
-    pairs.release("s", "+1", previous, 10.0)
+    pairs.release("s", "+1", previous)
     assert pairs.wait("s", "+1", 10.0) == 0.0
     pairs.record("s", "+1", 10.0)
     claim = pairs.reserve("s", "+1", 17.0)
-    pairs.release("s", "+1", claim, 17.0)
+    pairs.release("s", "+1", claim)
     assert pairs.wait("s", "+1", 12.0) == 4.0
     # a claim still awaiting its quota after its interval: a newer claim is not undone by it
     old = pairs.reserve("s", "+2", 20.0)
     newer = pairs.reserve("s", "+2", 27.0)
-    pairs.release("s", "+2", old, 20.0)
+    pairs.release("s", "+2", old)
     assert pairs.wait("s", "+2", 28.0) == 5.0
-    pairs.release("s", "+2", newer, 27.0)
+    pairs.release("s", "+2", newer)
     assert pairs.wait("s", "+2", 28.0) == 0.0
 
 
@@ -170,7 +170,7 @@ def test_claims_settled_in_any_order_never_send_to_a_recipient_twice_within_the_
             if ok:
                 sent.setdefault(who, []).append(at)
             else:
-                pairs.release("s", who, previous, at)
+                pairs.release("s", who, previous)
     for who, previous, at, ok in inflight:
         if ok:
             sent.setdefault(who, []).append(at)
@@ -199,7 +199,7 @@ def test_a_pair_bursts_at_most_burst_messages_then_one_per_interval(burst, ops):
             if ok:
                 sent.append(at)
             else:
-                pairs.release("s", "+1", claim, at)
+                pairs.release("s", "+1", claim)
     sent += [at for _, at, ok in inflight if ok]
     sent.sort()
     for i in range(len(sent)):

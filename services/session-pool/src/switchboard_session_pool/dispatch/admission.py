@@ -72,7 +72,7 @@ class Admission:
                 self.choice.choose(pooled, by_sender, pending, later, now)
             if not by_sender:
                 break
-            grants = await self._take_all(by_sender, pending, now)
+            grants = await self._take_all(by_sender, pending)
             pooled = self._settle(by_sender, grants, pending, ready, later, now)
             by_sender = {}
             if not pooled:
@@ -112,15 +112,14 @@ class Admission:
         except QuotaConflict:
             return 0, 0.05
 
-    async def _take_all(self, by_sender: dict[str, list[Waiting]], pending: Pending,
-                        now: float) -> list[tuple[int, float]]:
+    async def _take_all(self, by_sender: dict[str, list[Waiting]], pending: Pending) -> list[tuple[int, float]]:
         """Every sender's quota at once: (granted, seconds until more may go) per sender."""
         try:
             return await asyncio.gather(*(self._take(sid, group) for sid, group in by_sender.items()))
         except BaseException:  # nothing of this batch is admitted: its claims are undone
             for (sid, to), claims in pending.items():
                 for claim in reversed(claims):
-                    self.pairs.release(sid, to, claim, now)
+                    self.pairs.release(sid, to, claim)
             raise
 
     def _settle(self, by_sender: dict[str, list[Waiting]], grants: list[tuple[int, float]], pending: Pending,
@@ -134,7 +133,7 @@ class Admission:
                 self.exhausted[sid] = now + max(wait, 0.05)
             for w in reversed(group[granted:]):  # newest claim first: each is undone exactly
                 claims = pending.get((sid, w.message.to))
-                self.pairs.release(sid, w.message.to, claims.pop() if claims else None, now)
+                self.pairs.release(sid, w.message.to, claims.pop() if claims else None)
             for w in group[granted:]:
                 if w.message.message_id in self.pools.of:
                     pooled.append(w)

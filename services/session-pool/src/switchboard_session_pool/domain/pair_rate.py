@@ -32,7 +32,7 @@ class PairRate:
         self._prune(now)
         return previous, self.tat[key]
 
-    def release(self, sender_id: str, recipient: str, claim: Claim | None, claimed_at: float) -> None:
+    def release(self, sender_id: str, recipient: str, claim: Claim | None) -> None:
         """Undo a claim whose message was not admitted after all (its sender's quota refused it). A
         newer claim of the pair is left alone (undoing the older one then keeps its slot taken:
         never more messages than the rate allows, at worst one fewer for a while). Claims undone
