@@ -13,6 +13,8 @@ from switchboard_runtime.messaging.bus import Bus
 from switchboard_runtime.sealing import Sealer
 from switchboard_runtime.telemetry import current_traceparent, tracer
 
+from switchboard_runtime.http.internal_auth import Caller
+
 from ..orgs import Organization, Organizations
 from .forward import Upstream
 from ..read_models.queries import Queries
@@ -61,3 +63,24 @@ async def current_org(request: Request, x_api_key: str | None = Security(API_KEY
         raise ApiError(401, "unauthorized", "invalid API key")
     bind_event_context(org.id, request.headers.get("x-correlation-id"))
     return org
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a request acts for: the organization, and the actor (a user, or an organization key) with its
+    role (`admin|agent|viewer`)."""
+
+    org: Organization
+    actor_type: str = "api_key"
+    actor_id: str = ""
+    role: str = "admin"
+
+    @property
+    def caller(self) -> Caller:
+        """As the services behind the gateway receive it (internal headers)."""
+        return Caller(self.org.id, self.actor_type, self.actor_id, self.role)
+
+
+async def current_principal(org: Organization = Security(current_org)) -> Principal:
+    """The organization's own key acts as an admin (users and their keys: the people issue)."""
+    return Principal(org)
