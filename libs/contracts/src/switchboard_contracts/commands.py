@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from .actor import Actor
 from .content import Interactive, Media, MessageType, Template, check_content
 from .envelope import command_type
 from .sender import Label, Provider, Quotas
@@ -58,6 +59,7 @@ class SendMessage(BaseModel):
     # A message that cannot go within this long after requested_at fails as `expired` (None: the
     # session-pool's default, 4 hours).
     ttl_seconds: int | None = Field(default=None, ge=1)
+    actor: Actor | None = None  # who asked for it (an inbox reply: the user), when known
 
     @field_validator("text", "template", "media", "interactive")
     @classmethod

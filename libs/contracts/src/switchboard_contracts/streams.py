@@ -181,6 +181,19 @@ CONVERSATIONS_HISTORY = ConsumerSpec(
     filter_subjects=[subjects.any_org_events("message")],
 )
 
+CONVERSATIONS_DIRECTORY = ConsumerSpec(
+    stream=EVENTS.name,
+    durable="conversations__directory",
+    filter_subjects=[subjects.any_org_events("user"), subjects.any_org_events("team"),
+                     subjects.any_org_events("sender", "registered")],
+)
+
+CONVERSATIONS_HANDOFFS = ConsumerSpec(
+    stream=EVENTS.name,
+    durable="conversations__handoffs",
+    filter_subjects=[subjects.any_org_events("flow", "handoff_requested")],
+)
+
 CAMPAIGNS_STATUSES = ConsumerSpec(
     stream=EVENTS.name,
     durable="campaigns__statuses",

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from eventsourcing.application import Application
+from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
 from .domain.conversation import Conversation
+
+ATTEMPTS = 5  # a change that meets another one to the same conversation is decided again on a fresh copy
 
 
 @dataclass(frozen=True)
@@ -19,6 +22,12 @@ class NewConversation:
     contact: str
     contact_name: str | None
     started_at: datetime
+
+
+@dataclass(frozen=True)
+class Changed:
+    conversation: Conversation
+    events: list  # the domain events the change recorded (none: it changed nothing)
 
 
 class ConversationsApp(Application[UUID]):
@@ -48,6 +57,33 @@ class ConversationsApp(Application[UUID]):
                 except IntegrityError:
                     pass
             return started
+
+    def change(self, item: NewConversation, decide: Callable[[Conversation], None]) -> Changed:
+        """Apply `decide` to the conversation (started first if the starter has not yet) and save what
+        it recorded; a concurrent change to it makes `decide` run again on a fresh copy. Domain errors
+        raised by `decide` pass through, with nothing saved."""
+        cid = Conversation.create_id(item.org_id, item.sender_id, item.contact)
+        for attempt in range(ATTEMPTS):
+            try:
+                conv = self.repository.get(cid)
+            except AggregateNotFoundError:
+                conv = self._new(item)
+            decide(conv)
+            events = conv.collect_events()
+            try:
+                if events:
+                    self.save(*events)
+                return Changed(conv, events)
+            except IntegrityError:
+                if attempt == ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def get(self, cid: UUID) -> Conversation | None:
+        try:
+            return self.repository.get(cid)
+        except AggregateNotFoundError:
+            return None
 
     @staticmethod
     def _new(item: NewConversation) -> Conversation:

@@ -10,24 +10,26 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from switchboard_runtime.messaging.consumer import BadMessage, BatchOutcome, Delivery
 
 from . import conversation_table, message_table, status_merge
+from .conversation_table import Recorded
 from .records import NewMessage, StatusUpdate, collect
 
 
-async def record(conn: AsyncConnection, messages: list[NewMessage], statuses: list[StatusUpdate]) -> bool:
-    """Record messages and statuses in `conn`'s transaction; returns whether conversations were opened
-    that are to be started."""
+async def record(conn: AsyncConnection, messages: list[NewMessage], statuses: list[StatusUpdate]) -> Recorded:
+    """Record messages and statuses in `conn`'s transaction; returns whether conversations are now to
+    be started or reopened."""
     inserted = await message_table.insert(conn, messages)
     attached = await message_table.attach(conn, [m for m in messages if m.message_id not in inserted])
     counted = [m for m in messages if m.message_id in inserted or m.message_id in attached]
-    opened = await conversation_table.record(conn, counted)
+    recorded = await conversation_table.record(conn, counted)
     await status_merge.apply(conn, inserted, statuses)
-    return opened
+    return recorded
 
 
 class History:
-    def __init__(self, engine: AsyncEngine, on_new_conversations=None):
+    def __init__(self, engine: AsyncEngine, on_new_conversations=None, on_reopen=None):
         self.engine = engine
         self.on_new_conversations = on_new_conversations  # wakes the starter after a commit
+        self.on_reopen = on_reopen  # wakes the reopener after a commit
 
     async def handle(self, deliveries: list[Delivery]) -> BatchOutcome:
         outcome = BatchOutcome()
@@ -40,7 +42,9 @@ class History:
                 outcome.reject(d, f"not a message event this service understands: {exc}")
         if messages or statuses:
             async with self.engine.begin() as conn:
-                opened = await record(conn, list(messages.values()), statuses)
-            if opened and self.on_new_conversations:
+                recorded = await record(conn, list(messages.values()), statuses)
+            if recorded.started and self.on_new_conversations:
                 self.on_new_conversations()
+            if recorded.reopened and self.on_reopen:
+                self.on_reopen()
         return outcome

@@ -1,5 +1,6 @@
 """Composition root of the conversations service: what it is made of, in start order (the host runs
-it) — the history, sends and their outbox, the conversations starter, the HTTP API."""
+it) — the history, sends and their outbox, the conversations starter and reopener, the directory of
+users, teams and senders, the inbox's lifecycle, the HTTP API."""
 
 from __future__ import annotations
 
@@ -11,10 +12,15 @@ from switchboard_runtime.host import Host, hosted
 
 from .api.app import Deps, create_app
 from .application import ConversationsApp
+from .canned import CannedResponses
+from .conversation_reads import ConversationReads
+from .directory import Directory
 from .events import to_cloudevent
 from .history import History
+from .lifecycle import Lifecycle
 from .outbox import Outbox
 from .queries import Queries
+from .reopener import Reopener
 from .sends import Sends
 from .settings import ConversationsSettings
 from .starter import Starter
@@ -33,10 +39,16 @@ async def wire(host: Host, settings: ConversationsSettings) -> None:
     bus = await host.bus()
     relay = await host.relay(app, engine, SCHEMA, to_cloudevent, name="conversations")
     starter = host.add(Starter(engine, app, relay))
+    lifecycle = Lifecycle(engine, app, relay)
+    reopener = host.add(Reopener(engine, lifecycle))
     commands = host.add(Outbox(engine, bus.publisher))
-    host.consumer(streams.CONVERSATIONS_HISTORY, History(engine, on_new_conversations=starter.wake).handle,
+    directory = Directory(engine)
+    host.consumer(streams.CONVERSATIONS_DIRECTORY, directory.handle, batch_size=500)
+    host.consumer(streams.CONVERSATIONS_HISTORY, History(engine, on_new_conversations=starter.wake,
+                                                         on_reopen=reopener.wake).handle,
                   batch_size=settings.history_batch_size, linger=HISTORY_LINGER)
-    host.http(create_app(Deps(settings, Sends(engine, commands.wake, starter.wake), Queries(engine))),
+    host.http(create_app(Deps(settings, Sends(engine, commands.wake, starter.wake), Queries(engine),
+                              ConversationReads(engine), lifecycle, directory, CannedResponses(engine))),
               settings.conversations_host, settings.conversations_port)
     host.health_endpoint()
 

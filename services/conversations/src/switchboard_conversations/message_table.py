@@ -17,16 +17,16 @@ T = f"{SCHEMA}.conversation_messages"
 INSERT = text(f"""
     INSERT INTO {T} (message_id, org_id, conversation_id, sender_id, contact, direction, type, text,
                      client_ref, provider_message_id, status, status_at, statuses, created_at,
-                     from_number, to_number)
+                     from_number, to_number, agent_id)
     SELECT u.mid, u.org, u.cid, u.sid, u.contact, u.dir, u.typ, u.txt, u.ref, u.pmid, u.st, u.sat,
-           CAST(u.sts AS jsonb), u.cat, u.frm, u.tom
+           CAST(u.sts AS jsonb), u.cat, u.frm, u.tom, u.agent
     FROM unnest(CAST(:mids AS text[]), CAST(:orgs AS text[]), CAST(:cids AS text[]),
                 CAST(:sids AS text[]), CAST(:contacts AS text[]), CAST(:dirs AS text[]),
                 CAST(:types AS text[]), CAST(:texts AS text[]), CAST(:refs AS text[]),
                 CAST(:pmids AS text[]), CAST(:statuses AS text[]), CAST(:status_ats AS text[]),
                 CAST(:timelines AS text[]), CAST(:created AS timestamptz[]), CAST(:froms AS text[]),
-                CAST(:tos AS text[]))
-         AS u(mid, org, cid, sid, contact, dir, typ, txt, ref, pmid, st, sat, sts, cat, frm, tom)
+                CAST(:tos AS text[]), CAST(:agents AS text[]))
+         AS u(mid, org, cid, sid, contact, dir, typ, txt, ref, pmid, st, sat, sts, cat, frm, tom, agent)
     ON CONFLICT (message_id) DO NOTHING
     RETURNING message_id""")
 # Outbound rows that lack what an accepted event tells: the sender (then the conversation) and its number.
@@ -62,7 +62,7 @@ async def insert(conn: AsyncConnection, messages: list[NewMessage]) -> set[str]:
         "statuses": ["queued" if m.direction == "outbound" else "received" for m in messages],
         "status_ats": [iso(m.at) for m in messages], "timelines": [_timeline(m) for m in messages],
         "created": [m.at for m in messages], "froms": [m.from_number for m in messages],
-        "tos": [m.to_number for m in messages]})
+        "tos": [m.to_number for m in messages], "agents": [m.agent_id for m in messages]})
     return {r[0] for r in rows}
 
 

@@ -1,4 +1,4 @@
-"""Reads of messages and conversations for the API, always scoped to one organization; lists use
+"""Reads of messages for the API, always scoped to one organization; lists use
 keyset (cursor) pagination."""
 
 from __future__ import annotations
@@ -16,15 +16,10 @@ def _message(r) -> dict:
     return {"id": r.message_id, "sender_id": r.sender_id, "conversation_id": r.conversation_id,
             "direction": r.direction, "from": r.from_number if outbound else r.contact,
             "to": r.contact if outbound else r.to_number, "type": r.type, "text": r.text,
-            "client_ref": r.client_ref, "status": r.status, "statuses": r.statuses, "error": r.error,
+            "client_ref": r.client_ref, "agent_id": r.agent_id, "status": r.status, "statuses": r.statuses,
+            "error": r.error,
             "provider_message_id": r.provider_message_id, "created_at": r.created_at,
             "updated_at": r.updated_at}
-
-
-def _conversation(r) -> dict:
-    return {"id": r.id, "sender_id": r.sender_id, "contact": r.contact, "contact_name": r.contact_name,
-            "started_at": r.started_at, "last_message_at": r.last_message_at,
-            "last_message_preview": r.last_message_preview, "message_count": r.message_count}
 
 
 class Queries:
@@ -39,15 +34,6 @@ class Queries:
         r = await self._one(f"SELECT * FROM {SCHEMA}.conversation_messages WHERE message_id = :id AND org_id = :org",
                             id=message_id, org=org_id)
         return _message(r) if r else None
-
-    async def conversation(self, org_id: str, conversation_id: str) -> dict | None:
-        r = await self._one(f"SELECT * FROM {SCHEMA}.conversations WHERE id = :id AND org_id = :org",
-                            id=conversation_id, org=org_id)
-        return _conversation(r) if r else None
-
-    async def conversations(self, org_id: str, cursor: str | None, limit: int) -> dict:
-        return await keyset_page(self.engine, f"SELECT * FROM {SCHEMA}.conversations WHERE org_id = :org",
-                                 "DESC", cursor, limit, "last_message_at", _conversation, org=org_id)
 
     async def conversation_messages(self, org_id: str, conversation_id: str, cursor: str | None,
                                     limit: int) -> dict:

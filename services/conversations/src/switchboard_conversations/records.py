@@ -27,6 +27,7 @@ class NewMessage:
     from_number: str | None = None
     to_number: str | None = None
     conversation_id: str | None = None
+    agent_id: str | None = None  # a reply from the inbox: the user who sent it
 
     def __post_init__(self) -> None:
         if self.sender_id is not None:

@@ -16,7 +16,7 @@ from switchboard_contracts import commands
 from switchboard_contracts.content import summary
 from switchboard_contracts.envelope import EncodedEvent, encode_envelope
 
-from . import idempotency, outbox
+from . import conversation_table, idempotency, outbox
 from .history import record
 from .records import NewMessage
 
@@ -36,21 +36,25 @@ class Sends:
         self.on_new_conversations = on_new_conversations  # wakes the conversation starter
 
     async def send(self, org: str, messages: list[commands.SendMessage], answer: dict,
-                   idem: Idempotency | None = None, traceparent: str | None = None) -> dict:
+                   idem: Idempotency | None = None, traceparent: str | None = None,
+                   agent_id: str | None = None) -> dict:
         """Record and queue `messages`; returns `answer` — or, for a repeated idempotent request, the
-        answer its first time gave (nothing is sent again)."""
+        answer its first time gave (nothing is sent again). `agent_id`: a reply from the inbox by this
+        user (or key): it answers the contact, so their wait ends and the first reply is noted."""
         envelopes = [_command(org, m, traceparent) for m in messages]
-        records = [queued(org, m) for m in messages]
+        records = [queued(org, m, agent_id) for m in messages]
         async with self.engine.begin() as conn:
             if idem is not None:
                 earlier = await idempotency.claim(conn, org, idem.key, idem.digest, answer)
                 if earlier is not None:
                     return earlier
-            opened = await record(conn, records, [])
+            recorded = await record(conn, records, [])
+            if agent_id is not None:
+                await conversation_table.replied(conn, records)
             await outbox.add(conn, envelopes)
         if envelopes:
             self.on_commands()
-        if opened and self.on_new_conversations:
+        if recorded.started and self.on_new_conversations:
             self.on_new_conversations()
         return answer
 
@@ -60,6 +64,6 @@ def _command(org: str, m: commands.SendMessage, traceparent: str | None) -> Enco
                            subject=m.message_id, traceparent=traceparent)
 
 
-def queued(org: str, m: commands.SendMessage) -> NewMessage:
+def queued(org: str, m: commands.SendMessage, agent_id: str | None = None) -> NewMessage:
     return NewMessage(m.message_id, org, m.sender_id, m.to, "outbound", m.type, summary(m), m.client_ref,
-                      None, m.requested_at or datetime.now(UTC), to_number=m.to)
+                      None, m.requested_at or datetime.now(UTC), to_number=m.to, agent_id=agent_id)

@@ -55,46 +55,59 @@ class DocumentMedia(CaptionedMedia):
     filename: Filename = None
 
 
-class _Route(Strict):
-    """Who sends, and for how long a message may wait."""
+class _Options(Strict):
+    """How long a message may wait, and the message it answers."""
+
+    reply_to: Annotated[str, Field(min_length=1, max_length=512)] = None  # a provider message id (wamid)
+    ttl_seconds: whole(ge=1, le=7 * 24 * 3600) = None
+
+
+class _Senders(Strict):
+    """Who sends: exactly one of `sender_id`, `sender_ids` or `sender_pool`."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": SENDER_CHOICE})
     sender_id: SenderId = None
     sender_ids: list[SenderId] = Field(default=None, min_length=1, max_length=100,
                                        json_schema_extra={"uniqueItems": True})
     sender_pool: Label = None
-    reply_to: Annotated[str, Field(min_length=1, max_length=512)] = None  # a provider message id (wamid)
-    ttl_seconds: whole(ge=1, le=7 * 24 * 3600) = None
 
 
-class TextContent(_Route):
+class TextBody(_Options):
     type: Literal["text"] = "text"
     text: str = Field(min_length=1, max_length=4096)
 
 
-class TemplateContent(_Route):
+class TemplateBody(_Options):
     type: Literal["template"]
     template: Template
 
 
-class CaptionedContent(_Route):
+class CaptionedBody(_Options):
     type: Literal["image", "video"]
     media: CaptionedMedia
 
 
-class DocumentContent(_Route):
+class DocumentBody(_Options):
     type: Literal["document"]
     media: DocumentMedia
 
 
-class PlainMediaContent(_Route):
+class PlainMediaBody(_Options):
     type: Literal["audio", "sticker"]
     media: PlainMedia
 
 
-class InteractiveContent(_Route):
+class InteractiveBody(_Options):
     type: Literal["interactive"]
     interactive: Interactive
+
+
+class TextContent(TextBody, _Senders): ...
+class TemplateContent(TemplateBody, _Senders): ...
+class CaptionedContent(CaptionedBody, _Senders): ...
+class DocumentContent(DocumentBody, _Senders): ...
+class PlainMediaContent(PlainMediaBody, _Senders): ...
+class InteractiveContent(InteractiveBody, _Senders): ...
 
 
 TAGS = frozenset({"text", "template", "captioned", "document", "plain", "interactive"})
@@ -163,3 +176,20 @@ def nulls_in(value: Any, path: str = "") -> list[str]:
     if isinstance(value, list):
         return [p for i, v in enumerate(value) for p in nulls_in(v, f"{path}.{i}" if path else str(i))]
     return []
+
+
+def _reply_kind(value: Any) -> str | None:
+    return "canned" if isinstance(value, dict) and "canned" in value else _kind(value)
+
+
+def reply_request(canned: type) -> Any:
+    """A reply's body: any content `POST /v1/messages` takes, without the sender and the number (the
+    conversation's), or `{"canned": "<short_code>"}`."""
+    return Annotated[
+        Annotated[TextBody, Tag("text")] | Annotated[TemplateBody, Tag("template")]
+        | Annotated[CaptionedBody, Tag("captioned")] | Annotated[DocumentBody, Tag("document")]
+        | Annotated[PlainMediaBody, Tag("plain")] | Annotated[InteractiveBody, Tag("interactive")]
+        | Annotated[canned, Tag("canned")],
+        Discriminator(_reply_kind, custom_error_type="invalid_type",
+                      custom_error_message="type: one of text, template, image, video, audio, document, "
+                                           "sticker, interactive; or canned")]

@@ -1,0 +1,83 @@
+"""Who and what the inbox names, as the owners' events tell it: users and teams (from the gateway's
+`user.*` and `team.*` events) for assignees and their names, and each sender's provider (from
+`sender.registered`; Meta's 24-hour window applies to Meta senders only). A repeat changes nothing.
+
+The directory follows the stream, so a user created a moment ago may not be in it yet: a lookup that
+finds no one waits for it a little (`WAIT_SECONDS`) before saying "unknown"."""
+
+from __future__ import annotations
+
+import asyncio
+
+from pydantic import ValidationError
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from switchboard_contracts import sender, user
+from switchboard_runtime.messaging.consumer import BadMessage, BatchOutcome, Delivery
+
+from .tables import SCHEMA
+
+WAIT_SECONDS = 2.0
+POLL_SECONDS = 0.05
+
+USER = text(f"""
+    INSERT INTO {SCHEMA}.directory_users (id, org_id, name, role, deleted) VALUES (:id, :org, :name, :role, :deleted)
+    ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role,
+        deleted = {SCHEMA}.directory_users.deleted OR excluded.deleted""")
+TEAM = text(f"""
+    INSERT INTO {SCHEMA}.directory_teams (id, org_id, name, deleted) VALUES (:id, :org, :name, :deleted)
+    ON CONFLICT (id) DO UPDATE SET name = excluded.name, deleted = {SCHEMA}.directory_teams.deleted OR excluded.deleted""")
+SENDER = text(f"""INSERT INTO {SCHEMA}.directory_senders (id, org_id, provider) VALUES (:id, :org, :provider)
+                  ON CONFLICT (id) DO NOTHING""")
+
+
+class Directory:
+    def __init__(self, engine: AsyncEngine):
+        self.engine = engine
+
+    async def handle(self, deliveries: list[Delivery]) -> BatchOutcome:
+        outcome = BatchOutcome()
+        async with self.engine.begin() as conn:
+            for d in deliveries:
+                try:
+                    ce = d.event()
+                    if ce.type in (user.USER_CREATED, user.USER_UPDATED, user.USER_DELETED):
+                        u = user.UserChanged.model_validate(ce.data)
+                        await conn.execute(USER, {"id": u.user_id, "org": ce.orgid, "name": u.name, "role": u.role,
+                                                  "deleted": ce.type == user.USER_DELETED})
+                    elif ce.type in (user.TEAM_CREATED, user.TEAM_UPDATED, user.TEAM_DELETED):
+                        t = user.TeamChanged.model_validate(ce.data)
+                        await conn.execute(TEAM, {"id": t.team_id, "org": ce.orgid, "name": t.name,
+                                                  "deleted": ce.type == user.TEAM_DELETED})
+                    elif ce.type == sender.REGISTERED:
+                        s = sender.SenderRegistered.model_validate(ce.data)
+                        await conn.execute(SENDER, {"id": s.sender_id, "org": ce.orgid, "provider": s.provider.value})
+                except (BadMessage, ValidationError, ValueError) as exc:
+                    outcome.reject(d, f"not a directory event this service understands: {exc}")
+        return outcome
+
+    async def user(self, org_id: str, user_id: str, wait: bool = True):
+        """The user (id, name, role) if it exists and is not deleted; waits for a new one a little."""
+        return await self._find(f"SELECT id, name, role, deleted FROM {SCHEMA}.directory_users "
+                                "WHERE id = :id AND org_id = :org", org_id, user_id, wait)
+
+    async def team(self, org_id: str, team_id: str, wait: bool = True):
+        return await self._find(f"SELECT id, name, deleted FROM {SCHEMA}.directory_teams "
+                                "WHERE id = :id AND org_id = :org", org_id, team_id, wait)
+
+    async def provider(self, org_id: str, sender_id: str) -> str | None:
+        row = await self._find(f"SELECT provider, false AS deleted FROM {SCHEMA}.directory_senders "
+                               "WHERE id = :id AND org_id = :org", org_id, sender_id, wait=False)
+        return row.provider if row else None
+
+    async def _find(self, sql: str, org_id: str, key: str, wait: bool):
+        deadline = asyncio.get_running_loop().time() + (WAIT_SECONDS if wait else 0)
+        while True:
+            async with self.engine.connect() as conn:
+                row = (await conn.execute(text(sql), {"id": key, "org": org_id})).first()
+            if row is not None:
+                return None if row.deleted else row
+            if asyncio.get_running_loop().time() >= deadline:
+                return None
+            await asyncio.sleep(POLL_SECONDS)

@@ -1,0 +1,211 @@
+"""The inbox in the conversations service, called as the gateway calls it, against real NATS
+JetStream and PostgreSQL: the lifecycle actions and their events, reopening, replies and queries."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from switchboard_contracts.conversation import conversation_id
+from switchboard_contracts.ids import new_id
+
+from .inbox_helpers import add_sender, add_team, add_user, as_, eventually, inbound, running_inbox
+
+CONTACT = "+4915112345678"
+
+
+async def _conversation(client, js, org, sender, at=None, text="hello, where is my order?"):
+    mid = new_id()
+    await inbound(js, org, sender, CONTACT, text, at or datetime.now(UTC), mid)
+    cid = conversation_id(org, sender, CONTACT)
+    await eventually(lambda: client.get(f"/v1/conversations/{cid}", headers=as_(org)),
+                     lambda r: r.status_code == 200)
+    return cid
+
+
+async def _events(js, org, cid, count, timeout=10.0):
+    sub = await js.subscribe(f"sb.evt.{org}.conversation.>", ordered_consumer=True, stream="SWITCHBOARD_EVENTS")
+    seen = []
+    try:
+        while len(seen) < count:
+            msg = await sub.next_msg(timeout=timeout)
+            seen.append(json.loads(msg.data))
+    finally:
+        await sub.unsubscribe()
+    return [e for e in seen if e["subject"] == cid]
+
+
+async def test_an_agent_works_a_conversation_and_every_change_is_an_event_naming_them(nats_url, database_url):
+    org, sender, agent, team = new_id(), new_id(), new_id(), new_id()
+    async with running_inbox(nats_url, database_url) as (client, js):
+        await add_user(js, org, agent, "Ana")
+        await add_team(js, org, team, "Billing")
+        cid = await _conversation(client, js, org, sender)
+        me = as_(org, agent, "agent")
+        fresh = (await client.get(f"/v1/conversations/{cid}", headers=me)).json()
+        assert fresh["status"] == "open" and fresh["assignee"] is None and fresh["unread_count"] == 1
+        assert fresh["waiting_since"] is not None and fresh["first_reply_at"] is None
+
+        r = await client.post(f"/v1/conversations/{cid}/assign", headers=me, json={"agent_id": "me", "team_id": team})
+        assert r.status_code == 200, r.text
+        assert r.json()["assignee"] == {"id": agent, "name": "Ana"} and r.json()["team"] == {"id": team, "name": "Billing"}
+        r = await client.post(f"/v1/conversations/{cid}/tags", headers=me, json={"add": ["vip", "refund"]})
+        assert r.json()["tags"] == ["refund", "vip"]
+        r = await client.post(f"/v1/conversations/{cid}/tags", headers=me, json={"remove": ["refund"]})
+        assert r.json()["tags"] == ["vip"]
+        assert (await client.post(f"/v1/conversations/{cid}/priority", headers=me,
+                                  json={"priority": "high"})).json()["priority"] == "high"
+        assert (await client.post(f"/v1/conversations/{cid}/customer", headers=me,
+                                  json={"customer_id": "C-1001"})).json()["customer_id"] == "C-1001"
+        assert (await client.post(f"/v1/conversations/{cid}/notes", headers=me,
+                                  json={"text": "called them back"})).status_code == 200
+        notes = (await client.get(f"/v1/conversations/{cid}/notes", headers=me)).json()["items"]
+        assert [(n["text"], n["actor"]) for n in notes] == [("called them back", {"type": "user", "id": agent})]
+        assert (await client.post(f"/v1/conversations/{cid}/read", headers=me)).json()["unread_count"] == 0
+        # unread is per reader: the organization's key has not read it
+        assert (await client.get(f"/v1/conversations/{cid}", headers=as_(org))).json()["unread_count"] == 1
+        r = await client.post(f"/v1/conversations/{cid}/status", headers=me, json={"status": "resolved"})
+        assert r.json()["status"] == "resolved" and r.json()["resolved_at"] is not None
+
+        events = await _events(js, org, cid, 9)
+    types = [e["type"].split(".")[2] for e in events]
+    assert types == ["started", "assigned", "tagged", "untagged", "priority_changed", "customer_linked",
+                     "note_added", "read", "status_changed"]
+    assert all(e["data"]["actor"] == {"type": "user", "id": agent} for e in events[1:])
+    assert [e["data"]["version"] for e in events[1:]] == list(range(2, 10))
+    assert events[1]["data"]["agent_id"] == agent and events[1]["data"]["team_id"] == team
+    assert events[3]["data"] == {**events[3]["data"], "tags": ["refund"], "all_tags": ["vip"]}
+
+
+async def test_an_inbound_message_reopens_the_same_conversation_keeping_its_assignee(nats_url, database_url):
+    org, sender, agent = new_id(), new_id(), new_id()
+    async with running_inbox(nats_url, database_url) as (client, js):
+        await add_user(js, org, agent, "Ana")
+        cid = await _conversation(client, js, org, sender)
+        me = as_(org, agent, "agent")
+        await client.post(f"/v1/conversations/{cid}/assign", headers=me, json={"agent_id": agent})
+        await client.post(f"/v1/conversations/{cid}/status", headers=me, json={"status": "resolved"})
+        await inbound(js, org, sender, CONTACT, "one more thing", datetime.now(UTC), new_id())
+        reopened = await eventually(lambda: client.get(f"/v1/conversations/{cid}", headers=me),
+                                    lambda r: r.json()["status"] == "open")
+        assert reopened.json()["assignee"]["id"] == agent and reopened.json()["id"] == cid
+        listed = (await client.get("/v1/conversations", headers=me, params={"contact": CONTACT})).json()["items"]
+        assert [c["id"] for c in listed] == [cid]  # never a second conversation
+        # snoozed until the next message: the next message opens it too
+        assert (await client.post(f"/v1/conversations/{cid}/status", headers=me,
+                                  json={"status": "snoozed"})).json()["status"] == "snoozed"
+        await inbound(js, org, sender, CONTACT, "hello?", datetime.now(UTC), new_id())
+        await eventually(lambda: client.get(f"/v1/conversations/{cid}", headers=me),
+                         lambda r: r.json()["status"] == "open")
+        events = await _events(js, org, cid, 6)
+    changes = [(e["data"].get("status"), e["data"].get("reason"), e["data"]["actor"]["type"])
+               for e in events if e["type"].endswith("status_changed.v1")]
+    assert changes == [("resolved", None, "user"), ("open", "inbound_message", "system"),
+                       ("open", "inbound_message", "system")]
+
+
+async def test_bad_changes_are_refused_naming_the_field_or_the_transition(nats_url, database_url):
+    org, sender, viewer = new_id(), new_id(), new_id()
+    async with running_inbox(nats_url, database_url) as (client, js):
+        await add_user(js, org, viewer, "Vic", role="viewer")
+        cid = await _conversation(client, js, org, sender)
+        h = as_(org)
+        cases = [("assign", {"agent_id": "no-such-user"}, 422, "agent_id"),
+                 ("assign", {"agent_id": viewer}, 422, "agent_id"),
+                 ("assign", {"agent_id": "me"}, 422, "agent_id"),  # the organization's key is not a user
+                 ("assign", {"team_id": "no-such-team"}, 422, "team_id"),
+                 ("assign", {}, 422, None),
+                 ("status", {"status": "snoozed", "snoozed_until": "2020-01-01T00:00:00Z"}, 422, "snoozed_until"),
+                 ("status", {"status": "archived"}, 409, None),  # only a resolved conversation is archived
+                 ("priority", {"priority": "critical"}, 422, "priority"),
+                 ("tags", {"add": [" padded"]}, 422, None),
+                 ("notes", {"text": ""}, 422, "text")]
+        for action, body, status, field in cases:
+            r = await client.post(f"/v1/conversations/{cid}/{action}", headers=h, json=body)
+            assert r.status_code == status, (action, body, r.text)
+            if field:
+                assert field in json.dumps(r.json()["error"]), (action, r.text)
+        await client.post(f"/v1/conversations/{cid}/status", headers=h, json={"status": "resolved"})
+        assert (await client.post(f"/v1/conversations/{cid}/status", headers=h,
+                                  json={"status": "archived"})).json()["status"] == "archived"
+        r = await client.post(f"/v1/conversations/{cid}/status", headers=h, json={"status": "snoozed"})
+        assert r.status_code == 409 and r.json()["error"]["code"] == "illegal_transition"
+        other = as_(new_id())
+        for action, body in (("status", {"status": "open"}), ("notes", {"text": "x"})):
+            assert (await client.post(f"/v1/conversations/{cid}/{action}", headers=other, json=body)).status_code == 404
+        assert (await client.get(f"/v1/conversations/{cid}", headers=other)).status_code == 404
+        assert (await client.post(f"/v1/conversations/{cid}/read")).status_code == 401  # not through the gateway
+
+
+async def test_replies_canned_responses_and_the_24_hour_window(nats_url, database_url):
+    org, simulator, meta, agent = new_id(), new_id(), new_id(), new_id()
+    async with running_inbox(nats_url, database_url) as (client, js):
+        await add_user(js, org, agent, "Ana")
+        await add_sender(js, org, meta, "meta-cloud")
+        me = as_(org, agent, "agent")
+        created = await client.post("/v1/canned-responses", headers=me,
+                                    json={"short_code": "thanks", "content": "Thanks {{contact.name|there}}!"})
+        assert created.status_code == 201, created.text
+        assert (await client.post("/v1/canned-responses", headers=me, json={"short_code": "thanks",
+                                                                            "content": "x"})).status_code == 409
+        assert (await client.post("/v1/canned-responses", headers=me, json={
+            "short_code": "bad", "content": "{{order.id}}"})).status_code == 422
+        cid = await _conversation(client, js, org, simulator)
+        await client.post(f"/v1/conversations/{cid}/status", headers=me, json={"status": "resolved"})
+        r = await client.post(f"/v1/conversations/{cid}/messages", headers=me, json={"canned": "thanks"})
+        assert r.status_code == 202, r.text
+        sent = r.json()
+        assert sent["text"] == "Thanks Ann!" and sent["agent_id"] == agent and sent["status"] == "queued"
+        assert sent["conversation_id"] == cid and sent["to"] == CONTACT
+        after = (await client.get(f"/v1/conversations/{cid}", headers=me)).json()
+        assert after["status"] == "open" and after["waiting_since"] is None and after["first_reply_at"] is not None
+        assert (await client.post(f"/v1/conversations/{cid}/messages", headers=me,
+                                  json={"canned": "nope"})).status_code == 422
+        # a Meta sender whose contact last wrote two days ago: only a template may go
+        old = await _conversation(client, js, org, meta, at=datetime.now(UTC) - timedelta(days=2))
+        r = await client.post(f"/v1/conversations/{old}/messages", headers=me, json={"text": "hi again"})
+        assert r.status_code == 422 and r.json()["error"]["code"] == "outside_window"
+        r = await client.post(f"/v1/conversations/{old}/messages", headers=me, json={
+            "type": "template", "template": {"name": "order_update", "language": "en_US"}})
+        assert r.status_code == 202, r.text
+        assert (await client.get(f"/v1/messages/{sent['id']}", headers=me)).json()["agent_id"] == agent
+
+
+async def test_lists_filter_search_and_count(nats_url, database_url):
+    org, sender, agent = new_id(), new_id(), new_id()
+    async with running_inbox(nats_url, database_url) as (client, js):
+        await add_user(js, org, agent, "Ana")
+        me = as_(org, agent, "agent")
+        ids = []
+        for i, text in enumerate(["the parcel never arrived", "invoice question", "refund please"]):
+            contact = f"+491511234560{i}"
+            await inbound(js, org, sender, contact, text, datetime.now(UTC) - timedelta(minutes=10 - i), new_id())
+            ids.append(conversation_id(org, sender, contact))
+        await eventually(lambda: client.get("/v1/conversations", headers=me),
+                         lambda r: len(r.json()["items"]) == 3)
+        await client.post(f"/v1/conversations/{ids[0]}/assign", headers=me, json={"agent_id": "me"})
+        await client.post(f"/v1/conversations/{ids[1]}/tags", headers=me, json={"add": ["vip"]})
+        await client.post(f"/v1/conversations/{ids[2]}/status", headers=me, json={"status": "resolved"})
+        await client.post(f"/v1/conversations/{ids[2]}/read", headers=me)
+
+        async def listed(**params):
+            r = await client.get("/v1/conversations", headers=me, params=params)
+            assert r.status_code == 200, r.text
+            return [c["id"] for c in r.json()["items"]]
+
+        assert await listed() == ids[::-1]  # newest activity first
+        assert await listed(order="waiting") == ids  # longest waiting first
+        assert await listed(assignee="me") == [ids[0]]
+        assert await listed(assignee="none") == [ids[2], ids[1]]
+        assert await listed(tag="vip") == [ids[1]]
+        assert await listed(status="resolved") == [ids[2]]
+        assert await listed(unread="true") == [ids[1], ids[0]]
+        assert await listed(q="parcel") == [ids[0]]
+        assert await listed(q="nothing-like-this") == []
+        page = (await client.get("/v1/conversations", headers=me, params={"limit": 2})).json()
+        rest = (await client.get("/v1/conversations", headers=me, params={"cursor": page["next_cursor"]})).json()
+        assert [c["id"] for c in page["items"] + rest["items"]] == ids[::-1]
+        counts = (await client.get("/v1/conversations/counts", headers=me)).json()
+        assert counts == {"by_status": {"open": 2, "pending": 0, "snoozed": 0, "resolved": 1, "archived": 0},
+                          "mine": 1, "unassigned": 1}
+        assert (await client.get("/v1/conversations", headers=as_(new_id()))).json()["items"] == []
