@@ -57,10 +57,10 @@ def as_(org: str, actor_id: str = "key-1", role: str = "admin", actor_type: str 
 
 
 @contextlib.asynccontextmanager
-async def running_inbox(nats_url: str, database_url: str):
+async def running_inbox(nats_url: str, database_url: str, **overrides):
     port = server_port()
     settings = ConversationsSettings(nats_url=nats_url, database_url=database_url, log_format="console",
-                                     conversations_port=port, secret_key=TEST_SECRET_KEY)
+                                     conversations_port=port, secret_key=TEST_SECRET_KEY, **overrides)
     async with running_service(serve, settings, "SWITCHBOARD_EVENTS", "conversations__directory") as js:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
             for _ in range(200):

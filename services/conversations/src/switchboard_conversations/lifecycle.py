@@ -20,20 +20,20 @@ from .application import Changed, ConversationsApp, NewConversation
 from .domain.conversation import Conversation
 from .tables import SCHEMA
 
-LOCK = text(f"""SELECT org_id, sender_id, contact, contact_name, started_at FROM {SCHEMA}.conversations
-                WHERE id = :id AND org_id = :org FOR UPDATE""")
+LOCK = text(f"""SELECT * FROM {SCHEMA}.conversations WHERE id = :id AND org_id = :org FOR UPDATE""")
 
 
 class Lifecycle:
     def __init__(self, engine: AsyncEngine, app: ConversationsApp, relay: Relay | None):
         self.engine, self.app, self.relay = engine, app, relay
 
-    async def change(self, org_id: str, conversation_id: str,
-                     decide: Callable[[Conversation], None]) -> Changed | None:
-        """None when the organization has no such conversation; domain errors pass through."""
+    async def change(self, org_id: str, conversation_id: str, decide: Callable[[Conversation], None],
+                     still: Callable[[object], bool] | None = None) -> Changed | None:
+        """None when the organization has no such conversation, or when `still` (a check of the locked
+        read row: is the change still due?) says no; domain errors pass through."""
         async with self.engine.begin() as conn:
             row = (await conn.execute(LOCK, {"id": conversation_id, "org": org_id})).first()
-            if row is None:
+            if row is None or (still is not None and not still(row)):
                 return None
             item = NewConversation(row.org_id, row.sender_id, row.contact, row.contact_name, row.started_at)
             changed = await call(self.app.change, item, decide)

@@ -4,6 +4,7 @@ users, teams and senders, the inbox's lifecycle, the HTTP API."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from switchboard_contracts import streams
@@ -15,8 +16,11 @@ from .application import ConversationsApp
 from .canned import CannedResponses
 from .conversation_reads import ConversationReads
 from .directory import Directory
+from .due import DueChanges
 from .events import to_cloudevent
+from .handoffs import Handoffs
 from .history import History
+from .inbox_settings import InboxSettings
 from .lifecycle import Lifecycle
 from .outbox import Outbox
 from .queries import Queries
@@ -41,14 +45,18 @@ async def wire(host: Host, settings: ConversationsSettings) -> None:
     starter = host.add(Starter(engine, app, relay))
     lifecycle = Lifecycle(engine, app, relay)
     reopener = host.add(Reopener(engine, lifecycle))
+    host.add(DueChanges(engine, lifecycle, timedelta(days=settings.archive_after_days),
+                        settings.inbox_due_poll_seconds))
     commands = host.add(Outbox(engine, bus.publisher))
     directory = Directory(engine)
     host.consumer(streams.CONVERSATIONS_DIRECTORY, directory.handle, batch_size=500)
+    host.consumer(streams.CONVERSATIONS_HANDOFFS, Handoffs(lifecycle, directory).handle, batch_size=100)
     host.consumer(streams.CONVERSATIONS_HISTORY, History(engine, on_new_conversations=starter.wake,
                                                          on_reopen=reopener.wake).handle,
                   batch_size=settings.history_batch_size, linger=HISTORY_LINGER)
     host.http(create_app(Deps(settings, Sends(engine, commands.wake, starter.wake), Queries(engine),
-                              ConversationReads(engine), lifecycle, directory, CannedResponses(engine))),
+                              ConversationReads(engine), lifecycle, directory, CannedResponses(engine),
+                              InboxSettings(engine))),
               settings.conversations_host, settings.conversations_port)
     host.health_endpoint()
 

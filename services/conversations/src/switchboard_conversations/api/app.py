@@ -15,6 +15,7 @@ from switchboard_runtime.http.internal_auth import Caller, caller_of
 from ..canned import CannedResponses
 from ..conversation_reads import ConversationReads
 from ..directory import Directory
+from ..inbox_settings import InboxSettings
 from ..lifecycle import Lifecycle
 from ..queries import Queries
 from ..sends import Sends
@@ -32,6 +33,7 @@ class Deps:
     lifecycle: Lifecycle | None = None
     directory: Directory | None = None
     canned: CannedResponses | None = None
+    inbox_settings: InboxSettings | None = None
 
 
 def deps(request: Request) -> Deps:
@@ -48,12 +50,12 @@ def org_of(request: Request) -> str:
 
 
 def create_app(d: Deps) -> FastAPI:
-    from . import canned, conversations, inbox, messages, replies
+    from . import canned, conversations, inbox, messages, replies, settings
 
     app = FastAPI(title="Switchboard conversations", version="0.1.0")
     app.state.deps = d
     errors.install(app)
-    for module in (messages, conversations, inbox, replies, canned):
+    for module in (messages, conversations, inbox, replies, canned, settings):
         app.include_router(module.router)
     without_nulls(app)
     _untagged_errors(app)

@@ -103,6 +103,29 @@ class Conversation(Aggregate):
             self._status_changed(org_id=self.org_id, status="open", previous_status="snoozed", reason="snooze_ended",
                                  actor={"type": "system", "id": "snooze_ended"}, at=at)
 
+    def handoff(self, execution_id: str, team_id: str | None, at: datetime) -> None:
+        """A flow hands the conversation to people: it is open, with the named team (the agent kept)."""
+        actor = {"type": "flow", "id": execution_id}
+        if self.status != "open":
+            self._status_changed(org_id=self.org_id, status="open", previous_status=self.status, reason="handoff",
+                                 actor=actor, at=at)
+        if team_id is not None and team_id != self.team_id:
+            self._assigned(org_id=self.org_id, agent_id=self.agent_id, team_id=team_id,
+                           previous_agent_id=self.agent_id, previous_team_id=self.team_id,
+                           execution_id=execution_id, actor=actor, at=at)
+
+    def auto_archive(self, resolved_at: datetime, at: datetime) -> None:
+        """Resolved long enough (SWITCHBOARD_ARCHIVE_AFTER_DAYS): archived, unless reopened since."""
+        if self.status == "resolved" and self.resolved_at == resolved_at:
+            self._archived(org_id=self.org_id, reason="auto_archive",
+                           actor={"type": "system", "id": "auto_archive"}, at=at)
+
+    def auto_resolve(self, at: datetime) -> None:
+        """Open with no activity for the organization's auto-resolve time (the caller checked that)."""
+        if self.status == "open":
+            self._status_changed(org_id=self.org_id, status="resolved", previous_status="open",
+                                 reason="auto_resolve", actor={"type": "system", "id": "auto_resolve"}, at=at)
+
     def set_priority(self, priority: str, actor: dict, at: datetime, reason: str | None = None) -> None:
         if priority not in PRIORITIES:
             raise InvalidChange("priority", f"one of {', '.join(PRIORITIES)}")

@@ -1,5 +1,5 @@
 """the inbox: each conversation's lifecycle state (written with each change, from the aggregate),
-per-reader read marks, private notes, canned responses, the directory of users, teams and senders
+per-reader read marks, private notes, each organization's inbox settings, canned responses, the directory of users, teams and senders
 (from the gateway's and the session-pool's events), conversations to reopen, replies' agents, and a
 full-text index over the messages
 
@@ -33,6 +33,18 @@ def upgrade() -> None:
     op.create_index("ix_conversations_org_agent", "conversations", ["org_id", "agent_id", "last_message_at"])
     op.create_index("ix_conversations_org_waiting", "conversations", ["org_id", "waiting_since", "id"])
     op.create_index("ix_conversations_tags", "conversations", ["tags"], postgresql_using="gin")
+    # the inbox's timers (due.py): a snooze's end, the archive of a resolved conversation
+    op.create_index("ix_conversations_snoozed_until", "conversations", ["snoozed_until"],
+                    postgresql_where=sa.text("status = 'snoozed'"))
+    op.create_index("ix_conversations_resolved_at", "conversations", ["resolved_at"],
+                    postgresql_where=sa.text("status = 'resolved'"))
+    op.create_table(
+        "inbox_settings",
+        sa.Column("org_id", sa.Text, primary_key=True),
+        sa.Column("auto_resolve", sa.Boolean, nullable=False, server_default=sa.false()),
+        sa.Column("auto_resolve_after_seconds", sa.Integer, nullable=False, server_default="86400"),
+        sa.Column("updated_at", TS, nullable=False, server_default=sa.func.now()),
+    )
     op.add_column("conversation_messages", sa.Column("agent_id", sa.Text))
     op.execute("CREATE INDEX ix_conversation_messages_text ON conversation_messages "
                "USING gin (to_tsvector('simple', coalesce(text, '')))")
@@ -94,12 +106,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("conversations_to_reopen", "directory_senders", "directory_teams", "directory_users",
+    for table in ("inbox_settings", "conversations_to_reopen", "directory_senders", "directory_teams", "directory_users",
                   "canned_responses", "conversation_notes", "conversation_reads"):
         op.drop_table(table)
     op.execute("DROP INDEX ix_conversation_messages_text")
     op.drop_column("conversation_messages", "agent_id")
-    for index in ("ix_conversations_tags", "ix_conversations_org_waiting", "ix_conversations_org_agent",
+    for index in ("ix_conversations_resolved_at", "ix_conversations_snoozed_until", "ix_conversations_tags", "ix_conversations_org_waiting", "ix_conversations_org_agent",
                   "ix_conversations_org_status_last"):
         op.drop_index(index, "conversations")
     for column in ("status", "agent_id", "team_id", "priority", "tags", "customer_id", "snoozed_until",
