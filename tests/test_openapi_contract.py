@@ -19,6 +19,9 @@ UPSTREAM_PATHS = {  # one path each upstream serves through the gateway
     "conversations": ["/v1/messages", "/v1/conversations"],
 }
 MAX_EXAMPLES = 12  # per operation and phase: the whole run stays well under two minutes on 2 cores
+# answers that never end (Server-Sent Events): schemathesis would wait on each until its request timeout;
+# services/gateway/tests/test_stream.py checks what they answer (200 text/event-stream, 401, 403, 422)
+ENDLESS = ("/v1/stream",)
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +97,7 @@ def test_schemathesis_finds_nothing(platform, document, tmp_path):
     summary = run.stdout[run.stdout.rfind("SUMMARY"):] if "SUMMARY" in run.stdout else run.stdout[-6000:]
     print(f"schemathesis took {elapsed:.1f} s\n{summary}")
     assert run.returncode == 0, "\n".join(_failures(tmp_path)) + "\n\n" + run.stdout[-20000:] + run.stderr[-4000:]
-    assert f"Selected: {_operations(document)}/" in run.stdout
+    assert f"Selected: {_operations(document) - _operations(document, ENDLESS)}/" in run.stdout
 
 
 # CPython 3.11 can fail to parse a lambda's source while two worker threads build Hypothesis strategies
@@ -113,7 +116,8 @@ def _schemathesis(st: Path, base: str, key: str, tmp_path: Path) -> subprocess.C
     return subprocess.run(
         [str(st), "run", f"{base}/openapi.json", "-H", f"X-API-Key: {key}", "--checks", "all",
          "--max-examples", str(MAX_EXAMPLES), "--seed", "20261201", "--no-shrink", "--workers", "2",
-         "--request-timeout", "30", "--report", "junit", "--report-dir", str(tmp_path)],
+         "--request-timeout", "30", "--report", "junit", "--report-dir", str(tmp_path),
+         *[arg for path in ENDLESS for arg in ("--exclude-path", path)]],
         capture_output=True, text=True, timeout=540, cwd=tmp_path,
         env={**os.environ, "SCHEMATHESIS_HOOKS": "openapi_formats",  # tests/openapi_formats.py
              "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])})
@@ -130,6 +134,6 @@ def _failures(report_dir: Path) -> list[str]:
     return sorted(out)
 
 
-def _operations(document: dict) -> int:
-    return sum(1 for item in document["paths"].values() for m in item
+def _operations(document: dict, only: tuple[str, ...] | None = None) -> int:
+    return sum(1 for path, item in document["paths"].items() if only is None or path in only for m in item
                if m in ("get", "put", "post", "delete", "patch", "options", "head", "trace"))

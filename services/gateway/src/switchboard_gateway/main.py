@@ -13,6 +13,7 @@ from switchboard_runtime.sealing import Sealer
 from .api.app import create_app
 from .api.forward import Upstream
 from .api.deps import Deps
+from .live_feed import LiveFeed
 from .orgs import Organizations
 from .read_models.projection import Projection
 from .read_models.queries import Queries
@@ -37,7 +38,12 @@ async def wire(host: Host, settings: GatewaySettings) -> None:
     host.closing(flows, flows.close, "flows upstream")
     app = create_app(Deps(settings, Organizations(engine), Queries(engine), bus, Sealer(secret), campaigns,
                           conversations, flows))
+    feed = host.add(LiveFeed(bus.nc, bus.js, client_queue=settings.stream_client_queue,
+                             heartbeat_seconds=settings.stream_heartbeat_seconds), name="live feed")
+    app.state.live_feed = feed  # GET /v1/stream
     host.http(app, settings.gateway_host, settings.gateway_port)
+    # stopped before the HTTP server, which waits for open responses: every SSE stream ends first
+    host.add(feed, start=lambda: None, stop=feed.end_streams, name="live streams")
 
 
 serve = hosted(SERVICE, GatewaySettings, wire)

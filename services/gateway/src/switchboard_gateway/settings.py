@@ -22,6 +22,8 @@ class GatewaySettings(ServiceSettings):
     conversations_url: str = "http://127.0.0.1:8083"  # the conversations service's API (forwarded to)
     flows_url: str = "http://127.0.0.1:8084"  # the flows service's API (forwarded to)
     forward_timeout_seconds: float = 30.0  # a forwarded request not answered within this is a 503
+    stream_heartbeat_seconds: float = 15.0  # GET /v1/stream: a keep-alive comment after this long without a send
+    stream_client_queue: int = 1000  # events an SSE client may fall behind before it reads from the stream
 
     @field_validator("required_services", mode="before")
     @classmethod
