@@ -40,7 +40,10 @@ async def test_me_needs_a_valid_key(nats_url, database_url):
     async with running_gateway(nats_url, database_url) as (client, _, orgs):
         org, headers = await new_org(orgs)
         me = await client.get("/v1/me", headers=headers)
-        assert me.status_code == 200 and me.json() == {"org_id": org.id, "name": "Acme"}
+        assert me.status_code == 200, me.text
+        key_id = me.json()["actor"]["id"]  # the organization's key acts as an admin, named by its id
+        assert me.json() == {"org_id": org.id, "name": "Acme", "role": "admin",
+                             "actor": {"type": "api_key", "id": key_id}} and key_id
         for bad in ({}, {"X-API-Key": "sb_live_wrong"}):
             r = await client.get("/v1/me", headers=bad)
             assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"

@@ -63,7 +63,8 @@ def test_merge_takes_the_forwarded_operations_with_what_the_gateway_answers():
     assert set(doc["paths"]) == {"/v1/things/{thing_id}", "/v1/widgets", "/v1/widgets/{widget_id}"}  # no /healthz
     create = doc["paths"]["/v1/widgets"]["post"]
     assert create["security"] == [{"ApiKey": []}]
-    assert set(create["responses"]) == {"201", "401", "413", "503"}
+    assert set(create["responses"]) == {"201", "401", "403", "413", "503"}  # 403: a viewer may not write
+    assert "403" not in doc["paths"]["/v1/widgets"]["get"]["responses"]  # every role reads
     assert create["responses"]["503"]["headers"]["Retry-After"]["required"] is True
     assert "413" not in doc["paths"]["/v1/widgets"]["get"]["responses"]  # no body, no 413
     assert "413" in doc["paths"]["/v1/things/{thing_id}"]["patch"]["responses"]  # the gateway's own body limit

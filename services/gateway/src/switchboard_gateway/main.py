@@ -8,6 +8,7 @@ from pathlib import Path
 from switchboard_contracts import streams
 from switchboard_runtime import process
 from switchboard_runtime.host import Host, hosted
+from switchboard_runtime.outbox import Outbox, OutboxTable
 from switchboard_runtime.sealing import Sealer
 
 from .api.app import create_app
@@ -15,6 +16,8 @@ from .api.forward import Upstream
 from .api.deps import Deps
 from .live_feed import LiveFeed
 from .orgs import Organizations
+from .people.teams import Teams
+from .people.users import Users
 from .read_models.projection import Projection
 from .read_models.queries import Queries
 from .settings import GatewaySettings
@@ -36,8 +39,11 @@ async def wire(host: Host, settings: GatewaySettings) -> None:
     host.closing(conversations, conversations.close, "conversations upstream")
     flows = Upstream("flows", settings.flows_url, secret, timeout=settings.forward_timeout_seconds)
     host.closing(flows, flows.close, "flows upstream")
+    outbox = OutboxTable(SCHEMA)  # user.* and team.* events, published after their change commits
+    events = host.add(Outbox(engine, bus.publisher, outbox, name="people-outbox"))
     app = create_app(Deps(settings, Organizations(engine), Queries(engine), bus, Sealer(secret), campaigns,
-                          conversations, flows))
+                          conversations, flows, users=Users(engine, outbox, events.wake),
+                          teams=Teams(engine, outbox, events.wake)))
     feed = host.add(LiveFeed(bus.nc, bus.js, client_queue=settings.stream_client_queue,
                              heartbeat_seconds=settings.stream_heartbeat_seconds), name="live feed")
     app.state.live_feed = feed  # GET /v1/stream

@@ -23,6 +23,18 @@ class Organization:
     name: str
 
 
+@dataclass(frozen=True)
+class KeyHolder:
+    """Whom a key belongs to: the organization and the key's id; for a user's key, the user too."""
+
+    org: Organization
+    key_id: str
+    user_id: str | None = None
+    role: str = "admin"  # the organization's own key acts as an admin
+    user_name: str | None = None
+    user_email: str | None = None
+
+
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -58,3 +70,19 @@ class Organizations:
                 "ON o.id = k.org_id WHERE k.key_hash = :h AND k.revoked_at IS NULL"),
                 {"h": hash_key(key)})).first()
         return Organization(row.id, row.name) if row else None
+
+    async def holder(self, key: str) -> KeyHolder | None:
+        """Whom a valid key belongs to (a revoked key, or a deleted user's, is no one's)."""
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(text(
+                f"SELECT o.id, o.name, k.id AS key_id, u.id AS user_id, u.role, u.name AS user_name, u.email "
+                f"FROM {SCHEMA}.api_keys k JOIN {SCHEMA}.organizations o ON o.id = k.org_id "
+                f"LEFT JOIN {SCHEMA}.users u ON u.id = k.user_id "
+                "WHERE k.key_hash = :h AND k.revoked_at IS NULL AND (k.user_id IS NULL OR u.deleted_at IS NULL)"),
+                {"h": hash_key(key)})).first()
+        if row is None:
+            return None
+        org = Organization(row.id, row.name)
+        if row.user_id is None:
+            return KeyHolder(org, row.key_id)
+        return KeyHolder(org, row.key_id, row.user_id, row.role, row.user_name, row.email)

@@ -1,5 +1,5 @@
 """What the flows API's routes depend on: the service's parts (`Deps`) and the organization the
-gateway vouches for (`org_of`, checked on every route)."""
+gateway vouches for (`org_of`, checked on every route; `caller` for the actor and role too)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from switchboard_runtime.http.errors import ApiError
-from switchboard_runtime.http.internal_auth import ORG_HEADER, TOKEN_HEADER, verify
+from switchboard_runtime.http.internal_auth import Caller, caller_of
 
 from ..application import FlowsApp
 from ..auto_replies import AutoReplies
@@ -34,11 +33,11 @@ def deps(request: Request) -> Deps:
     return request.app.state.deps
 
 
+def caller(request: Request) -> Caller:
+    """Who the call forwarded by the gateway acts for: organization, actor (user or API key) and role
+    (401 for a call that did not come through the gateway)."""
+    return caller_of(deps(request).settings.secret_key.get_secret_value(), request.headers, "flows")
+
+
 def org_of(request: Request) -> str:
-    d = deps(request)
-    if not verify(d.settings.secret_key.get_secret_value(), request.headers.get(TOKEN_HEADER)):
-        raise ApiError(401, "unauthorized", "flows are reached through the gateway")
-    org = request.headers.get(ORG_HEADER)
-    if not org:
-        raise ApiError(401, "unauthorized", "no organization")
-    return org
+    return caller(request).org

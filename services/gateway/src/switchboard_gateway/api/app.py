@@ -10,6 +10,7 @@ from switchboard_runtime.http.no_nul import RefuseNul
 from switchboard_runtime.telemetry import fastapi_telemetry
 
 from . import campaigns_proxy, conversations, flows_proxy, health, messages, openapi_merge, sender_live, senders
+from . import teams, users
 from . import stream
 from .deps import Deps
 
@@ -24,7 +25,8 @@ def create_app(d: Deps) -> FastAPI:
                   telemetry=fastapi_telemetry(d.settings.otel_exporter))
     app.state.deps = d
     errors.install(app)
-    for module in (health, senders, sender_live, messages, conversations, campaigns_proxy, flows_proxy):
+    for module in (health, senders, sender_live, messages, conversations, campaigns_proxy, flows_proxy, users,
+                   teams):
         app.include_router(module.router)
     app.include_router(stream.router)  # GET /v1/stream (SSE; app.state.live_feed, set by main)
     # /openapi.json (and /docs): this document merged with those of the services the gateway forwards to

@@ -1,12 +1,12 @@
 """`/v1/campaigns…`, `/v1/broadcast-lists…` and `/v1/blocklist…` belong to the campaigns service: the
-gateway authenticates the API key and forwards the request (`forward.py`)."""
+gateway authenticates the API key, checks the role (admins only for writes) and forwards the request
+(`forward.py`)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
-from ..orgs import Organization
-from .deps import Deps, current_org, deps
+from .deps import Deps, Principal, current_principal, deps
 
 router = APIRouter(tags=["campaigns"])
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -25,5 +25,6 @@ def streams_upload(scope) -> bool:
 @router.api_route("/v1/broadcast-lists/{rest:path}", methods=METHODS, include_in_schema=False)
 @router.api_route("/v1/blocklist", methods=METHODS, include_in_schema=False)
 @router.api_route("/v1/blocklist/{rest:path}", methods=METHODS, include_in_schema=False)
-async def campaigns(request: Request, org: Organization = Depends(current_org), d: Deps = Depends(deps)):
-    return await d.campaigns.forward(request, org)
+async def campaigns(request: Request, principal: Principal = Depends(current_principal),
+                    d: Deps = Depends(deps)):
+    return await d.campaigns.forward(request, principal)

@@ -16,6 +16,9 @@ from switchboard_runtime.telemetry import current_traceparent, tracer
 from switchboard_runtime.http.internal_auth import Caller
 
 from ..orgs import Organization, Organizations
+from ..people.teams import Teams
+from ..people.users import Users
+from ..roles import may
 from .forward import Upstream
 from ..read_models.queries import Queries
 from ..settings import GatewaySettings
@@ -32,6 +35,8 @@ class Deps:
     campaigns: Upstream | None = None  # the services the gateway forwards to
     conversations: Upstream | None = None
     flows: Upstream | None = None
+    users: Users | None = None  # people: users and teams (their events through the outbox)
+    teams: Teams | None = None
 
     async def send_command(self, command: CloudEvent) -> None:
         """Publish a command inside a span whose W3C trace context travels with it (the services
@@ -55,16 +60,6 @@ API_KEY = APIKeyHeader(name="X-API-Key", scheme_name="ApiKey", auto_error=False,
                        description="An organization's API key")
 
 
-async def current_org(request: Request, x_api_key: str | None = Security(API_KEY)) -> Organization:
-    if not x_api_key:
-        raise ApiError(401, "unauthorized", "missing X-API-Key header")
-    org = await deps(request).orgs.by_key(x_api_key)
-    if org is None:
-        raise ApiError(401, "unauthorized", "invalid API key")
-    bind_event_context(org.id, request.headers.get("x-correlation-id"))
-    return org
-
-
 @dataclass(frozen=True)
 class Principal:
     """Who a request acts for: the organization, and the actor (a user, or an organization key) with its
@@ -74,6 +69,12 @@ class Principal:
     actor_type: str = "api_key"
     actor_id: str = ""
     role: str = "admin"
+    user: dict | None = None  # a user's key: {id, name, email}
+
+    @property
+    def actor(self) -> dict:
+        """As events name it: `{"type": "user|api_key", "id"}`."""
+        return self.caller.actor
 
     @property
     def caller(self) -> Caller:
@@ -81,6 +82,27 @@ class Principal:
         return Caller(self.org.id, self.actor_type, self.actor_id, self.role)
 
 
-async def current_principal(org: Organization = Security(current_org)) -> Principal:
-    """The organization's own key acts as an admin (users and their keys: the people issue)."""
-    return Principal(org)
+async def current_principal(request: Request, x_api_key: str | None = Security(API_KEY)) -> Principal:
+    """Who the request acts for — a user's key acts as that user, with their role; the organization's own
+    key as an admin — and whether that role may do what is asked (`roles.may`, 403 if not). Every
+    authenticated route depends on it (or on `current_org`), the forwarding ones included."""
+    if not x_api_key:
+        raise ApiError(401, "unauthorized", "missing X-API-Key header")
+    holder = await deps(request).orgs.holder(x_api_key)
+    if holder is None:
+        raise ApiError(401, "unauthorized", "invalid API key")
+    bind_event_context(holder.org.id, request.headers.get("x-correlation-id"))
+    if holder.user_id is None:
+        principal = Principal(holder.org, "api_key", holder.key_id, "admin")
+    else:
+        principal = Principal(holder.org, "user", holder.user_id, holder.role,
+                              {"id": holder.user_id, "name": holder.user_name, "email": holder.user_email})
+    if not may(principal.role, request.method, request.url.path):
+        raise ApiError(403, "forbidden", f"the {principal.role} role may not do this ({request.method})",
+                       {"role": principal.role})
+    return principal
+
+
+async def current_org(principal: Principal = Security(current_principal)) -> Organization:
+    """The organization of an authenticated (and authorized, see `current_principal`) request."""
+    return principal.org

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
-from ..orgs import Organization
-from .deps import Deps, current_org, deps
+from .deps import Deps, Principal, current_principal, deps
 from .forward import parsed_json
 from .pools import check_senders
 
@@ -25,10 +24,11 @@ METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
 @router.post("/v1/flows/{flow_id}/executions", include_in_schema=False)
-async def start_execution(request: Request, org: Organization = Depends(current_org), d: Deps = Depends(deps)):
+async def start_execution(request: Request, principal: Principal = Depends(current_principal),
+                          d: Deps = Depends(deps)):
     body = await request.body()  # bounded by the body limit
-    await check_senders(parsed_json(body), org.id, d.queries)
-    return await d.flows.forward(request, org, body)
+    await check_senders(parsed_json(body), principal.org.id, d.queries)
+    return await d.flows.forward(request, principal, body)
 
 
 @router.api_route("/v1/flows", methods=METHODS, include_in_schema=False)
@@ -36,5 +36,5 @@ async def start_execution(request: Request, org: Organization = Depends(current_
 @router.api_route("/v1/executions/{rest:path}", methods=METHODS, include_in_schema=False)
 @router.api_route("/v1/auto-replies", methods=METHODS, include_in_schema=False)
 @router.api_route("/v1/auto-replies/{rest:path}", methods=METHODS, include_in_schema=False)
-async def flows(request: Request, org: Organization = Depends(current_org), d: Deps = Depends(deps)):
-    return await d.flows.forward(request, org)
+async def flows(request: Request, principal: Principal = Depends(current_principal), d: Deps = Depends(deps)):
+    return await d.flows.forward(request, principal)

@@ -1,11 +1,13 @@
 """Forwarding to the services that own what a request is about (campaigns, conversations): the gateway
-has authenticated the API key; it passes the request on with the organization and an internal token —
-body and answer streamed, so a large upload or download never sits in the gateway's memory. A service
-that cannot be reached (or does not answer in time) is a 503 with `Retry-After`, never a hang or a 500."""
+has authenticated the API key; it passes the request on with the caller (organization, acting user or
+key, role: `Caller.headers()`) and an internal token — body and answer streamed, so a large upload or
+download never sits in the gateway's memory. A service that cannot be reached (or does not answer in
+time) is a 503 with `Retry-After`, never a hang or a 500."""
 
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import httpx
@@ -14,10 +16,11 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
 from switchboard_runtime.http.errors import error_body
-from switchboard_runtime.http.internal_auth import ORG_HEADER, TOKEN_HEADER, internal_token
+from switchboard_runtime.http.internal_auth import TOKEN_HEADER, internal_token
 from switchboard_runtime.telemetry import current_traceparent, tracer
 
-from ..orgs import Organization
+if TYPE_CHECKING:
+    from .deps import Principal  # deps imports this module
 
 PASSED = ("content-type", "accept", "idempotency-key", "x-correlation-id")
 KEPT = ("content-type", "content-disposition", "retry-after", "allow")
@@ -36,16 +39,19 @@ class Upstream:
     async def close(self) -> None:
         await self.http.aclose()
 
-    async def forward(self, request: Request, org: Organization, body: bytes | None = None):
-        """The service's answer to this request (`body`: already read; else the request's, streamed)."""
+    async def forward(self, request: Request, principal: Principal, body: bytes | None = None):
+        """The service's answer to this request (`body`: already read; else the request's, streamed),
+        on behalf of `principal` (its organization, actor and role travel as internal headers)."""
         headers = {k: v for k, v in request.headers.items() if k in PASSED}
-        headers.update({ORG_HEADER: org.id, TOKEN_HEADER: self.token})
+        headers.update(principal.caller.headers())
+        headers[TOKEN_HEADER] = self.token
+        org_id = principal.org.id
         if request.headers.get("content-length", "").isdigit():  # forwarded chunked: the size, for progress
             headers["x-upload-length"] = request.headers["content-length"]
         if body is None and request.method in ("POST", "PUT", "PATCH"):
             body = request.stream()
         with tracer("switchboard.gateway").start_as_current_span(
-                f"{request.method} {self.name}", attributes={"switchboard.orgid": org.id}):
+                f"{request.method} {self.name}", attributes={"switchboard.orgid": org_id}):
             if traceparent := current_traceparent():
                 headers["traceparent"] = traceparent  # the service puts it on the commands it causes
             upstream = self.http.build_request(request.method, quote(request.url.path, safe=SAFE_PATH),

@@ -9,8 +9,7 @@ from pydantic import BaseModel
 from switchboard_runtime.http.openapi import responses
 from switchboard_runtime.messaging.heartbeat import ready_services
 
-from ..orgs import Organization
-from .deps import Deps, current_org, deps
+from .deps import Deps, Principal, current_principal, deps
 
 router = APIRouter(tags=["health"])
 
@@ -48,5 +47,11 @@ async def readyz(d: Deps = Depends(deps)):
 
 
 @router.get("/v1/me", tags=["organization"], responses=responses(401))
-async def me(org: Organization = Depends(current_org)):
-    return {"org_id": org.id, "name": org.name}
+async def me(principal: Principal = Depends(current_principal)):
+    """The organization the key belongs to, the role it acts with and the actor events name for it (and,
+    for a user's key, the user)."""
+    out = {"org_id": principal.org.id, "name": principal.org.name, "role": principal.role,
+           "actor": principal.actor}
+    if principal.user is not None:
+        out["user"] = principal.user
+    return out

@@ -14,7 +14,7 @@ from switchboard_runtime.http.openapi import responses
 from switchboard_runtime.http.phone import to_e164
 
 from ..orgs import Organization
-from .deps import Deps, current_org, deps
+from .deps import Deps, Principal, current_org, current_principal, deps
 from .forward import parsed_json
 from .pools import check_senders
 from .schemas import SimulateInboundRequest
@@ -25,10 +25,10 @@ SOURCE = "switchboard/gateway"
 
 @router.post("/v1/messages", include_in_schema=False)
 @router.post("/v1/messages/bulk", include_in_schema=False)
-async def send(request: Request, org: Organization = Depends(current_org), d: Deps = Depends(deps)):
+async def send(request: Request, principal: Principal = Depends(current_principal), d: Deps = Depends(deps)):
     body = await request.body()  # bounded by the body limit
-    await check_senders(parsed_json(body), org.id, d.queries)
-    return await d.conversations.forward(request, org, body)
+    await check_senders(parsed_json(body), principal.org.id, d.queries)
+    return await d.conversations.forward(request, principal, body)
 
 
 @router.post("/v1/senders/{sender_id}/simulate/inbound", status_code=202, tags=["simulator"],

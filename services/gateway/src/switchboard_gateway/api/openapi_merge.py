@@ -20,12 +20,19 @@ from switchboard_runtime.http.openapi import error_response_object, error_schema
 from switchboard_runtime.http.routes import served_routes
 from switchboard_runtime.logs import get_logger
 
+from ..roles import refusable
+
 log = get_logger(__name__)
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 SECURITY = [{"ApiKey": []}]
 API_KEY_SCHEME = {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "An organization's API key"}
-GATEWAY_ANSWERS = (401, 503)  # what the gateway itself answers for a forwarded operation (and 413 for a body)
+GATEWAY_ANSWERS = (401, 503)  # what the gateway itself answers for a forwarded operation (and 413 for a body,
+# 403 where a role may be refused: `roles.refusable`)
+
+
+def _concrete(path: str) -> str:
+    return re.sub(r"\{[^}/]+\}", "x", path)
 
 
 def _rename_refs(node: Any, renamed: dict[str, str]) -> Any:
@@ -52,10 +59,12 @@ def merge(local: dict, upstreams: dict[str, dict], forwarded) -> dict:
     doc["components"].setdefault("securitySchemes", {})["ApiKey"] = API_KEY_SCHEME
     operation_ids = {op.get("operationId") for item in doc.get("paths", {}).values()
                      for m, op in item.items() if m in METHODS}
-    for item in doc.get("paths", {}).values():  # the gateway's body limit answers for its own routes too
+    for path, item in doc.get("paths", {}).items():  # the gateway's body limit answers for its own routes too
         for method, op in item.items():
             if method in METHODS and "requestBody" in op:
                 op.setdefault("responses", {}).setdefault("413", error_response_object(413))
+            if method in METHODS and op.get("security") and refusable(method, _concrete(path)):
+                op.setdefault("responses", {}).setdefault("403", error_response_object(403))
     for upstream, theirs in upstreams.items():
         renamed = {name: f"{upstream}.{name}" for name, schema in theirs.get("components", {}).get("schemas", {}).items()
                    if name in schemas and schemas[name] != schema}
@@ -71,7 +80,8 @@ def merge(local: dict, upstreams: dict[str, dict], forwarded) -> dict:
                 op = dict(op)
                 op["security"] = SECURITY
                 answers = dict(op.get("responses", {}))
-                statuses = GATEWAY_ANSWERS + ((413,) if "requestBody" in op else ())
+                statuses = GATEWAY_ANSWERS + ((413,) if "requestBody" in op else ()) + (
+                    (403,) if refusable(method, _concrete(path)) else ())
                 for status in statuses:
                     answers.setdefault(str(status), error_response_object(status))
                 op["responses"] = dict(sorted(answers.items()))
@@ -131,7 +141,7 @@ class MergedOpenApi:
 
     def forwarded(self, path: str, method: str) -> bool:
         """Whether one of the gateway's forwarding routes (not in its own schema) serves this operation."""
-        concrete = re.sub(r"\{[^}/]+\}", "x", path)
+        concrete = _concrete(path)
         if self._routes is None:
             self._routes = [r for r in served_routes(self.app) if not r.documented]
         return any(method.upper() in r.methods and r.regex.match(concrete) for r in self._routes)
