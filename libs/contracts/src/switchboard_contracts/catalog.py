@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from . import blocklist, campaign, commands, conversation, flow, message, sender
+from . import user as people
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,16 @@ EVENTS: tuple[EventSpec, ...] = (
         (flow.EXECUTION_CANCELLED, "An execution was cancelled (by the API, or its flow was deleted)."))),
     EventSpec(flow.HANDOFF_REQUESTED, "flow", "handoff_requested", flow.HandoffRequested,
               "A flow hands a conversation over to people (an optional team); the execution ends."),
+    *(EventSpec(t, "user", t.split(".")[2], people.UserChanged, d) for t, d in (
+        (people.USER_CREATED, "A user joined the organization, with their role (never their API key)."),
+        (people.USER_UPDATED, "A user's email, name or role changed (the user as it is now)."),
+        (people.USER_DELETED, "A user was deleted: their API key no longer works, they left their teams."))),
+    *(EventSpec(t, "team", t.split(".")[2], people.TeamChanged, d) for t, d in (
+        (people.TEAM_CREATED, "A team was created."),
+        (people.TEAM_UPDATED, "A team was renamed."),
+        (people.TEAM_DELETED, "A team was deleted (its members are users still)."),
+        (people.TEAM_MEMBER_ADDED, "A user joined a team (`user_id`)."),
+        (people.TEAM_MEMBER_REMOVED, "A user left a team (`user_id`): removed, or the user was deleted."))),
 )
 
 COMMANDS: tuple[EventSpec, ...] = (
