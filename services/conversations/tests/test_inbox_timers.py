@@ -80,7 +80,8 @@ async def test_resolved_conversations_are_archived_and_idle_ones_auto_resolved_o
         archived = await _status_events(js, org, cid)
         resolved = await _status_events(js, other, idle)
     assert archived == [("status_changed", "resolved", None), ("archived", None, "auto_archive")]
-    assert resolved == [("status_changed", "resolved", "auto_resolve")]
+    assert resolved[0] == ("status_changed", "resolved", "auto_resolve")  # and archived 2 s later, once
+    assert resolved[1:] in ([], [("archived", None, "auto_archive")])
 
 
 async def test_a_flow_handoff_opens_the_conversation_for_its_team(nats_url, database_url):

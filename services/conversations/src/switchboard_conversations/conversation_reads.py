@@ -5,23 +5,26 @@ waiting time) and the counts."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from switchboard_runtime.http.pagination import keyset_page
 
+from .domain import sla
 from .tables import SCHEMA
 
 # One row per conversation with its assignee's and team's names and the reader's unread count.
 VIEW = f"""
-    SELECT c.*, u.name AS agent_name, t.name AS team_name, r.read_at,
+    SELECT c.*, u.name AS agent_name, t.name AS team_name, r.read_at, p.name AS sla_policy_name,
         (SELECT count(*) FROM {SCHEMA}.conversation_messages m WHERE m.conversation_id = c.id
            AND m.direction = 'inbound' AND m.created_at > COALESCE(r.read_at, '-infinity')) AS unread_count
     FROM {SCHEMA}.conversations c
     LEFT JOIN {SCHEMA}.directory_users u ON u.id = c.agent_id
     LEFT JOIN {SCHEMA}.directory_teams t ON t.id = c.team_id
     LEFT JOIN {SCHEMA}.conversation_reads r ON r.conversation_id = c.id AND r.reader_id = :reader
+    LEFT JOIN {SCHEMA}.sla_policies p ON p.id = c.sla_policy_id
     WHERE c.org_id = :org"""
 SEARCH = f"""c.id IN (SELECT m.conversation_id FROM {SCHEMA}.conversation_messages m
     WHERE m.org_id = :org AND to_tsvector('simple', coalesce(m.text, '')) @@ plainto_tsquery('simple', :q))"""
@@ -35,8 +38,25 @@ def shape(r) -> dict:
             "snoozed_until": r.snoozed_until, "started_at": r.started_at, "last_message_at": r.last_message_at,
             "last_message_preview": r.last_message_preview, "message_count": r.message_count,
             "unread_count": r.unread_count, "waiting_since": r.waiting_since, "first_reply_at": r.first_reply_at,
-            "last_inbound_at": r.last_inbound_at, "resolved_at": r.resolved_at, "sla": None,
+            "last_inbound_at": r.last_inbound_at, "resolved_at": r.resolved_at, "sla": _sla(r),
             "version": r.version}
+
+
+def _sla(r) -> dict | None:
+    if r.sla_policy_id is None:
+        return None
+    d = sla.Deadlines(r.sla_first_response_due, r.sla_next_response_due, r.sla_resolution_due)
+    return {"policy": {"id": r.sla_policy_id, "name": r.sla_policy_name}, "first_response_due": d.first_response,
+            "next_response_due": d.next_response, "resolution_due": d.resolution,
+            "status": sla.status(True, d, r.sla_missed, datetime.now(UTC))}
+
+
+DUES = "LEAST(c.sla_first_response_due, c.sla_next_response_due, c.sla_resolution_due)"
+SLA_FILTERS = {
+    "missed": f"(c.sla_policy_id IS NOT NULL AND (c.sla_missed OR {DUES} <= now()))",
+    "active": f"(c.sla_policy_id IS NOT NULL AND NOT c.sla_missed AND {DUES} > now())",
+    "hit": f"(c.sla_policy_id IS NOT NULL AND NOT c.sla_missed AND {DUES} IS NULL)",
+}
 
 
 def _note(r) -> dict:
@@ -54,6 +74,7 @@ class Filters:
     contact: str | None = None
     sender_id: str | None = None
     q: str | None = None
+    sla: str | None = None  # active | hit | missed
     order: str = "last_activity"  # or "waiting"
 
 
@@ -86,6 +107,8 @@ class ConversationReads:
         if f.unread is not None:
             op = ">" if f.unread else "<="
             where.append(f"COALESCE(c.last_inbound_at, '-infinity') {op} COALESCE(r.read_at, '-infinity')")
+        if f.sla is not None:
+            where.append(SLA_FILTERS[f.sla])
         if f.q:
             where.append(SEARCH)
             params["q"] = f.q

@@ -19,11 +19,13 @@ C = f"{SCHEMA}.conversations"
 
 UPSERT = text(f"""
     INSERT INTO {C} (id, org_id, sender_id, contact, contact_name, started_at, last_message_at,
-                     last_message_preview, message_count, waiting_since, last_inbound_at)
+                     last_message_preview, message_count, waiting_since, last_inbound_at, sla_started_at,
+                     sla_dirty)
     SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:orgs AS text[]), CAST(:sids AS text[]),
         CAST(:contacts AS text[]), CAST(:names AS text[]), CAST(:started AS timestamptz[]),
         CAST(:lasts AS timestamptz[]), CAST(:previews AS text[]), CAST(:counts AS int[]),
-        CAST(:inbound_firsts AS timestamptz[]), CAST(:inbound_lasts AS timestamptz[]))
+        CAST(:inbound_firsts AS timestamptz[]), CAST(:inbound_lasts AS timestamptz[]),
+        CAST(:inbound_firsts AS timestamptz[]), CAST(:dirty AS boolean[]))
     ON CONFLICT (id) DO UPDATE SET
         contact_name = COALESCE(excluded.contact_name, {C}.contact_name),
         started_at = LEAST(excluded.started_at, {C}.started_at),
@@ -34,7 +36,12 @@ UPSERT = text(f"""
         -- the contact waits for a reply from their first message after the last reply on
         waiting_since = CASE WHEN excluded.last_inbound_at > COALESCE({C}.last_reply_at, '-infinity')
             THEN COALESCE({C}.waiting_since, excluded.waiting_since) ELSE {C}.waiting_since END,
-        last_inbound_at = GREATEST(excluded.last_inbound_at, {C}.last_inbound_at)
+        last_inbound_at = GREATEST(excluded.last_inbound_at, {C}.last_inbound_at),
+        -- an SLA cycle starts at the first inbound message since the conversation was resolved
+        sla_missed = CASE WHEN {C}.sla_started_at IS NULL AND excluded.sla_started_at IS NOT NULL
+            THEN false ELSE {C}.sla_missed END,
+        sla_started_at = COALESCE({C}.sla_started_at, excluded.sla_started_at),
+        sla_dirty = {C}.sla_dirty OR excluded.sla_dirty
     RETURNING id, org_id, status, last_inbound_at""")
 # An inbound message to a resolved, snoozed or archived conversation: the reopener opens it again.
 TO_REOPEN = text(f"""
@@ -95,7 +102,8 @@ async def record(conn: AsyncConnection, messages: list[NewMessage]) -> Recorded:
         "names": [c.contact_name for _, c in rows], "started": [c.first.at for _, c in rows],
         "lasts": [c.last.at for _, c in rows], "previews": [c.last.preview for _, c in rows],
         "counts": [c.count for _, c in rows], "inbound_firsts": [c.first_inbound for _, c in rows],
-        "inbound_lasts": [c.last_inbound for _, c in rows]})
+        "inbound_lasts": [c.last_inbound for _, c in rows],
+        "dirty": [c.last_inbound is not None for _, c in rows]})
     inbound = {cid for cid, c in rows if c.last_inbound is not None}
     reopen = [r for r in upserted if r.id in inbound and r.status in REOPENED_BY_INBOUND]
     if reopen:
@@ -111,7 +119,7 @@ async def record(conn: AsyncConnection, messages: list[NewMessage]) -> Recorded:
 
 REPLIED = text(f"""
     UPDATE {C} c SET first_reply_at = COALESCE(c.first_reply_at, u.at),
-        last_reply_at = GREATEST(c.last_reply_at, u.at), waiting_since = NULL
+        last_reply_at = GREATEST(c.last_reply_at, u.at), waiting_since = NULL, sla_dirty = true
     FROM unnest(CAST(:ids AS text[]), CAST(:ats AS timestamptz[])) AS u(id, at) WHERE c.id = u.id""")
 
 

@@ -1,4 +1,5 @@
-"""The inbox's timers, kept in the conversations' own rows: a snooze's end (`snoozed_until`), the
+"""The inbox's timers, kept in the conversations' own rows: SLA warnings and breaches (`sla_planner.py`),
+a snooze's end (`snoozed_until`), the
 archive of a conversation resolved for SWITCHBOARD_ARCHIVE_AFTER_DAYS (`resolved_at`), and the
 auto-resolve of an open one without activity for its organization's time (`last_message_at`, when the
 organization turned it on). A poller finds what is due with indexed queries every
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from switchboard_runtime.background import Drain
 
 from .lifecycle import Lifecycle
+from .sla_planner import SlaPlanner
 from .tables import SCHEMA
 
 C = f"{SCHEMA}.conversations"
@@ -35,20 +37,22 @@ IDLE = text(f"""SELECT c.id, c.org_id, s.auto_resolve_after_seconds AS after FRO
 
 
 class DueChanges:
-    def __init__(self, engine: AsyncEngine, lifecycle: Lifecycle, archive_after: timedelta,
+    def __init__(self, engine: AsyncEngine, lifecycle: Lifecycle, archive_after: timedelta, sla: SlaPlanner,
                  poll_interval: float = 1.0, batch: int = 500):
         self.engine, self.lifecycle, self.archive_after, self.batch = engine, lifecycle, archive_after, batch
+        self.sla = sla
         self.task = Drain("inbox-due-changes", self.run_due, poll_interval)
         self.start, self.stop = self.task.start, self.task.stop
 
     async def run_due(self, now: datetime | None = None) -> int:
         """Make every change that is due now; returns how many conversations changed."""
         now = now or datetime.now(UTC)
+        await self.sla.plan()
+        changed = await self.sla.fire(now)
         async with self.engine.connect() as conn:
             snoozes = list(await conn.execute(SNOOZES, {"now": now, "n": self.batch}))
             archives = list(await conn.execute(ARCHIVES, {"before": now - self.archive_after, "n": self.batch}))
             idle = list(await conn.execute(IDLE, {"now": now, "n": self.batch}))
-        changed = 0
         for r in snoozes:
             changed += await self._change(r, lambda c, until=r.snoozed_until: c.snooze_ended(until, now),
                                           lambda row, until=r.snoozed_until: row.snoozed_until == until)

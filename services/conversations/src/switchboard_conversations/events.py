@@ -29,6 +29,8 @@ LIFECYCLE: dict[type, tuple[str, type[BaseModel], tuple[str, ...]]] = {
     C.Untagged: (contract.UNTAGGED, contract.Tagged, ("tags", "all_tags")),
     C.NoteAdded: (contract.NOTE_ADDED, contract.NoteAdded, ("note_id", "text")),
     C.Read: (contract.READ, contract.Read, ("up_to",)),
+    C.SlaWarning: (contract.SLA_WARNING, contract.SlaEvent, ("policy_id", "target", "due_at")),
+    C.SlaBreached: (contract.SLA_BREACHED, contract.SlaEvent, ("policy_id", "target", "due_at")),
     C.CustomerLinked: (contract.CUSTOMER_LINKED, contract.CustomerLinked, ("customer_id",)),
 }
 

@@ -14,7 +14,9 @@ from .tables import SCHEMA
 STATE = text(f"""
     UPDATE {SCHEMA}.conversations SET status = :status, agent_id = :agent, team_id = :team,
         priority = :priority, tags = CAST(:tags AS text[]), customer_id = :customer,
-        snoozed_until = :snoozed, resolved_at = :resolved, version = :version
+        snoozed_until = :snoozed, resolved_at = :resolved, version = :version,
+        sla_fired = CAST(:fired AS text[]), sla_missed = sla_missed OR :breached, sla_dirty = true,
+        sla_started_at = CASE WHEN :status IN ('resolved', 'archived') THEN NULL ELSE sla_started_at END
     WHERE id = :id AND version < :version""")
 NOTE = text(f"""
     INSERT INTO {SCHEMA}.conversation_notes (id, org_id, conversation_id, text, actor_type, actor_id, created_at)
@@ -32,7 +34,9 @@ async def write(conn: AsyncConnection, changed: Changed) -> None:
         return
     await conn.execute(STATE, {"id": cid, "status": c.status, "agent": c.agent_id, "team": c.team_id,
                                "priority": c.priority, "tags": list(c.tags), "customer": c.customer_id,
-                               "snoozed": c.snoozed_until, "resolved": c.resolved_at, "version": c.version})
+                               "snoozed": c.snoozed_until, "resolved": c.resolved_at, "version": c.version,
+                               "fired": list(c.sla_fired),
+                               "breached": any(isinstance(e, Conversation.SlaBreached) for e in changed.events)})
     for e in changed.events:
         if isinstance(e, Conversation.NoteAdded):
             await conn.execute(NOTE, {"id": e.note_id, "org": c.org_id, "cid": cid, "text": e.text,

@@ -27,6 +27,8 @@ from .queries import Queries
 from .reopener import Reopener
 from .sends import Sends
 from .settings import ConversationsSettings
+from .sla_planner import SlaPlanner
+from .sla_policies import SlaPolicies
 from .starter import Starter
 from .tables import SCHEMA
 
@@ -45,8 +47,9 @@ async def wire(host: Host, settings: ConversationsSettings) -> None:
     starter = host.add(Starter(engine, app, relay))
     lifecycle = Lifecycle(engine, app, relay)
     reopener = host.add(Reopener(engine, lifecycle))
+    policies = SlaPolicies(engine)
     host.add(DueChanges(engine, lifecycle, timedelta(days=settings.archive_after_days),
-                        settings.inbox_due_poll_seconds))
+                        SlaPlanner(engine, lifecycle, policies), settings.inbox_due_poll_seconds))
     commands = host.add(Outbox(engine, bus.publisher))
     directory = Directory(engine)
     host.consumer(streams.CONVERSATIONS_DIRECTORY, directory.handle, batch_size=500)
@@ -56,7 +59,7 @@ async def wire(host: Host, settings: ConversationsSettings) -> None:
                   batch_size=settings.history_batch_size, linger=HISTORY_LINGER)
     host.http(create_app(Deps(settings, Sends(engine, commands.wake, starter.wake), Queries(engine),
                               ConversationReads(engine), lifecycle, directory, CannedResponses(engine),
-                              InboxSettings(engine))),
+                              InboxSettings(engine), policies)),
               settings.conversations_host, settings.conversations_port)
     host.health_endpoint()
 

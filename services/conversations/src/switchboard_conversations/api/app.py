@@ -20,6 +20,7 @@ from ..lifecycle import Lifecycle
 from ..queries import Queries
 from ..sends import Sends
 from ..settings import ConversationsSettings
+from ..sla_policies import SlaPolicies
 from .openapi import without_nulls
 from .schemas import TAGS
 
@@ -34,6 +35,7 @@ class Deps:
     directory: Directory | None = None
     canned: CannedResponses | None = None
     inbox_settings: InboxSettings | None = None
+    sla_policies: SlaPolicies | None = None
 
 
 def deps(request: Request) -> Deps:
@@ -50,12 +52,12 @@ def org_of(request: Request) -> str:
 
 
 def create_app(d: Deps) -> FastAPI:
-    from . import canned, conversations, inbox, messages, replies, settings
+    from . import canned, conversations, inbox, messages, replies, settings, sla
 
     app = FastAPI(title="Switchboard conversations", version="0.1.0")
     app.state.deps = d
     errors.install(app)
-    for module in (messages, conversations, inbox, replies, canned, settings):
+    for module in (messages, conversations, inbox, replies, canned, settings, sla):
         app.include_router(module.router)
     without_nulls(app)
     _untagged_errors(app)

@@ -33,6 +33,7 @@ async def list_conversations(
                                                       "the asking user has not read"),
         contact: str | None = Query(None, min_length=1, max_length=32), sender_id: str | None = Query(None, min_length=1, max_length=64),
         q: str | None = Query(None, min_length=1, max_length=200, description="full-text search over the messages"),
+        sla: Literal["active", "hit", "missed"] | None = Query(None, description="by the state of their SLA"),
         order: Literal["last_activity", "waiting"] = Query(
             "last_activity", description="`last_activity` (newest first) or `waiting` (those waiting for a "
                                          "reply, longest waiting first)")):
@@ -41,7 +42,7 @@ async def list_conversations(
             raise invalid("assignee", "`me` names a user: this request uses the organization's key")
         assignee = who.user_id
     f = Filters(status=status, assignee=assignee, team=team, tag=tag, priority=priority, unread=unread,
-                contact=contact, sender_id=sender_id, q=q, order=order)
+                contact=contact, sender_id=sender_id, q=q, sla=sla, order=order)
     return await paged(d.conversations.page, who.org, who.actor_id, f, page=page)
 
 

@@ -28,6 +28,7 @@ REOPENED_BY_INBOUND = {"resolved", "snoozed", "archived"}
 REOPENED_BY_REPLY = {"resolved", "archived"}
 KEEP = object()  # an assign that leaves the agent (or the team) as it is
 MAX_TAGS = 50
+MAX_FIRED = 30  # SLA markers kept (a deadline's are only looked up while it is pending)
 
 
 class Conversation(Aggregate):
@@ -51,6 +52,7 @@ class Conversation(Aggregate):
         self.customer_id: str | None = None
         self.snoozed_until: datetime | None = None
         self.resolved_at: datetime | None = None
+        self.sla_fired: list[str] = []  # the SLA warnings and breaches fired (sla.marker), newest last
 
     # --- decisions ----------------------------------------------------------------------------
 
@@ -126,6 +128,24 @@ class Conversation(Aggregate):
             self._status_changed(org_id=self.org_id, status="resolved", previous_status="open",
                                  reason="auto_resolve", actor={"type": "system", "id": "auto_resolve"}, at=at)
 
+    def sla_due(self, policy_id: str, target: str, kind: str, due_at: datetime, marker: str, at: datetime,
+                raise_priority: bool = False, team_id: str | None = None) -> None:
+        """An SLA target's warning time or due time passed unmet: recorded once per deadline; a breach
+        escalates as the policy says (the priority raised one level, the conversation given to a team)."""
+        if marker in self.sla_fired:
+            return
+        actor = {"type": "system", "id": "sla"}
+        event = self._sla_warning if kind == "warning" else self._sla_breached
+        event(org_id=self.org_id, policy_id=policy_id, target=target, due_at=due_at, marker=marker, actor=actor, at=at)
+        if kind != "breached":
+            return
+        if raise_priority and self.priority != PRIORITIES[-1]:
+            self.set_priority(PRIORITIES[PRIORITIES.index(self.priority) + 1], actor, at, reason="sla_escalation")
+        if team_id is not None and team_id != self.team_id:
+            self._assigned(org_id=self.org_id, agent_id=self.agent_id, team_id=team_id,
+                           previous_agent_id=self.agent_id, previous_team_id=self.team_id, execution_id=None,
+                           actor=actor, at=at)
+
     def set_priority(self, priority: str, actor: dict, at: datetime, reason: str | None = None) -> None:
         if priority not in PRIORITIES:
             raise InvalidChange("priority", f"one of {', '.join(PRIORITIES)}")
@@ -198,6 +218,14 @@ class Conversation(Aggregate):
     @event("Read")
     def _read(self, org_id, up_to, actor, at):
         pass
+
+    @event("SlaWarning")
+    def _sla_warning(self, org_id, policy_id, target, due_at, marker, actor, at):
+        self.sla_fired = [*self.sla_fired[-(MAX_FIRED - 1):], marker]
+
+    @event("SlaBreached")
+    def _sla_breached(self, org_id, policy_id, target, due_at, marker, actor, at):
+        self.sla_fired = [*self.sla_fired[-(MAX_FIRED - 1):], marker]
 
     @event("CustomerLinked")
     def _customer_linked(self, org_id, customer_id, actor, at):

@@ -1,5 +1,5 @@
 """the inbox: each conversation's lifecycle state (written with each change, from the aggregate),
-per-reader read marks, private notes, each organization's inbox settings, canned responses, the directory of users, teams and senders
+per-reader read marks, private notes, each organization's inbox settings, SLA policies and each conversation's SLA, canned responses, the directory of users, teams and senders
 (from the gateway's and the session-pool's events), conversations to reopen, replies' agents, and a
 full-text index over the messages
 
@@ -8,7 +8,7 @@ Revises: 0004
 """
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 revision = "0005"
 down_revision = "0004"
@@ -27,7 +27,15 @@ def upgrade() -> None:
                    sa.Column("resolved_at", TS),
                    sa.Column("version", sa.Integer, nullable=False, server_default="0"),
                    sa.Column("waiting_since", TS), sa.Column("first_reply_at", TS),
-                   sa.Column("last_inbound_at", TS), sa.Column("last_reply_at", TS)):
+                   sa.Column("last_inbound_at", TS), sa.Column("last_reply_at", TS),
+                   # the SLA (sla_planner.py): the policy that applies, its pending deadlines, when
+                   # something is next due, what was fired, whether a target was missed
+                   sa.Column("sla_policy_id", sa.Text), sa.Column("sla_first_response_due", TS),
+                   sa.Column("sla_next_response_due", TS), sa.Column("sla_resolution_due", TS),
+                   sa.Column("sla_next_at", TS), sa.Column("sla_started_at", TS),
+                   sa.Column("sla_dirty", sa.Boolean, nullable=False, server_default=sa.false()),
+                   sa.Column("sla_missed", sa.Boolean, nullable=False, server_default=sa.false()),
+                   sa.Column("sla_fired", ARRAY(sa.Text), nullable=False, server_default="{}")):
         op.add_column("conversations", column)
     op.create_index("ix_conversations_org_status_last", "conversations", ["org_id", "status", "last_message_at", "id"])
     op.create_index("ix_conversations_org_agent", "conversations", ["org_id", "agent_id", "last_message_at"])
@@ -38,6 +46,18 @@ def upgrade() -> None:
                     postgresql_where=sa.text("status = 'snoozed'"))
     op.create_index("ix_conversations_resolved_at", "conversations", ["resolved_at"],
                     postgresql_where=sa.text("status = 'resolved'"))
+    op.create_index("ix_conversations_sla_dirty", "conversations", ["id"], postgresql_where=sa.text("sla_dirty"))
+    op.create_index("ix_conversations_sla_next_at", "conversations", ["sla_next_at"],
+                    postgresql_where=sa.text("sla_next_at IS NOT NULL"))
+    op.create_table(
+        "sla_policies",
+        sa.Column("id", sa.Text, primary_key=True),
+        sa.Column("org_id", sa.Text, nullable=False, index=True),
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("definition", JSONB, nullable=False),
+        sa.Column("created_at", TS, nullable=False, server_default=sa.func.now()),
+        sa.Column("updated_at", TS, nullable=False, server_default=sa.func.now()),
+    )
     op.create_table(
         "inbox_settings",
         sa.Column("org_id", sa.Text, primary_key=True),
@@ -106,15 +126,16 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("inbox_settings", "conversations_to_reopen", "directory_senders", "directory_teams", "directory_users",
+    for table in ("sla_policies", "inbox_settings", "conversations_to_reopen", "directory_senders", "directory_teams", "directory_users",
                   "canned_responses", "conversation_notes", "conversation_reads"):
         op.drop_table(table)
     op.execute("DROP INDEX ix_conversation_messages_text")
     op.drop_column("conversation_messages", "agent_id")
-    for index in ("ix_conversations_resolved_at", "ix_conversations_snoozed_until", "ix_conversations_tags", "ix_conversations_org_waiting", "ix_conversations_org_agent",
+    for index in ("ix_conversations_sla_next_at", "ix_conversations_sla_dirty", "ix_conversations_resolved_at", "ix_conversations_snoozed_until", "ix_conversations_tags", "ix_conversations_org_waiting", "ix_conversations_org_agent",
                   "ix_conversations_org_status_last"):
         op.drop_index(index, "conversations")
     for column in ("status", "agent_id", "team_id", "priority", "tags", "customer_id", "snoozed_until",
                    "resolved_at", "version", "waiting_since", "first_reply_at", "last_inbound_at",
-                   "last_reply_at"):
+                   "last_reply_at", "sla_policy_id", "sla_first_response_due", "sla_next_response_due",
+                   "sla_resolution_due", "sla_next_at", "sla_started_at", "sla_dirty", "sla_missed", "sla_fired"):
         op.drop_column("conversations", column)
