@@ -54,6 +54,11 @@ async def test_users_of_each_role_act_with_their_own_key_until_deleted(nats_url,
         assert r.json()["email"] == "agent@example.com" and r.json()["updated_at"] > agent["updated_at"]
         assert (await client.post("/v1/teams", headers={"X-API-Key": agent["api_key"]},
                                   json={"name": "t"})).status_code == 201
+        # the commands a user's action causes name them
+        r = await client.post("/v1/senders", headers={"X-API-Key": agent["api_key"]},
+                              json={"name": "s", "provider": "simulator"})
+        assert r.status_code == 201, r.text
+        assert client.registered[-1].data["actor"] == {"type": "user", "id": agent["id"]}
 
 
 async def test_emails_are_unique_per_organization_whatever_their_case(nats_url, database_url):

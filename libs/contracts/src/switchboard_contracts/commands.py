@@ -83,6 +83,7 @@ class RegisterSender(BaseModel):
     config: dict[str, str] = Field(default_factory=dict)
     sealed_credentials: str | None = None
     labels: list[Label] = Field(default_factory=list, max_length=20)
+    actor: Actor | None = None  # who asked for it (a user, an API key), when known
 
 
 class SimulateInbound(BaseModel):
@@ -94,15 +95,18 @@ class SimulateInbound(BaseModel):
     text: str
     contact_name: str | None = None
     reply_id: str | None = None  # the contact tapped a reply button with this id (its title is `text`)
+    actor: Actor | None = None  # who asked for it (a user, an API key), when known
 
 
 class PauseSender(BaseModel):
     sender_id: str
     reason: str = "paused by an operator"
+    actor: Actor | None = None  # who asked for it (a user, an API key), when known
 
 
 class ResumeSender(BaseModel):
     sender_id: str
+    actor: Actor | None = None  # who asked for it (a user, an API key), when known
 
 
 class UpdateSender(BaseModel):
@@ -112,16 +116,19 @@ class UpdateSender(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     quotas: Quotas | None = None
     labels: list[Label] | None = Field(default=None, max_length=20)
+    actor: Actor | None = None  # who asked for it (a user, an API key), when known
 
 
 class RemoveSender(BaseModel):
     sender_id: str
+    actor: Actor | None = None  # who asked for it (a user, an API key), when known
 
 
 class ConnectSender(BaseModel):
     """Connect (or reconnect) a sender now: check a Meta number's credentials, start a WAHA session."""
 
     sender_id: str
+    actor: Actor | None = None  # who asked for it (a user, an API key), when known
 
 
 class SimulateSender(BaseModel):
@@ -135,6 +142,7 @@ class SimulateSender(BaseModel):
     refuse_reconnects: int = Field(default=0, ge=0, le=1000)  # connection attempts that fail first
     issue_qr: bool = False
     scan_qr: bool = False
+    actor: Actor | None = None  # who asked for it (a user, an API key), when known
 
 
 class ConnectionAttempt(BaseModel):

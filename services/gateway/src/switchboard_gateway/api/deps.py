@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from fastapi import Request, Security
 from fastapi.security import APIKeyHeader
 
+from switchboard_contracts.actor import Actor
 from switchboard_contracts.envelope import CloudEvent
 from switchboard_runtime.logs import bind_event_context
 from switchboard_runtime.messaging.bus import Bus
@@ -106,3 +107,8 @@ async def current_principal(request: Request, x_api_key: str | None = Security(A
 async def current_org(principal: Principal = Security(current_principal)) -> Organization:
     """The organization of an authenticated (and authorized, see `current_principal`) request."""
     return principal.org
+
+
+async def current_actor(principal: Principal = Security(current_principal)) -> Actor:
+    """Who the request acts for, as commands and events name it."""
+    return Actor(**principal.actor)

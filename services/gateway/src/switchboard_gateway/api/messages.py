@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Header, Request
 
 from switchboard_contracts import commands
+from switchboard_contracts.actor import Actor
 from switchboard_contracts.envelope import make_envelope
 from switchboard_contracts.ids import deterministic_id, new_id
 from switchboard_runtime.http.errors import ApiError, not_found
@@ -14,7 +15,7 @@ from switchboard_runtime.http.openapi import responses
 from switchboard_runtime.http.phone import to_e164
 
 from ..orgs import Organization
-from .deps import Deps, Principal, current_org, current_principal, deps
+from .deps import Deps, Principal, current_actor, current_org, current_principal, deps
 from .forward import parsed_json
 from .pools import check_senders
 from .schemas import SimulateInboundRequest
@@ -35,7 +36,8 @@ async def send(request: Request, principal: Principal = Depends(current_principa
              responses=responses(400, 401, 404, 409, 422, 503))
 async def simulate_inbound(sender_id: str, body: SimulateInboundRequest,
                            org: Organization = Depends(current_org), d: Deps = Depends(deps),
-                           idempotency_key: str | None = Header(default=None)):
+                           idempotency_key: str | None = Header(default=None),
+                           actor: Actor = Depends(current_actor)):
     sender = await d.queries.sender(org.id, sender_id)
     if sender is None:
         raise not_found("sender")
@@ -44,7 +46,8 @@ async def simulate_inbound(sender_id: str, body: SimulateInboundRequest,
     request_id = deterministic_id(org.id, "inbound", idempotency_key) if idempotency_key else new_id()
     cmd = commands.SimulateInbound(request_id=request_id, sender_id=sender_id,
                                    **{"from": to_e164(body.from_, "from", d.settings.default_region)},
-                                   text=body.text, contact_name=body.contact_name, reply_id=body.reply_id)
+                                   text=body.text, contact_name=body.contact_name, reply_id=body.reply_id,
+                                   actor=actor)
     await d.send_command(make_envelope(id=request_id, source=SOURCE, type=commands.SIMULATE_INBOUND,
                                        orgid=org.id, data=cmd, subject=sender_id))
     return {"request_id": request_id}

@@ -10,13 +10,14 @@ import segno
 from fastapi import APIRouter, Depends, Request, Response
 
 from switchboard_contracts import commands, sender_rpc
+from switchboard_contracts.actor import Actor
 from switchboard_contracts.envelope import make_envelope
 from switchboard_contracts.ids import new_id
 from switchboard_runtime.http.errors import ApiError, not_found
 from switchboard_runtime.http.openapi import responses
 
 from ..orgs import Organization
-from .deps import Deps, current_org, deps
+from .deps import Deps, current_actor, current_org, deps
 from switchboard_runtime.http.phone import to_e164
 from .schemas import PairingCodeRequest, SimulateSenderRequest
 
@@ -84,7 +85,7 @@ async def sender_stats(sender_id: str, org: Organization = Depends(current_org),
 @router.post("/{sender_id}/simulate", status_code=202, tags=["simulator"],
              responses=responses(400, 401, 404, 409, 422, 503))
 async def simulate(sender_id: str, body: SimulateSenderRequest, org: Organization = Depends(current_org),
-                   d: Deps = Depends(deps)):
+                   d: Deps = Depends(deps), actor: Actor = Depends(current_actor)):
     """Simulator senders only: make the next sends fail with provider codes, go slow, drop the
     connection, or wait for a QR scan — to test and demonstrate how the platform reacts."""
     sender = await _sender(d, org, sender_id)
@@ -92,7 +93,7 @@ async def simulate(sender_id: str, body: SimulateSenderRequest, org: Organizatio
         raise ApiError(409, "conflict", "only simulator senders can be simulated", {"field": "sender_id"})
     if body.scan_qr and body.issue_qr:
         raise ApiError(422, "validation_error", "issue_qr and scan_qr cannot be combined", {"field": "scan_qr"})
-    cmd = commands.SimulateSender(sender_id=sender_id, **body.model_dump())
+    cmd = commands.SimulateSender(sender_id=sender_id, **body.model_dump(), actor=actor)
     await d.send_command(make_envelope(id=new_id(), source=SOURCE, type=commands.SIMULATE_SENDER,
                                        orgid=org.id, data=cmd, subject=sender_id))
     return {"sender_id": sender_id, "accepted": body.model_dump(exclude_defaults=True)}

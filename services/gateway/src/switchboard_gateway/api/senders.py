@@ -8,11 +8,12 @@ import asyncio
 from fastapi import APIRouter, Depends, Header, Query, Response
 
 from switchboard_contracts import commands
+from switchboard_contracts.actor import Actor
 from switchboard_contracts.envelope import make_envelope
 from switchboard_contracts.ids import deterministic_id, new_id
 
 from ..orgs import Organization
-from .deps import Deps, current_org, deps
+from .deps import Deps, current_actor, current_org, deps
 from switchboard_runtime.http.errors import ApiError, not_found
 from switchboard_runtime.http.openapi import responses
 from switchboard_runtime.http.pagination import Page, paged
@@ -24,7 +25,8 @@ SOURCE = "switchboard/gateway"
 
 @router.post("", status_code=201, responses=responses(400, 401, 409, 422, 503))
 async def create_sender(body: CreateSender, org: Organization = Depends(current_org),
-                        d: Deps = Depends(deps), idempotency_key: str | None = Header(default=None)):
+                        d: Deps = Depends(deps), idempotency_key: str | None = Header(default=None),
+                        actor: Actor = Depends(current_actor)):
     sender_id = deterministic_id(org.id, "sender", idempotency_key) if idempotency_key else new_id()
     plain, secret = split_config(getattr(body, "config", None))
     account = plain.get("phone_number_id") or plain.get("session")
@@ -35,7 +37,7 @@ async def create_sender(body: CreateSender, org: Organization = Depends(current_
             raise ApiError(409, "conflict", f"another sender already uses this {field}", {"field": field})
     cmd = commands.RegisterSender(sender_id=sender_id, name=body.name, provider=body.provider,
                                   quotas=body.quotas, config=plain, labels=body.labels,
-                                  sealed_credentials=d.sealer.seal(secret) if secret else None)
+                                  sealed_credentials=d.sealer.seal(secret) if secret else None, actor=actor)
     await d.send_command(make_envelope(id=deterministic_id("register", sender_id), source=SOURCE,
                                        type=commands.REGISTER_SENDER, orgid=org.id, data=cmd,
                                        subject=sender_id))
@@ -64,20 +66,21 @@ async def _existing(d: Deps, org: Organization, sender_id: str) -> dict:
 
 @router.post("/{sender_id}/pause", responses=responses(400, 401, 404, 422, 503))
 async def pause_sender(sender_id: str, body: PauseRequest | None = None, org: Organization = Depends(current_org),
-                       d: Deps = Depends(deps)):
+                       d: Deps = Depends(deps), actor: Actor = Depends(current_actor)):
     """Stop sending through the sender; its messages wait (until resumed, or their time-to-live)."""
     await _existing(d, org, sender_id)
-    cmd = commands.PauseSender(sender_id=sender_id, reason=(body or PauseRequest()).reason)
+    cmd = commands.PauseSender(sender_id=sender_id, reason=(body or PauseRequest()).reason, actor=actor)
     await d.send_command(make_envelope(id=new_id(), source=SOURCE, type=commands.PAUSE_SENDER, orgid=org.id,
                                        data=cmd, subject=sender_id))
     return await _once(d, org, sender_id, lambda s: s["paused"] is not None, "the sender was not paused in time")
 
 
 @router.post("/{sender_id}/resume", responses=responses(401, 404, 422, 503))
-async def resume_sender(sender_id: str, org: Organization = Depends(current_org), d: Deps = Depends(deps)):
+async def resume_sender(sender_id: str, org: Organization = Depends(current_org), d: Deps = Depends(deps),
+                        actor: Actor = Depends(current_actor)):
     await _existing(d, org, sender_id)
     await d.send_command(make_envelope(id=new_id(), source=SOURCE, type=commands.RESUME_SENDER, orgid=org.id,
-                                       data=commands.ResumeSender(sender_id=sender_id), subject=sender_id))
+                                       data=commands.ResumeSender(sender_id=sender_id, actor=actor), subject=sender_id))
     return await _once(d, org, sender_id, lambda s: s["paused"] is None, "the sender was not resumed in time")
 
 
@@ -89,14 +92,14 @@ async def list_senders(org: Organization = Depends(current_org), d: Deps = Depen
 
 @router.patch("/{sender_id}", responses=responses(400, 401, 404, 422, 503))
 async def update_sender(sender_id: str, body: UpdateSenderRequest, org: Organization = Depends(current_org),
-                        d: Deps = Depends(deps)):
+                        d: Deps = Depends(deps), actor: Actor = Depends(current_actor)):
     """Change the name, quotas (and warm-up) or labels; fields left out stay as they are."""
     await _existing(d, org, sender_id)
     changes = body.model_dump(exclude_unset=True)
     if not changes:
         raise ApiError(422, "validation_error", "nothing to change: give name, quotas or labels",
                        {"fields": ["name", "quotas", "labels"]})
-    cmd = commands.UpdateSender(sender_id=sender_id, **{k: getattr(body, k) for k in changes})
+    cmd = commands.UpdateSender(sender_id=sender_id, **{k: getattr(body, k) for k in changes}, actor=actor)
     await d.send_command(make_envelope(id=new_id(), source=SOURCE, type=commands.UPDATE_SENDER, orgid=org.id,
                                        data=cmd, subject=sender_id))
     wanted = {k: (v.model_dump() if hasattr(v, "model_dump") else v) for k, v in
@@ -106,12 +109,13 @@ async def update_sender(sender_id: str, body: UpdateSenderRequest, org: Organiza
 
 
 @router.delete("/{sender_id}", status_code=204, responses=responses(401, 404, 422, 503))
-async def remove_sender(sender_id: str, org: Organization = Depends(current_org), d: Deps = Depends(deps)):
+async def remove_sender(sender_id: str, org: Organization = Depends(current_org), d: Deps = Depends(deps),
+                        actor: Actor = Depends(current_actor)):
     """Remove the sender: it sends nothing more (its waiting messages expire) and its provider session
     is stopped. Its history stays in the event stream."""
     await _existing(d, org, sender_id)
     await d.send_command(make_envelope(id=new_id(), source=SOURCE, type=commands.REMOVE_SENDER, orgid=org.id,
-                                       data=commands.RemoveSender(sender_id=sender_id), subject=sender_id))
+                                       data=commands.RemoveSender(sender_id=sender_id, actor=actor), subject=sender_id))
     deadline = asyncio.get_running_loop().time() + d.settings.command_wait_seconds
     while (await d.queries.sender(org.id, sender_id, removed=True) or {}).get("status") != "removed":
         if asyncio.get_running_loop().time() > deadline:
@@ -121,12 +125,13 @@ async def remove_sender(sender_id: str, org: Organization = Depends(current_org)
 
 
 @router.post("/{sender_id}/connect", status_code=202, responses=responses(401, 404, 422, 503))
-async def connect_sender(sender_id: str, org: Organization = Depends(current_org), d: Deps = Depends(deps)):
+async def connect_sender(sender_id: str, org: Organization = Depends(current_org), d: Deps = Depends(deps),
+                         actor: Actor = Depends(current_actor)):
     """Connect now: a Meta number's credentials are checked; a WAHA session is started (then its QR
     is at `GET /v1/senders/{id}/qr`). The answer is the sender as it is; follow `status`."""
     sender = await _existing(d, org, sender_id)
     await d.send_command(make_envelope(id=new_id(), source=SOURCE, type=commands.CONNECT_SENDER, orgid=org.id,
-                                       data=commands.ConnectSender(sender_id=sender_id), subject=sender_id))
+                                       data=commands.ConnectSender(sender_id=sender_id, actor=actor), subject=sender_id))
     return sender
 
 
