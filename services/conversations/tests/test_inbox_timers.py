@@ -101,3 +101,58 @@ async def test_a_flow_handoff_opens_the_conversation_for_its_team(nats_url, data
                                  stream="SWITCHBOARD_EVENTS")
         assigned = json.loads((await sub.next_msg(timeout=5)).data)["data"]
     assert assigned["actor"] == {"type": "flow", "id": execution} and assigned["execution_id"] == execution
+
+
+async def _events_of(js, org, cid, settle=1.0):
+    sub = await js.subscribe(f"sb.evt.{org}.conversation.>", ordered_consumer=True, stream="SWITCHBOARD_EVENTS")
+    seen = []
+    try:
+        while True:
+            seen.append(json.loads((await sub.next_msg(timeout=settle)).data))
+    except nats.errors.TimeoutError:
+        pass
+    finally:
+        await sub.unsubscribe()
+    return [e for e in seen if e["subject"] == cid]
+
+
+async def test_an_sla_of_seconds_warns_breaches_and_escalates_once(nats_url, database_url):
+    org, sender, team = new_id(), new_id(), new_id()
+    async with running_inbox(nats_url, database_url, **FAST) as (client, js):
+        await add_team(js, org, team, "Escalations")
+        h = as_(org)
+        assert (await client.post("/v1/sla-policies", headers=h, json={
+            "name": "x", "first_response_seconds": 3, "escalation": {"team_id": "nope"}})).status_code == 422
+        assert (await client.post("/v1/sla-policies", headers=h, json={"name": "no target"})).status_code == 422
+        r = await client.post("/v1/sla-policies", headers=h, json={
+            "name": "fast", "first_response_seconds": 3, "warning_before_seconds": 2,
+            "escalation": {"raise_priority": True, "team_id": team}})
+        assert r.status_code == 201, r.text
+        policy = r.json()
+        cid = await _open(client, js, org, sender)
+        planned = await eventually(lambda: client.get(f"/v1/conversations/{cid}", headers=h),
+                                   lambda r: r.json()["sla"] is not None)
+        assert planned.json()["sla"]["status"] == "active" and planned.json()["sla"]["policy"]["name"] == "fast"
+        breached = await eventually(lambda: client.get(f"/v1/conversations/{cid}", headers=h),
+                                    lambda r: r.json()["team"] is not None, timeout=15)
+        assert breached.json()["priority"] == "low" and breached.json()["team"]["id"] == team
+        assert breached.json()["sla"]["status"] == "missed"
+        missed = (await client.get("/v1/conversations", headers=h, params={"sla": "missed"})).json()["items"]
+        assert [c["id"] for c in missed] == [cid]
+        # a tag policy added later applies from when the contact began to wait: at once overdue
+        other = new_id()
+        later = await _open(client, js, org, other)
+        await client.put(f"/v1/sla-policies/{policy['id']}", headers=h, json={"name": "slow", "first_response_seconds": 3600})
+        await client.post("/v1/sla-policies", headers=h, json={"name": "vip", "first_response_seconds": 1,
+                                                               "applies_to": {"tag": "vip"}})
+        slow = await eventually(lambda: client.get(f"/v1/conversations/{later}", headers=h),
+                                lambda r: (r.json()["sla"] or {}).get("policy", {}).get("name") == "slow")
+        assert slow.json()["sla"]["status"] == "active"
+        await client.post(f"/v1/conversations/{later}/tags", headers=h, json={"add": ["vip"]})
+        await eventually(lambda: client.get(f"/v1/conversations/{later}", headers=h),
+                         lambda r: r.json()["sla"]["policy"]["name"] == "vip" and r.json()["sla"]["status"] == "missed")
+        events = await _events_of(js, org, cid)
+    kinds = [(e["type"].split(".")[2], e["data"].get("target"), e["data"].get("reason")) for e in events]
+    assert kinds[1:] == [("sla_warning", "first_response", None), ("sla_breached", "first_response", None),
+                         ("priority_changed", None, "sla_escalation"), ("assigned", None, None)]
+    assert all(e["data"]["actor"] == {"type": "system", "id": "sla"} for e in events[1:])
