@@ -209,3 +209,39 @@ async def test_lists_filter_search_and_count(nats_url, database_url):
         assert counts == {"by_status": {"open": 2, "pending": 0, "snoozed": 0, "resolved": 1, "archived": 0},
                           "mine": 1, "unassigned": 1}
         assert (await client.get("/v1/conversations", headers=as_(new_id()))).json()["items"] == []
+
+
+async def test_stats_count_messages_and_time_first_replies_and_resolutions(nats_url, database_url):
+    from switchboard_contracts import message
+
+    from .inbox_helpers import publish
+
+    org, sender = new_id(), new_id()
+    async with running_inbox(nats_url, database_url) as (client, js):
+        h = as_(org)
+        cids = []
+        for i in range(2):
+            contact = f"+491511234570{i}"
+            await inbound(js, org, sender, contact, "hi", datetime.now(UTC) - timedelta(seconds=30), new_id())
+            cids.append(conversation_id(org, sender, contact))
+        await eventually(lambda: client.get("/v1/conversations", headers=h), lambda r: len(r.json()["items"]) == 2)
+        reply = (await client.post(f"/v1/conversations/{cids[0]}/messages", headers=h, json={"text": "hello"})).json()
+        await publish(js, org, message.MessageStatus(message_id=reply["id"], sender_id=sender,
+                                                     recipient="+4915112345700", status="delivered",
+                                                     timestamp=datetime.now(UTC)), message.STATUS)
+        for cid in cids:
+            await client.post(f"/v1/conversations/{cid}/status", headers=h, json={"status": "resolved"})
+        stats = await eventually(lambda: client.get("/v1/stats/messages", headers=h),
+                                 lambda r: r.json()["by_status"]["outbound"].get("delivered") == 1)
+        body = stats.json()
+        assert body["inbound"] == 2 and body["outbound"] == 1 and body["delivery_rate"] == 1.0
+        assert body["read_rate"] == 0.0
+        conv = (await client.get("/v1/stats/conversations", headers=h)).json()
+        assert conv["opened"] == 2 and conv["resolved"] == 2
+        assert conv["first_response_seconds"]["count"] == 1 and 29 <= conv["first_response_seconds"]["median"] < 60
+        assert conv["resolution_seconds"]["count"] == 2 and conv["resolution_seconds"]["median"] >= 29
+        assert conv["sla"] == {"hit": 0, "missed": 0}
+        bad = await client.get("/v1/stats/conversations", headers=h, params={
+            "from": "2026-12-02T00:00:00Z", "to": "2026-12-01T00:00:00Z"})
+        assert bad.status_code == 422
+        assert (await client.get("/v1/stats/messages", headers=as_(new_id()))).json()["outbound"] == 0

@@ -20,12 +20,12 @@ C = f"{SCHEMA}.conversations"
 UPSERT = text(f"""
     INSERT INTO {C} (id, org_id, sender_id, contact, contact_name, started_at, last_message_at,
                      last_message_preview, message_count, waiting_since, last_inbound_at, sla_started_at,
-                     sla_dirty)
+                     sla_dirty, first_inbound_at)
     SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:orgs AS text[]), CAST(:sids AS text[]),
         CAST(:contacts AS text[]), CAST(:names AS text[]), CAST(:started AS timestamptz[]),
         CAST(:lasts AS timestamptz[]), CAST(:previews AS text[]), CAST(:counts AS int[]),
         CAST(:inbound_firsts AS timestamptz[]), CAST(:inbound_lasts AS timestamptz[]),
-        CAST(:inbound_firsts AS timestamptz[]), CAST(:dirty AS boolean[]))
+        CAST(:inbound_firsts AS timestamptz[]), CAST(:dirty AS boolean[]), CAST(:inbound_firsts AS timestamptz[]))
     ON CONFLICT (id) DO UPDATE SET
         contact_name = COALESCE(excluded.contact_name, {C}.contact_name),
         started_at = LEAST(excluded.started_at, {C}.started_at),
@@ -41,7 +41,8 @@ UPSERT = text(f"""
         sla_missed = CASE WHEN {C}.sla_started_at IS NULL AND excluded.sla_started_at IS NOT NULL
             THEN false ELSE {C}.sla_missed END,
         sla_started_at = COALESCE({C}.sla_started_at, excluded.sla_started_at),
-        sla_dirty = {C}.sla_dirty OR excluded.sla_dirty
+        sla_dirty = {C}.sla_dirty OR excluded.sla_dirty,
+        first_inbound_at = LEAST({C}.first_inbound_at, excluded.first_inbound_at)
     RETURNING id, org_id, status, last_inbound_at""")
 # An inbound message to a resolved, snoozed or archived conversation: the reopener opens it again.
 TO_REOPEN = text(f"""

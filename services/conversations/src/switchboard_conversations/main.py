@@ -30,6 +30,7 @@ from .settings import ConversationsSettings
 from .sla_planner import SlaPlanner
 from .sla_policies import SlaPolicies
 from .starter import Starter
+from .stats import Stats
 from .tables import SCHEMA
 
 SERVICE = "conversations"
@@ -59,7 +60,7 @@ async def wire(host: Host, settings: ConversationsSettings) -> None:
                   batch_size=settings.history_batch_size, linger=HISTORY_LINGER)
     host.http(create_app(Deps(settings, Sends(engine, commands.wake, starter.wake), Queries(engine),
                               ConversationReads(engine), lifecycle, directory, CannedResponses(engine),
-                              InboxSettings(engine), policies)),
+                              InboxSettings(engine), policies, Stats(engine))),
               settings.conversations_host, settings.conversations_port)
     host.health_endpoint()
 

@@ -21,6 +21,7 @@ from ..queries import Queries
 from ..sends import Sends
 from ..settings import ConversationsSettings
 from ..sla_policies import SlaPolicies
+from ..stats import Stats
 from .openapi import without_nulls
 from .schemas import TAGS
 
@@ -36,6 +37,7 @@ class Deps:
     canned: CannedResponses | None = None
     inbox_settings: InboxSettings | None = None
     sla_policies: SlaPolicies | None = None
+    stats: Stats | None = None
 
 
 def deps(request: Request) -> Deps:
@@ -52,12 +54,12 @@ def org_of(request: Request) -> str:
 
 
 def create_app(d: Deps) -> FastAPI:
-    from . import canned, conversations, inbox, messages, replies, settings, sla
+    from . import canned, conversations, inbox, messages, replies, settings, sla, stats
 
     app = FastAPI(title="Switchboard conversations", version="0.1.0")
     app.state.deps = d
     errors.install(app)
-    for module in (messages, conversations, inbox, replies, canned, settings, sla):
+    for module in (messages, conversations, inbox, replies, canned, settings, sla, stats):
         app.include_router(module.router)
     without_nulls(app)
     _untagged_errors(app)

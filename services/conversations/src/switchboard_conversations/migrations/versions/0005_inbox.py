@@ -28,6 +28,7 @@ def upgrade() -> None:
                    sa.Column("version", sa.Integer, nullable=False, server_default="0"),
                    sa.Column("waiting_since", TS), sa.Column("first_reply_at", TS),
                    sa.Column("last_inbound_at", TS), sa.Column("last_reply_at", TS),
+                   sa.Column("first_inbound_at", TS),
                    # the SLA (sla_planner.py): the policy that applies, its pending deadlines, when
                    # something is next due, what was fired, whether a target was missed
                    sa.Column("sla_policy_id", sa.Text), sa.Column("sla_first_response_due", TS),
@@ -58,6 +59,20 @@ def upgrade() -> None:
         sa.Column("created_at", TS, nullable=False, server_default=sa.func.now()),
         sa.Column("updated_at", TS, nullable=False, server_default=sa.func.now()),
     )
+    op.create_table(  # each resolve, for the conversation stats
+        "conversation_resolutions",
+        sa.Column("conversation_id", sa.Text, nullable=False),
+        sa.Column("org_id", sa.Text, nullable=False),
+        sa.Column("resolved_at", TS, nullable=False),
+        sa.Column("seconds", sa.Float, nullable=False),
+        sa.Column("sla_policy_id", sa.Text),
+        sa.Column("sla_missed", sa.Boolean, nullable=False),
+        sa.PrimaryKeyConstraint("conversation_id", "resolved_at"),
+    )
+    op.create_index("ix_conversation_resolutions_org", "conversation_resolutions", ["org_id", "resolved_at"])
+    op.create_index("ix_conversations_org_first_reply", "conversations", ["org_id", "first_reply_at"])
+    op.create_index("ix_conversations_org_started", "conversations", ["org_id", "started_at"])
+    op.create_index("ix_conversation_messages_org_created", "conversation_messages", ["org_id", "created_at"])
     op.create_table(
         "inbox_settings",
         sa.Column("org_id", sa.Text, primary_key=True),
@@ -126,16 +141,17 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("sla_policies", "inbox_settings", "conversations_to_reopen", "directory_senders", "directory_teams", "directory_users",
+    for table in ("conversation_resolutions", "sla_policies", "inbox_settings", "conversations_to_reopen", "directory_senders", "directory_teams", "directory_users",
                   "canned_responses", "conversation_notes", "conversation_reads"):
         op.drop_table(table)
     op.execute("DROP INDEX ix_conversation_messages_text")
+    op.drop_index("ix_conversation_messages_org_created", "conversation_messages")
     op.drop_column("conversation_messages", "agent_id")
-    for index in ("ix_conversations_sla_next_at", "ix_conversations_sla_dirty", "ix_conversations_resolved_at", "ix_conversations_snoozed_until", "ix_conversations_tags", "ix_conversations_org_waiting", "ix_conversations_org_agent",
+    for index in ("ix_conversations_org_started", "ix_conversations_org_first_reply", "ix_conversations_sla_next_at", "ix_conversations_sla_dirty", "ix_conversations_resolved_at", "ix_conversations_snoozed_until", "ix_conversations_tags", "ix_conversations_org_waiting", "ix_conversations_org_agent",
                   "ix_conversations_org_status_last"):
         op.drop_index(index, "conversations")
     for column in ("status", "agent_id", "team_id", "priority", "tags", "customer_id", "snoozed_until",
                    "resolved_at", "version", "waiting_since", "first_reply_at", "last_inbound_at",
-                   "last_reply_at", "sla_policy_id", "sla_first_response_due", "sla_next_response_due",
+                   "last_reply_at", "first_inbound_at", "sla_policy_id", "sla_first_response_due", "sla_next_response_due",
                    "sla_resolution_due", "sla_next_at", "sla_started_at", "sla_dirty", "sla_missed", "sla_fired"):
         op.drop_column("conversations", column)
