@@ -245,3 +245,26 @@ async def test_stats_count_messages_and_time_first_replies_and_resolutions(nats_
             "from": "2026-12-02T00:00:00Z", "to": "2026-12-01T00:00:00Z"})
         assert bad.status_code == 422
         assert (await client.get("/v1/stats/messages", headers=as_(new_id()))).json()["outbound"] == 0
+
+
+async def test_a_rebuild_restores_each_conversations_inbox_state_from_its_events(nats_url, database_url):
+    from switchboard_conversations.rebuild import rebuild
+    from switchboard_conversations.settings import ConversationsSettings
+
+    org, sender, agent = new_id(), new_id(), new_id()
+    async with running_inbox(nats_url, database_url) as (client, js):
+        await add_user(js, org, agent, "Ana")
+        cid = await _conversation(client, js, org, sender)
+        me = as_(org, agent, "agent")
+        for action, body in (("assign", {"agent_id": "me"}), ("tags", {"add": ["vip"]}), ("priority", {"priority": "urgent"}),
+                             ("notes", {"text": "n1"}), ("customer", {"customer_id": "C-9"}), ("status", {"status": "pending"})):
+            assert (await client.post(f"/v1/conversations/{cid}/{action}", headers=me, json=body)).status_code == 200
+        await client.post(f"/v1/conversations/{cid}/read", headers=me)
+        before = (await client.get(f"/v1/conversations/{cid}", headers=me)).json()
+        result = await rebuild(ConversationsSettings(nats_url=nats_url, database_url=database_url))
+        assert result["conversations_restored"] >= 1
+        after = (await client.get(f"/v1/conversations/{cid}", headers=me)).json()
+        notes = (await client.get(f"/v1/conversations/{cid}/notes", headers=me)).json()["items"]
+    kept = ("status", "assignee", "priority", "tags", "customer_id", "unread_count", "version", "message_count")
+    assert {k: after[k] for k in kept} == {k: before[k] for k in kept}
+    assert [n["text"] for n in notes] == ["n1"]

@@ -1,20 +1,27 @@
 """`python -m switchboard_conversations.rebuild`: drop the read tables (messages, pending statuses,
 conversations) and build them again from SWITCHBOARD_EVENTS with the same code the live consumer runs.
 API sends whose command is still in the outbox (no `message.accepted` yet) are recorded again from it.
-The Conversation aggregates and the outbox itself are not read tables: they stay."""
+Then each conversation's inbox state (status, assignee, tags, …, its notes and read marks) is written
+again from its aggregate's events, and its SLA planned afresh. The Conversation aggregates, the outbox
+and the directory are not read tables: they stay. What only an API reply knew — which agent sent a
+message, when a conversation was first replied to — is not in the events and is not rebuilt."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import sys
+from uuid import UUID
 
 from sqlalchemy import text
 
 from switchboard_contracts import commands, streams
 from switchboard_contracts.envelope import CloudEvent
+from switchboard_runtime.eventstore import call, postgres_application
 from switchboard_runtime.read_model_rebuild import rebuild as rebuild_tables
 
+from . import inbox_state
+from .application import Changed, ConversationsApp
 from .history import record
 from .main import MIGRATIONS
 from .records import NewMessage, StatusUpdate, collect
@@ -23,6 +30,7 @@ from .settings import ConversationsSettings
 from .tables import READ_MODEL_TABLES, SCHEMA
 
 OUTBOX = text(f"SELECT payload FROM {SCHEMA}.command_outbox ORDER BY seq")
+IDS = text(f"SELECT id FROM {SCHEMA}.conversations WHERE id > :after ORDER BY id LIMIT :n")
 
 
 async def _apply(engine, events: list[CloudEvent]) -> None:
@@ -45,9 +53,36 @@ async def _from_outbox(engine) -> dict:
     return {"from_outbox": len(waiting)}
 
 
+def _histories(app: ConversationsApp, ids: list[str]) -> list[Changed]:
+    out = []
+    for cid in ids:
+        events = list(app.repository.event_store.get(UUID(cid)))
+        if events:
+            out.append(Changed(app.repository.get(UUID(cid)), events))
+    return out
+
+
+async def _lifecycle(engine, settings: ConversationsSettings, batch: int = 500) -> dict:
+    app = postgres_application(ConversationsApp, settings.database(), SCHEMA)
+    restored, after = 0, ""
+    while True:
+        async with engine.connect() as conn:
+            ids = [r.id for r in await conn.execute(IDS, {"after": after, "n": batch})]
+        if not ids:
+            return {"conversations_restored": restored}
+        changes = await call(_histories, app, ids)
+        async with engine.begin() as conn:
+            for changed in changes:
+                await inbox_state.write(conn, changed)
+        restored, after = restored + len(changes), ids[-1]
+
+
 async def rebuild(settings: ConversationsSettings, batch: int = 2000) -> dict:
+    async def after(engine) -> dict:
+        return {**await _from_outbox(engine), **await _lifecycle(engine, settings)}
+
     return await rebuild_tables(settings, MIGRATIONS, SCHEMA, READ_MODEL_TABLES, streams.CONVERSATIONS_HISTORY,
-                                _apply, batch, after=_from_outbox)
+                                _apply, batch, after=after)
 
 
 def main() -> None:
