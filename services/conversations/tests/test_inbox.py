@@ -268,3 +268,25 @@ async def test_a_rebuild_restores_each_conversations_inbox_state_from_its_events
     kept = ("status", "assignee", "priority", "tags", "customer_id", "unread_count", "version", "message_count")
     assert {k: after[k] for k in kept} == {k: before[k] for k in kept}
     assert [n["text"] for n in notes] == ["n1"]
+
+
+async def test_a_read_row_a_crash_left_behind_is_healed_from_the_events(nats_url, database_url):
+    """A change whose aggregate was saved but whose read rows were never written (the process died in
+    between): the relay publishes its events, and the row catches up."""
+    from switchboard_conversations.application import ConversationsApp, NewConversation
+    from switchboard_conversations.settings import ConversationsSettings
+    from switchboard_runtime.eventstore import call, postgres_application
+
+    org, sender = new_id(), new_id()
+    async with running_inbox(nats_url, database_url) as (client, js):
+        cid = await _conversation(client, js, org, sender)
+        settings = ConversationsSettings(nats_url=nats_url, database_url=database_url)
+        app = postgres_application(ConversationsApp, settings.database(), "conversations")
+        item = NewConversation(org, sender, CONTACT, "Ann", datetime.now(UTC))
+        now = datetime.now(UTC)
+        await call(app.change, item, lambda c: (c.change_tags(["lost"], [], {"type": "user", "id": "u"}, now),
+                                                c.add_note("note-1", "kept", {"type": "user", "id": "u"}, now)))
+        healed = await eventually(lambda: client.get(f"/v1/conversations/{cid}", headers=as_(org)),
+                                  lambda r: r.json()["tags"] == ["lost"])
+        notes = (await client.get(f"/v1/conversations/{cid}/notes", headers=as_(org))).json()["items"]
+    assert healed.json()["version"] >= 3 and [n["text"] for n in notes] == ["kept"]

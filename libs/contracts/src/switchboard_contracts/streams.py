@@ -188,6 +188,15 @@ CONVERSATIONS_DIRECTORY = ConsumerSpec(
                      subjects.any_org_events("sender", "registered")],
 )
 
+CONVERSATIONS_LIFECYCLE = ConsumerSpec(
+    stream=EVENTS.name,
+    durable="conversations__lifecycle",
+    # its own lifecycle events (not `started`: one per campaign contact): heals a read row a crash left behind
+    filter_subjects=[subjects.any_org_events("conversation", name) for name in (
+        "assigned", "unassigned", "status_changed", "snoozed", "priority_changed", "tagged", "untagged",
+        "note_added", "read", "customer_linked", "sla_warning", "sla_breached", "archived")],
+)
+
 CONVERSATIONS_HANDOFFS = ConsumerSpec(
     stream=EVENTS.name,
     durable="conversations__handoffs",

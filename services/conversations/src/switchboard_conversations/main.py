@@ -19,6 +19,7 @@ from .directory import Directory
 from .due import DueChanges
 from .events import to_cloudevent
 from .handoffs import Handoffs
+from .healer import Healer
 from .history import History
 from .inbox_settings import InboxSettings
 from .lifecycle import Lifecycle
@@ -54,6 +55,7 @@ async def wire(host: Host, settings: ConversationsSettings) -> None:
     commands = host.add(Outbox(engine, bus.publisher))
     directory = Directory(engine)
     host.consumer(streams.CONVERSATIONS_DIRECTORY, directory.handle, batch_size=500)
+    host.consumer(streams.CONVERSATIONS_LIFECYCLE, Healer(engine, app).handle, batch_size=500)
     host.consumer(streams.CONVERSATIONS_HANDOFFS, Handoffs(lifecycle, directory).handle, batch_size=100)
     host.consumer(streams.CONVERSATIONS_HISTORY, History(engine, on_new_conversations=starter.wake,
                                                          on_reopen=reopener.wake).handle,
