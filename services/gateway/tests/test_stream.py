@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import httpx
 import pytest
 from pydantic import BaseModel
 
@@ -353,3 +354,42 @@ async def test_resume_while_events_keep_coming(nats_url, database_url, feeds):
             got = await events.events(800, timeout=10)
             await publisher
         assert sequences(got) == stored
+
+
+async def test_the_gateway_stops_with_streams_open(nats_url, database_url, feeds):
+    """uvicorn waits for open responses when it stops: the feed ends every stream first (completed, not cut)."""
+    async with httpx.AsyncClient(timeout=10) as outside:  # outlives the gateway
+        async with running_gateway(nats_url, database_url, with_conversations=False) as (client, _, orgs):
+            _, key = await orgs.create("Acme")
+            r = await outside.send(outside.build_request("GET", f"{client.base_url}/v1/stream",
+                                                         headers={"X-API-Key": key}), stream=True)
+            events = await connect(opened(r))
+            stopping = asyncio.get_running_loop().time()
+        assert asyncio.get_running_loop().time() - stopping < 5
+        with pytest.raises(EOFError):
+            await events.next(2)
+        await r.aclose()
+
+
+async def test_agents_and_viewers_get_conversations_and_messages_admins_everything(nats_url, database_url, feeds):
+    async with running_gateway(nats_url, database_url, with_conversations=False) as (client, js, orgs):
+        org, key = await orgs.create("Acme")
+        people = {}
+        for role in ("agent", "viewer", "admin"):
+            r = await client.post("/v1/users", headers={"X-API-Key": key},
+                                  json={"email": f"{role}@acme.example", "name": role, "role": role})
+            assert r.status_code == 201, r.text
+            people[role] = {"X-API-Key": r.json()["api_key"]}
+        r = await client.get("/v1/stream", params={"types": "sender.*"}, headers=people["viewer"])
+        assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
+        async with client.stream("GET", "/v1/stream", params={"types": "*"}, headers=people["agent"]) as agent, \
+                client.stream("GET", "/v1/stream", headers=people["viewer"]) as viewer, \
+                client.stream("GET", "/v1/stream", params={"types": "*"}, headers=people["admin"]) as admin:
+            agent, viewer, admin = (await connect(opened(agent)), await connect(opened(viewer)),
+                                    await connect(opened(admin)))
+            sent = {t: await publish(js, org.id, t) for t in ("sender.connected", "conversation.assigned",
+                                                               "campaign.started", "message.received")}
+            inbox = [sent["conversation.assigned"], sent["message.received"]]
+            assert sequences(await agent.events(2)) == inbox
+            assert sequences(await viewer.events(2)) == inbox
+            assert sequences(await admin.events(4)) == sorted(sent.values())

@@ -203,7 +203,8 @@ async def read_stored(js: JetStreamContext, filters: list[str], after: int, upto
 class Listener:
     """One client's place on the feed: its organization, what it takes, its mailbox and position."""
 
-    __slots__ = ("org", "filter", "limit", "pending", "overflowed", "closed", "last_sent", "_waiter", "_takes")
+    __slots__ = ("org", "filter", "limit", "pending", "overflowed", "closed", "last_sent", "last_write", "_waiter",
+                 "_takes")
 
     def __init__(self, org: str, type_filter: TypeFilter, limit: int, position: int):
         self.org, self.filter, self.limit = org, type_filter, limit
@@ -211,6 +212,7 @@ class Listener:
         self.overflowed = False  # the mailbox filled: what follows is read from the stream
         self.closed = False
         self.last_sent = position  # the sequence it resumes after
+        self.last_write = 0.0  # loop time of its last write (the feed's ticker wakes it for a keep-alive)
         self._waiter: asyncio.Future | None = None
         self._takes: dict[str, bool] = {}
 
@@ -234,24 +236,18 @@ class Listener:
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    async def wait(self, timeout: float) -> None:
-        loop = asyncio.get_running_loop()
-        waiter = self._waiter = loop.create_future()
-        timer = loop.call_later(timeout, _release, waiter)
+    async def wait(self) -> None:
+        """Until an offer, the ticker or `close` wakes it (no timer of its own: one per wait cost more
+        than the rest of a wake-up)."""
+        waiter = self._waiter = asyncio.get_running_loop().create_future()
         try:
             await waiter
         finally:
-            timer.cancel()
             self._waiter = None
 
     def close(self) -> None:
         self.closed = True
         self.wake()
-
-
-def _release(waiter: asyncio.Future) -> None:
-    if not waiter.done():
-        waiter.set_result(None)
 
 
 @dataclass(frozen=True)
@@ -277,6 +273,7 @@ class LiveFeed:
         self.counts = {"events": 0, "repairs": 0, "replays": 0, "resyncs": 0}
         self._sub = None
         self._audit: asyncio.Task | None = None
+        self._ticker: asyncio.Task | None = None
 
     # lifecycle (the host starts it before the API and stops it after)
     async def start(self) -> None:
@@ -285,6 +282,7 @@ class LiveFeed:
                                                 pending_msgs_limit=PENDING_MSGS, pending_bytes_limit=PENDING_BYTES)
             self.last_seq = (await self.js.stream_info(self.stream)).state.last_seq
         self._audit = asyncio.create_task(self._audit_loop(), name="live feed audit")
+        self._ticker = asyncio.create_task(self._tick_loop(), name="live feed keep-alives")
 
     def end_streams(self) -> None:
         """End every client's response (before the HTTP server stops: it waits for open responses)."""
@@ -294,9 +292,10 @@ class LiveFeed:
 
     async def stop(self) -> None:
         self.end_streams()
-        if self._audit is not None:
-            self._audit.cancel()
-            await asyncio.gather(self._audit, return_exceptions=True)
+        for task in (self._audit, self._ticker):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         if self._sub is not None:
             with contextlib.suppress(Exception):
                 await self._sub.unsubscribe()
@@ -344,15 +343,14 @@ class LiveFeed:
             if start.replay:
                 async for chunk in self._replay(listener):
                     yield chunk
-            last_write = loop.time()
+            listener.last_write = loop.time()
             while not listener.closed:
                 if not listener.pending and not listener.overflowed:
-                    left = last_write + self.heartbeat_seconds - loop.time()
-                    if left <= 0:
+                    if loop.time() - listener.last_write >= self.heartbeat_seconds:
                         yield KEEPALIVE
-                        last_write = loop.time()
+                        listener.last_write = loop.time()
                     else:
-                        await listener.wait(left)
+                        await listener.wait()
                     continue
                 batch, listener.pending = listener.pending, []
                 overflowed, listener.overflowed = listener.overflowed, False  # buffering again from here
@@ -361,12 +359,12 @@ class LiveFeed:
                     listener.last_sent = batch[-1][0]
                 if out:
                     yield out[0] if len(out) == 1 else b"".join(out)
-                    last_write = loop.time()
+                    listener.last_write = loop.time()
                 if overflowed:
                     self.counts["replays"] += 1
                     async for chunk in self._replay(listener):
                         yield chunk
-                        last_write = loop.time()
+                        listener.last_write = loop.time()
         except (nats.errors.Error, TimeoutError) as exc:
             # the stream could not be read (NATS away): the response ends, and the client, reconnecting
             # with the last id it got, resumes exactly there
@@ -442,6 +440,20 @@ class LiveFeed:
             for listener in listeners:
                 listener.overflowed = True
                 listener.wake()
+
+    async def _tick_loop(self) -> None:
+        """Wake the clients that have sent nothing for the heartbeat's length (they send a keep-alive):
+        one ticker for all (no timer per client): a keep-alive goes out within a tick (1 s, or a third of
+        a shorter heartbeat) after the heartbeat's length."""
+        loop = asyncio.get_running_loop()
+        tick = min(1.0, self.heartbeat_seconds / 3)
+        while True:
+            await asyncio.sleep(tick)
+            due = loop.time() - self.heartbeat_seconds
+            for listeners in self.listeners.values():
+                for listener in listeners:
+                    if listener.last_write <= due:
+                        listener.wake()
 
     async def _audit_loop(self) -> None:
         suspect: int | None = None  # a last sequence of the stream the feed had not reached
