@@ -23,7 +23,7 @@ from .healer import Healer
 from .history import History
 from .inbox_settings import InboxSettings
 from .lifecycle import Lifecycle
-from .outbox import Outbox
+from .outbox import command_outbox
 from .queries import Queries
 from .reopener import Reopener
 from .sends import Sends
@@ -52,7 +52,7 @@ async def wire(host: Host, settings: ConversationsSettings) -> None:
     policies = SlaPolicies(engine)
     host.add(DueChanges(engine, lifecycle, timedelta(days=settings.archive_after_days),
                         SlaPlanner(engine, lifecycle, policies), settings.inbox_due_poll_seconds))
-    commands = host.add(Outbox(engine, bus.publisher))
+    commands = host.add(command_outbox(engine, bus.publisher))
     directory = Directory(engine)
     host.consumer(streams.CONVERSATIONS_DIRECTORY, directory.handle, batch_size=500)
     host.consumer(streams.CONVERSATIONS_LIFECYCLE, Healer(engine, app).handle, batch_size=500)
