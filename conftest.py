@@ -32,7 +32,7 @@ LONG = {  # node id → about how many seconds it takes alone (only the order fo
 }
 PLATFORM_MODULES = {
     "tests/test_campaign_imports.py", "tests/test_campaigns.py", "tests/test_end_to_end.py",
-    "tests/test_flows_end_to_end.py",
+    "tests/test_flows_end_to_end.py", "tests/test_inbox_end_to_end.py",
     "tests/test_messages_owner.py", "tests/test_openapi_contract.py", "tests/test_sender_api.py",
 }
 PLATFORM_FIXTURES = {"platform", "stoppable_platform"}
