@@ -6,11 +6,15 @@ from __future__ import annotations
 import asyncio
 
 import nats
+import pytest
+from sqlalchemy.exc import DBAPIError
 
 from switchboard_contracts import user as people
 from switchboard_contracts.envelope import CloudEvent
 from switchboard_contracts.ids import deterministic_id
-from switchboard_gateway.orgs import hash_key
+from switchboard_gateway.orgs import Organizations, hash_key
+from switchboard_runtime.database import async_engine
+from switchboard_runtime.settings import DatabaseUrl
 
 from .helpers import running_gateway
 
@@ -249,3 +253,16 @@ async def test_events_wait_in_the_outbox_while_nats_cannot_take_them(nats_url, d
         await js.add_stream(stream.config)
         [msg] = await events_of(js, org.id, 1)
         assert CloudEvent.from_json_bytes(msg.data).subject == user["id"]
+
+
+async def test_a_database_error_about_a_key_does_not_repeat_its_hash(database_url):
+    """An error's text may be logged (errors.py): the statement's parameters, a key's hash, stay out of it."""
+    engine = async_engine(DatabaseUrl.parse(database_url), pool_size=1)  # no gateway schema: every query fails
+    try:
+        key = "sb_live_" + "x" * 32
+        with pytest.raises(DBAPIError) as raised:
+            await Organizations(engine).holder(key)
+        assert "api_keys" in str(raised.value) and hash_key(key) not in str(raised.value)
+        assert hash_key(key) not in repr(raised.value)
+    finally:
+        await engine.dispose()

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import text
+from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from switchboard_contracts.ids import new_id
@@ -43,6 +46,17 @@ def new_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(24)
 
 
+@contextmanager
+def key_parameters_hidden() -> Iterator[None]:
+    """Around a statement that carries a key's hash: an error's text (which may be logged) leaves the
+    statement's parameters out."""
+    try:
+        yield
+    except StatementError as exc:
+        exc.hide_parameters = True
+        raise
+
+
 class Organizations:
     def __init__(self, engine: AsyncEngine):
         self.engine = engine
@@ -55,12 +69,13 @@ class Organizations:
 
     async def _insert(self, org: Organization) -> str:
         key = new_key()
-        async with self.engine.begin() as conn:
-            await conn.execute(text(f"INSERT INTO {SCHEMA}.organizations (id, name) VALUES (:id, :name)"),
-                               {"id": org.id, "name": org.name})
-            await conn.execute(text(
-                f"INSERT INTO {SCHEMA}.api_keys (id, org_id, key_hash, prefix) VALUES (:id, :org, :h, :p)"),
-                {"id": new_id(), "org": org.id, "h": hash_key(key), "p": key[:12]})
+        with key_parameters_hidden():
+            async with self.engine.begin() as conn:
+                await conn.execute(text(f"INSERT INTO {SCHEMA}.organizations (id, name) VALUES (:id, :name)"),
+                                   {"id": org.id, "name": org.name})
+                await conn.execute(text(
+                    f"INSERT INTO {SCHEMA}.api_keys (id, org_id, key_hash, prefix) VALUES (:id, :org, :h, :p)"),
+                    {"id": new_id(), "org": org.id, "h": hash_key(key), "p": key[:12]})
         return key
 
     async def by_key(self, key: str) -> Organization | None:
@@ -73,13 +88,14 @@ class Organizations:
 
     async def holder(self, key: str) -> KeyHolder | None:
         """Whom a valid key belongs to (a revoked key, or a deleted user's, is no one's)."""
-        async with self.engine.connect() as conn:
-            row = (await conn.execute(text(
-                f"SELECT o.id, o.name, k.id AS key_id, u.id AS user_id, u.role, u.name AS user_name, u.email "
-                f"FROM {SCHEMA}.api_keys k JOIN {SCHEMA}.organizations o ON o.id = k.org_id "
-                f"LEFT JOIN {SCHEMA}.users u ON u.id = k.user_id "
-                "WHERE k.key_hash = :h AND k.revoked_at IS NULL AND (k.user_id IS NULL OR u.deleted_at IS NULL)"),
-                {"h": hash_key(key)})).first()
+        with key_parameters_hidden():
+            async with self.engine.connect() as conn:
+                row = (await conn.execute(text(
+                    f"SELECT o.id, o.name, k.id AS key_id, u.id AS user_id, u.role, u.name AS user_name, u.email "
+                    f"FROM {SCHEMA}.api_keys k JOIN {SCHEMA}.organizations o ON o.id = k.org_id "
+                    f"LEFT JOIN {SCHEMA}.users u ON u.id = k.user_id WHERE k.key_hash = :h "
+                    "AND k.revoked_at IS NULL AND (k.user_id IS NULL OR u.deleted_at IS NULL)"),
+                    {"h": hash_key(key)})).first()
         if row is None:
             return None
         org = Organization(row.id, row.name)

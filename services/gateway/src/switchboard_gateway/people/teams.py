@@ -72,7 +72,7 @@ class Teams:
                 await self.outbox.add(conn, [team_event(people.TEAM_CREATED, org_id, row, actor, row.created_at)])
                 shown = (await self._shown(conn, [row]))[0]
         except IntegrityError as exc:
-            if unique_violation(exc):
+            if unique_violation(exc, "teams_name"):
                 raise Taken("name") from None
             raise
         self.wake()
@@ -87,7 +87,7 @@ class Teams:
                 await self.outbox.add(conn, [team_event(people.TEAM_UPDATED, org_id, row, actor, row.updated_at)])
                 shown = (await self._shown(conn, [row]))[0]
         except IntegrityError as exc:
-            if unique_violation(exc):
+            if unique_violation(exc, "teams_name"):
                 raise Taken("name") from None
             raise
         self.wake()

@@ -18,7 +18,7 @@ from switchboard_contracts.ids import new_id
 from switchboard_runtime.http.pagination import keyset_page
 from switchboard_runtime.outbox import OutboxTable
 
-from ..orgs import hash_key, new_key
+from ..orgs import hash_key, key_parameters_hidden, new_key
 from ..tables import SCHEMA
 from .events import team_event, user_event
 
@@ -39,9 +39,12 @@ def shown(r) -> dict:
             "updated_at": r.updated_at}
 
 
-def unique_violation(exc: IntegrityError) -> bool:
+def unique_violation(exc: IntegrityError, index: str) -> bool:
+    """Whether the error is a duplicate in this unique index."""
     orig = getattr(exc, "orig", None)
-    return getattr(orig, "sqlstate", None) == UNIQUE_VIOLATION
+    driver = getattr(orig, "__cause__", None)  # asyncpg's own error names the index
+    name = getattr(driver, "constraint_name", None) or getattr(getattr(orig, "diag", None), "constraint_name", None)
+    return getattr(orig, "sqlstate", None) == UNIQUE_VIOLATION and name == index
 
 
 class Users:
@@ -52,18 +55,20 @@ class Users:
         """The new user and their API key (shown once)."""
         key, user_id = new_key(), new_id()
         try:
-            async with self.engine.begin() as conn:
-                row = (await conn.execute(text(
-                    f"INSERT INTO {SCHEMA}.users (id, org_id, email, name, role) VALUES (:id, :org, :email, :name,"
-                    f" :role) RETURNING {COLUMNS}"), {"id": user_id, "org": org_id, "email": email, "name": name,
-                                                      "role": role})).one()
-                await conn.execute(text(
-                    f"INSERT INTO {SCHEMA}.api_keys (id, org_id, key_hash, prefix, user_id) "
-                    "VALUES (:id, :org, :h, :p, :user)"),
-                    {"id": new_id(), "org": org_id, "h": hash_key(key), "p": key[:12], "user": user_id})
-                await self.outbox.add(conn, [user_event(people.USER_CREATED, org_id, row, actor, row.created_at)])
+            with key_parameters_hidden():
+                async with self.engine.begin() as conn:
+                    row = (await conn.execute(text(
+                        f"INSERT INTO {SCHEMA}.users (id, org_id, email, name, role) VALUES (:id, :org, :email, "
+                        f":name, :role) RETURNING {COLUMNS}"), {"id": user_id, "org": org_id, "email": email,
+                                                               "name": name, "role": role})).one()
+                    await conn.execute(text(
+                        f"INSERT INTO {SCHEMA}.api_keys (id, org_id, key_hash, prefix, user_id) "
+                        "VALUES (:id, :org, :h, :p, :user)"),
+                        {"id": new_id(), "org": org_id, "h": hash_key(key), "p": key[:12], "user": user_id})
+                    await self.outbox.add(conn, [user_event(people.USER_CREATED, org_id, row, actor,
+                                                            row.created_at)])
         except IntegrityError as exc:
-            if unique_violation(exc):
+            if unique_violation(exc, "users_email"):
                 raise Taken("email") from None
             raise
         self.wake()
@@ -93,7 +98,7 @@ class Users:
                     return None
                 await self.outbox.add(conn, [user_event(people.USER_UPDATED, org_id, row, actor, row.updated_at)])
         except IntegrityError as exc:
-            if unique_violation(exc):
+            if unique_violation(exc, "users_email"):
                 raise Taken("email") from None
             raise
         self.wake()
