@@ -49,6 +49,7 @@ READ, AGENT, ADMIN = {"admin", "agent", "viewer"}, {"admin", "agent"}, {"admin"}
     ("POST", "/v1/users", ADMIN),
     ("DELETE", "/v1/teams/x/members/y", ADMIN),
     ("POST", "/v1/sla-policies", ADMIN),
+    ("PATCH", "/v1/inbox-settings", ADMIN),
     ("POST", "/v1/templates", ADMIN),
     ("OPTIONS", "/v1/conversations", AGENT),
 ])
@@ -122,6 +123,8 @@ ROUTES = [
     ("POST", "/v1/executions/x/cancel", {}, ADMIN),
     ("PUT", "/v1/auto-replies/x", {}, ADMIN),
     ("POST", "/v1/sla-policies", {}, ADMIN),
+    ("PATCH", "/v1/inbox-settings", {}, ADMIN),
+    ("GET", "/v1/inbox-settings", None, READ),
     ("POST", "/v1/users", {}, ADMIN),
     ("PATCH", "/v1/users/x", {}, ADMIN),
     ("DELETE", "/v1/users/x", None, ADMIN),
@@ -185,6 +188,7 @@ async def test_the_merged_document_lists_403_where_a_role_may_be_refused(nats_ur
         assert "403" not in paths["/v1/senders"]["get"]["responses"]
         assert "403" in paths["/v1/users"]["post"]["responses"] and "403" not in paths["/v1/users"]["get"]["responses"]
         assert "403" in paths["/v1/messages"]["post"]["responses"]  # forwarded: a viewer may not send
+        assert "403" in paths["/v1/inbox-settings"]["patch"]["responses"]
         for path, item in paths.items():  # every write of every role-checked operation, merged or own
             for method, op in item.items():
                 if op.get("security") and method not in ("get", "head"):

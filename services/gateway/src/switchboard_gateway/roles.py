@@ -6,7 +6,7 @@ merged OpenAPI document lists that 403 wherever some role may be refused (`refus
 - agent: reads everything, and works conversations, messages and canned responses;
 - viewer: reads only.
 Everything else — senders, campaigns, broadcast lists, blocklist, flows, executions, auto-replies,
-users, teams, SLA policies, templates, the simulator — is managed by admins only."""
+users, teams, SLA policies, inbox settings, templates, the simulator — is managed by admins only."""
 
 from __future__ import annotations
 
