@@ -179,6 +179,35 @@ def _repair_auto_reply(body: dict) -> None:
                 hours["hours"][day] = [sorted(i) for i in intervals if isinstance(i, list) and len(set(i)) == 2]
 
 
+# The inbox: an assignee or a team must exist in the organization (a generated id does not: 422, as
+# documented), an SLA policy's business hours are spans that end after they start and do not overlap.
+
+def _repair_assign(body: dict) -> None:
+    for field in ("agent_id", "team_id"):
+        if field in body:
+            body[field] = "none"
+
+
+def _repair_sla_policy(body: dict) -> None:
+    if isinstance(body.get("escalation"), dict):
+        body["escalation"].pop("team_id", None)
+    hours = (body.get("business_hours") or {}).get("hours") if isinstance(body.get("business_hours"), dict) else None
+    if not isinstance(hours, dict):
+        return
+    minutes = lambda clock: int(clock[:2]) * 60 + int(clock[3:])  # noqa: E731
+    for day, spans in hours.items():
+        kept, end = [], -1
+        for span in sorted((s for s in spans if isinstance(s, dict) and isinstance(s.get("start"), str)
+                            and isinstance(s.get("end"), str) and minutes(s["start"]) < minutes(s["end"])),
+                           key=lambda s: minutes(s["start"])) if isinstance(spans, list) else []:
+            if minutes(span["start"]) >= end:
+                kept.append(span)
+                end = minutes(span["end"])
+        hours[day] = kept
+    if not any(hours.values()):
+        hours["mon"] = [{"start": "09:00", "end": "17:00"}]
+
+
 @schemathesis.hook
 def before_call(ctx, case, kwargs):  # every phase's cases pass here (map_case misses the coverage phase's)
     meta = case.meta
@@ -196,3 +225,7 @@ def before_call(ctx, case, kwargs):  # every phase's cases pass here (map_case m
         case.body = _valid_flow(case.body)
     if isinstance(case.body, dict) and path.startswith("/v1/auto-replies"):
         _repair_auto_reply(case.body)
+    if isinstance(case.body, dict) and path == "/v1/conversations/{conversation_id}/assign":
+        _repair_assign(case.body)
+    if isinstance(case.body, dict) and path.startswith("/v1/sla-policies"):
+        _repair_sla_policy(case.body)

@@ -31,6 +31,8 @@ SEARCH = f"""c.id IN (SELECT m.conversation_id FROM {SCHEMA}.conversation_messag
 
 
 def shape(r) -> dict:
+    """`version`: the conversation's (its aggregate's) version after its last inbox change — 0 before
+    any — as the lifecycle events carry it."""
     return {"id": r.id, "sender_id": r.sender_id, "contact": r.contact, "contact_name": r.contact_name,
             "status": r.status, "assignee": {"id": r.agent_id, "name": r.agent_name} if r.agent_id else None,
             "team": {"id": r.team_id, "name": r.team_name} if r.team_id else None,

@@ -57,7 +57,7 @@ def _histories(app: ConversationsApp, ids: list[str]) -> list[Changed]:
     out = []
     for cid in ids:
         events = list(app.repository.event_store.get(UUID(cid)))
-        if events:
+        if len(events) > 1:  # a lifecycle beyond `started` (a row's `version` counts from its first change)
             out.append(Changed(app.repository.get(UUID(cid)), events))
     return out
 

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import Path, Query
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from switchboard_contracts.content import Media, Template
 from switchboard_contracts.numbers import whole
 from switchboard_contracts.sender import Label
+from switchboard_runtime.http.paths import UUID_PATTERN, ResourceId  # noqa: F401 (shared by the routes)
 
 from ..domain.schedule import DelayMs, Schedule, TimeZoneName, Window
 
 Id = Annotated[str, Field(min_length=1, max_length=64)]
-UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 # campaigns and broadcast lists are named by UUIDs: anything else is a 422, never a database error
-ResourceId = Annotated[str, Path(pattern=UUID_PATTERN, description="A UUID, as this API returns it")]
 UuidCursor = Annotated[str | None, Query(pattern=UUID_PATTERN, description="`next_cursor` of the previous page")]
 # a phone number: E.164 (+4915112345678), or national with the service's default region
 PHONE = {"format": "phone"}

@@ -71,6 +71,8 @@ async def _team(value: str | None, who: Caller, d: Deps):
 @router.post("/assign", responses=ACTION)
 async def assign(conversation_id: UUID, body: AssignRequest, who: Caller = Depends(caller), d: Deps = Depends(deps)):
     """Assign to a user (`agent_id`: an id or `me`) and/or a team; `none` clears either."""
+    if await d.conversations.one(who.org, str(conversation_id), who.actor_id) is None:
+        raise not_found("conversation")  # before the names are checked: another organization's is a 404
     agent, team = await _agent(body.agent_id, who, d), await _team(body.team_id, who, d)
     now = datetime.now(UTC)
     return await _act(conversation_id, who, d, lambda c: c.assign(who.actor, now, agent_id=agent, team_id=team))

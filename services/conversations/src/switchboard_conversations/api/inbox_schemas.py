@@ -46,8 +46,8 @@ class PriorityRequest(Strict):
 class TagsRequest(Strict):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"anyOf": [{"required": ["add"]},
                                                                            {"required": ["remove"]}]})
-    add: list[Tag] = Field(default=None, max_length=50)
-    remove: list[Tag] = Field(default=None, max_length=50)
+    add: list[Tag] = Field(default=None, min_length=1, max_length=50)
+    remove: list[Tag] = Field(default=None, min_length=1, max_length=50)
 
     @model_validator(mode="after")
     def _some(self):

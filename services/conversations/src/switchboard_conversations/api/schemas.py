@@ -115,6 +115,8 @@ TAGS = frozenset({"text", "template", "captioned", "document", "plain", "interac
 
 def _kind(value: Any) -> str | None:
     kind = value.get("type", "text") if isinstance(value, dict) else getattr(value, "type", None)
+    if not isinstance(kind, str):
+        return None  # not one of the types: the discriminator's own error
     return {"image": "captioned", "video": "captioned", "audio": "plain", "sticker": "plain"}.get(kind, kind)
 
 

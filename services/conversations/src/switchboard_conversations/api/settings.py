@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
-from pydantic import ConfigDict, model_validator
+from pydantic import ConfigDict, StrictBool, model_validator
 
 from switchboard_contracts.numbers import whole
 from switchboard_runtime.http.openapi import responses
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/v1/inbox-settings", tags=["inbox"])
 class InboxSettingsPatch(Strict):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"anyOf": [
         {"required": ["auto_resolve"]}, {"required": ["auto_resolve_after_seconds"]}]})
-    auto_resolve: bool = None
+    auto_resolve: StrictBool = None
     auto_resolve_after_seconds: whole(ge=1, le=90 * 86_400) = None
 
     @model_validator(mode="after")

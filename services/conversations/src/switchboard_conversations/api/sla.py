@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Response
 from switchboard_runtime.http.errors import not_found
 from switchboard_runtime.http.openapi import responses
 from switchboard_runtime.http.pagination import Page, paged
+from switchboard_runtime.http.paths import ResourceId
 
 from .app import Deps, deps, org_of
 from .inbox import invalid
@@ -34,17 +35,17 @@ async def list_policies(org: str = Depends(org_of), d: Deps = Depends(deps), pag
 
 
 @router.get("/{policy_id}", responses=responses(401, 404, 503))
-async def get(policy_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
+async def get(policy_id: ResourceId, org: str = Depends(org_of), d: Deps = Depends(deps)):
     return await d.sla_policies.get(org, policy_id) or _missing()
 
 
 @router.put("/{policy_id}", responses=responses(400, 401, 404, 422, 503))
-async def replace(policy_id: str, body: SlaPolicyRequest, org: str = Depends(org_of), d: Deps = Depends(deps)):
+async def replace(policy_id: ResourceId, body: SlaPolicyRequest, org: str = Depends(org_of), d: Deps = Depends(deps)):
     return await d.sla_policies.replace(org, policy_id, await _definition(body, org, d)) or _missing()
 
 
 @router.delete("/{policy_id}", status_code=204, response_class=Response, responses=responses(401, 404, 503))
-async def delete(policy_id: str, org: str = Depends(org_of), d: Deps = Depends(deps)):
+async def delete(policy_id: ResourceId, org: str = Depends(org_of), d: Deps = Depends(deps)):
     if not await d.sla_policies.delete(org, policy_id):
         _missing()
     return Response(status_code=204)

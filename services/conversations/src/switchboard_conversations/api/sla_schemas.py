@@ -6,7 +6,7 @@ import re
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from switchboard_contracts.numbers import whole
 
@@ -30,7 +30,8 @@ class Span(Strict):
 class BusinessHoursBody(Strict):
     """Weekly hours in a time zone; a day left out has none. Only business time counts."""
 
-    time_zone: str = Field(min_length=1, max_length=64, examples=["Europe/Berlin"])
+    time_zone: str = Field(min_length=1, max_length=64, examples=["Europe/Berlin"],
+                           json_schema_extra={"format": "timezone"})
     hours: dict[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], list[Span]] = Field(min_length=1)
 
     @field_validator("time_zone")
@@ -75,7 +76,7 @@ class Escalation(Strict):
     """What a breach does: raise the priority one level (none → low → medium → high → urgent) and/or
     give the conversation to a team."""
 
-    raise_priority: bool = False
+    raise_priority: StrictBool = False
     team_id: Annotated[str, Field(min_length=1, max_length=64)] = None
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import Path, Query
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
-UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-ResourceId = Annotated[str, Path(pattern=UUID_PATTERN, description="A UUID, as this API returns it")]
+from switchboard_runtime.http.paths import UUID_PATTERN, ResourceId  # noqa: F401 (shared by the routes)
+
 UuidCursor = Annotated[str | None, Query(pattern=UUID_PATTERN, description="`next_cursor` of the previous page")]
 
 
