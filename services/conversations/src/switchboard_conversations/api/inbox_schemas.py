@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 Id = Annotated[str, Field(min_length=1, max_length=64)]
-Tag = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^\S(.*\S)?$")]
+Tag = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\s\x00]([^\x00]*[^\s\x00])?$")]
 
 
 class Strict(BaseModel):

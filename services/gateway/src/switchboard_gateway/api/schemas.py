@@ -4,19 +4,30 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from switchboard_contracts.numbers import WholeNumber, whole
-from switchboard_contracts.sender import Label, Quotas
+from switchboard_contracts.sender import Label, Quotas, Warmup
 
 from .provider_config import (Id, MetaCloudConfig, Secret, Strict, Url, WahaConfig,  # noqa: F401 - re-exported
                               split_config)
 
 
+class WarmupBody(Warmup):
+    model_config = ConfigDict(extra="forbid")
+
+
+class QuotasBody(Quotas):
+    """The quotas as a request gives them: only these fields (an unknown one is a 422, as documented)."""
+
+    model_config = ConfigDict(extra="forbid")
+    warmup: WarmupBody | None = None
+
+
 class CreateSimulatorSender(Strict):
     name: str = Field(min_length=1, max_length=200)
     provider: Literal["simulator"]
-    quotas: Quotas = Field(default_factory=Quotas)
+    quotas: QuotasBody = Field(default_factory=QuotasBody)
     labels: list[Label] = Field(default_factory=list, max_length=20)
 
 
@@ -24,7 +35,7 @@ class CreateMetaCloudSender(Strict):
     name: str = Field(min_length=1, max_length=200)
     provider: Literal["meta-cloud"]
     config: MetaCloudConfig
-    quotas: Quotas = Field(default_factory=Quotas)
+    quotas: QuotasBody = Field(default_factory=QuotasBody)
     labels: list[Label] = Field(default_factory=list, max_length=20)
 
 
@@ -32,7 +43,7 @@ class CreateWahaSender(Strict):
     name: str = Field(min_length=1, max_length=200)
     provider: Literal["waha"]
     config: WahaConfig
-    quotas: Quotas = Field(default_factory=Quotas)
+    quotas: QuotasBody = Field(default_factory=QuotasBody)
     labels: list[Label] = Field(default_factory=list, max_length=20)
 
 
@@ -54,7 +65,7 @@ class PauseRequest(Strict):
 
 class UpdateSenderRequest(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    quotas: Quotas | None = None
+    quotas: QuotasBody | None = None
     labels: list[Label] | None = Field(default=None, max_length=20)
 
 
