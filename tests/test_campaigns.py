@@ -123,10 +123,15 @@ def test_bad_campaigns_get_clear_errors(platform):
                 {"type": "body", "parameters": [{"type": "text", "text": "{{name|cliente}}"}]}]}})
         assert edited.status_code == 200, edited.text
         assert edited.json()["name"] == "renamed" and edited.json()["content"]["type"] == "template"
-        org = c.get("/v1/me").json()["org_id"]
+        me = c.get("/v1/me").json()
+        org = me["org_id"]
         published = poll(lambda: [e for e in stream_events(platform, f"sb.evt.{org}.campaign.edited")
                                   if e["subject"] == camp["id"]], lambda found: found, timeout=15)
         assert published[0]["data"]["name"] == "renamed"
+        # the events an API action causes name the caller: here the organization's key
+        assert published[0]["data"]["actor"] == me["actor"] and me["actor"]["type"] == "api_key"
+        created = [e for e in stream_events(platform, f"sb.evt.{org}.campaign.created") if e["subject"] == camp["id"]]
+        assert created[0]["data"]["actor"] == me["actor"]
         assert published[0]["data"]["content"]["template"]["language"] == "pt_BR"
         bad_edit = c.patch(f"/v1/campaigns/{camp['id']}", json={"window": {"start": "10:00", "end": "10:00"}})
         assert bad_edit.status_code == 422 and "window" in bad_edit.text
@@ -140,6 +145,10 @@ def test_bad_campaigns_get_clear_errors(platform):
         assert c.get(f"/v1/campaigns/{camp['id']}").json()["stats"]["total"] == 0  # nothing half-imported
         assert c.get("/v1/campaigns/00000000-0000-0000-0000-000000000000").status_code == 404
         assert c.post("/v1/blocklist", json={"phone": "12"}).status_code == 422
+        assert c.post("/v1/blocklist", json={"phone": "+4915199999917"}).status_code == 201
+        blocked = poll(lambda: stream_events(platform, f"sb.evt.{org}.blocklist.added"),
+                       lambda found: any(e["data"]["phone"] == "+4915199999917" for e in found), timeout=15)
+        assert [e["data"]["actor"] for e in blocked if e["data"]["phone"] == "+4915199999917"] == [me["actor"]]
         assert c.get("/v1/campaigns", headers={"X-API-Key": "nope"}).status_code == 401
 
 

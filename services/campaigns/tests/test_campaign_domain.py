@@ -78,6 +78,34 @@ def test_a_drafts_edit_is_a_public_event_with_the_whole_definition():
     assert event.data["senders"] == c.senders and event.data["at"]
 
 
+def test_events_name_their_actor_and_old_events_without_one_still_load_and_map():
+    user = {"type": "user", "id": "u1"}
+    c = Campaign(campaign_id="8b0f6a8e-8a4c-4c0e-9a55-7f7f3b9f2b12", org_id="o", name="n",
+                 content={"type": "text", "text": "hi"}, senders={"sender_ids": ["s"]}, timezone="UTC",
+                 window=None, delay_ms=None, schedule=None, variables=None, created_at=NOW, actor=user)
+    c.edit(c.spec(), NOW, user)
+    c.import_contacts(2, 0, 0, NOW, user)
+    c.start(NOW, starts_later=True, actor=user)
+    c.begin(NOW)
+    c.pause(NOW, user)
+    c.resume(NOW, user)
+    c.complete(NOW)
+    stored = c.collect_events()
+    actors = [(e.type, e.data["actor"]) for e in map(to_cloudevent, stored)]
+    system = lambda reason: {"type": "system", "id": reason}  # noqa: E731
+    assert actors == [(campaign_contract.CREATED, user), (campaign_contract.EDITED, user),
+                      (campaign_contract.CONTACTS_IMPORTED, user), (campaign_contract.SCHEDULED, user),
+                      (campaign_contract.STARTED, system("scheduled_start")), (campaign_contract.PAUSED, user),
+                      (campaign_contract.RESUMED, user), (campaign_contract.COMPLETED, system("campaign_completed"))]
+    for event in stored:  # as stored before events named an actor
+        event.__dict__.pop("actor")
+    replayed = None
+    for event in stored:
+        replayed = event.mutate(replayed)
+        assert to_cloudevent(event).data["actor"] is None
+    assert replayed.status == "completed" and replayed.contacts == 2
+
+
 @pytest.mark.parametrize("text,kind", [("STOP", "out"), (" stop. ", "out"), ("Stopp", "out"), ("PARAR", "out"),
                                        ("Darme de BAJA", "out"), ("arrêter", "out"), ("start", "in"),
                                        ("stop sending me that?", None), ("", None), (None, None), ("halt", "out")])

@@ -8,6 +8,7 @@ import asyncio
 import copy
 
 from switchboard_contracts.ids import new_id
+from switchboard_runtime.http.internal_auth import ACTOR_ID_HEADER, ACTOR_TYPE_HEADER
 
 from .flow_helpers import Sends, active_flow, as_org, events, inbound, running_flows, status
 from .test_executor import EXAMPLE
@@ -54,7 +55,9 @@ async def test_a_keyword_flow_runs_to_its_end_once_even_when_its_trigger_arrives
 
 
 async def test_definitions_are_validated_published_as_revisions_and_pinned(nats_url, database_url):
-    org = new_id()
+    org, user = new_id(), new_id()
+    as_user = {**as_org(org), ACTOR_TYPE_HEADER: "user", ACTOR_ID_HEADER: user}
+    actor = {"type": "user", "id": user}
     async with running_flows(nats_url, database_url) as (js, http):
         bad = copy.deepcopy(EXAMPLE)
         bad["edges"].append({"from": "route", "to": "nowhere", "exit": "maybe"})
@@ -64,10 +67,10 @@ async def test_definitions_are_validated_published_as_revisions_and_pinned(nats_
         assert any(p["node"] == "route" and "nowhere" in p["message"] for p in problems)
         assert (await http.post("/v1/flows/validate", json=EXAMPLE, headers=as_org(org))).json() == {"valid": True}
         assert (await http.post("/v1/flows", json=bad, headers=as_org(org))).status_code == 422
-        flow_id = (await http.post("/v1/flows", json=EXAMPLE, headers=as_org(org))).json()["id"]
+        flow_id = (await http.post("/v1/flows", json=EXAMPLE, headers=as_user)).json()["id"]
         activate = await http.post(f"/v1/flows/{flow_id}/activate", headers=as_org(org))
         assert activate.status_code == 409  # nothing published yet
-        assert (await http.post(f"/v1/flows/{flow_id}/publish", headers=as_org(org))).json() == {"revision": 1}
+        assert (await http.post(f"/v1/flows/{flow_id}/publish", headers=as_user)).json() == {"revision": 1}
         second = copy.deepcopy(EXAMPLE)
         second["nodes"][1]["message"]["text"] = "Second revision"
         assert (await http.put(f"/v1/flows/{flow_id}", json=second, headers=as_org(org))).status_code == 200
@@ -79,6 +82,22 @@ async def test_definitions_are_validated_published_as_revisions_and_pinned(nats_
                                 headers=as_org(org))
         assert start.status_code == 409  # not active
         assert (await http.get(f"/v1/flows/{flow_id}", headers=as_org(new_id()))).status_code == 404
+        # every event an API action causes names the caller (`actor`); the key of a call without one
+        assert (await http.post(f"/v1/flows/{flow_id}/activate", headers=as_user)).status_code == 200
+        start = await http.post(f"/v1/flows/{flow_id}/executions", json={"to": "+4915112345679", "sender_id": SENDER},
+                                headers=as_user)
+        assert start.status_code == 201, start.text
+        execution_id = start.json()["id"]
+        assert (await http.post(f"/v1/executions/{execution_id}/cancel", headers=as_user)).status_code == 200
+        published = await events(js, org, "flow.*", lambda found: {"activated", "execution_cancelled"} <= {
+            e.type.split(".")[2] for e in found})
+        by_type = {}
+        for e in published:
+            by_type.setdefault(e.type.split(".")[2], []).append(e.data.get("actor"))
+        assert by_type["created"] == [actor] and by_type["activated"] == [actor]
+        assert by_type["published"] == [actor, {"type": "api_key", "id": ""}]
+        assert by_type["draft_replaced"] == [{"type": "api_key", "id": ""}]
+        assert by_type["execution_started"] == [actor] and by_type["execution_cancelled"] == [actor]
 
 
 async def test_an_event_trigger_starts_a_flow_for_the_events_contact(nats_url, database_url):

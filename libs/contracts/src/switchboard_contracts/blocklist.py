@@ -1,5 +1,6 @@
 """Blocklist events (v1): a number was added to or removed from an organization's blocklist — by the
-API, or by the contact writing an opt-out (STOP) or opt-in (START) keyword."""
+API, or by the contact writing an opt-out (STOP) or opt-in (START) keyword. `actor`: the API's caller,
+or the system (`opt_out_keyword`, `opt_in_keyword`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from .actor import Actor
 from .envelope import event_type
 
 ENTITY = "blocklist"
@@ -20,3 +22,4 @@ class BlocklistChanged(BaseModel):
     source: str  # "api" or "keyword"
     keyword: str | None = None  # the word the contact wrote, for "keyword"
     at: datetime
+    actor: Actor | None = None

@@ -2,7 +2,9 @@
 `paused`, `resumed`, `cancelled`, `completed`, `failed`, `deleted` — and
 `campaign.contacts_imported`. Contacts
 themselves are not events (a campaign may have a million); each one's send is a `message.send`
-command whose message id is `campaign_message_id(campaign, phone)`, so it is sent at most once."""
+command whose message id is `campaign_message_id(campaign, phone)`, so it is sent at most once.
+Each event names who caused it (`actor`): the API's caller, or the system for what Switchboard does
+itself (`scheduled_start`, `campaign_completed`, `campaign_failed`); None in events from before."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from .actor import Actor
 from .envelope import event_type
 from .ids import deterministic_id
 
@@ -54,6 +57,7 @@ class CampaignCreated(BaseModel):
     chunk: dict[str, int] | None = None  # a broadcast list's send: {"size", "pause_ms"}
     broadcast_list_id: str | None = None  # the list it was sent from, if any
     created_at: datetime
+    actor: Actor | None = None
 
 
 class CampaignEdited(BaseModel):
@@ -69,6 +73,7 @@ class CampaignEdited(BaseModel):
     schedule: dict[str, Any] | None = None
     chunk: dict[str, int] | None = None
     at: datetime
+    actor: Actor | None = None
 
 
 class CampaignTransition(BaseModel):
@@ -78,6 +83,7 @@ class CampaignTransition(BaseModel):
     status: str
     reason: str | None = None
     at: datetime
+    actor: Actor | None = None
 
 
 class CampaignDeleted(BaseModel):
@@ -85,6 +91,7 @@ class CampaignDeleted(BaseModel):
 
     campaign_id: str
     at: datetime
+    actor: Actor | None = None
 
 
 class ContactsImported(BaseModel):
@@ -94,3 +101,4 @@ class ContactsImported(BaseModel):
     rejected: int
     total: int  # contacts in the campaign after this import
     at: datetime
+    actor: Actor | None = None

@@ -2,7 +2,9 @@
 `activated`, `deactivated`, `deleted`) and each execution's steps (`flow.execution_started`,
 `step_completed`, `waiting`, `resumed`, `execution_completed|failed|cancelled`, `handoff_requested`).
 The ids are deterministic: an execution's from its flow, revision and triggering event; a message a
-step sends from its execution and step (`execution_id`, `step_message_id`)."""
+step sends from its execution and step (`execution_id`, `step_message_id`). The flow's events, and an
+execution started or cancelled through the API, name who did it (`actor`: the API's caller); an
+execution a trigger started, and what the engine does itself, name none (None)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from .actor import Actor
 from .envelope import command_type, event_type
 from .ids import deterministic_id
 
@@ -53,6 +56,7 @@ class FlowChanged(BaseModel):
     active: bool = False
     definition: dict[str, Any] | None = None  # the whole definition (created, draft_replaced, published)
     at: datetime
+    actor: Actor | None = None
 
 
 class ExecutionStarted(BaseModel):
@@ -64,6 +68,7 @@ class ExecutionStarted(BaseModel):
     sender_id: str
     trigger: dict[str, Any]  # {"type": keyword|any_message|event|api, "event_id"?}
     started_at: datetime
+    actor: Actor | None = None  # the API's caller (an API start); None for a trigger's
 
 
 class StepCompleted(BaseModel):
@@ -102,6 +107,7 @@ class ExecutionEnded(BaseModel):
     reason: str | None = None
     steps: int
     ended_at: datetime
+    actor: Actor | None = None  # who cancelled it through the API (or by deleting the flow); else None
 
 
 class HandoffRequested(BaseModel):

@@ -42,16 +42,17 @@ class Lifecycle:
         self.app, self.engine, self.relay, self.directory, self.wake = app, engine, relay, directory, wake
         self.holds = holds  # KV sb_campaign_holds: what the session-pool must hold back or drop
 
-    async def create(self, campaign_id: str, org_id: str, spec: dict) -> Campaign:
-        campaign = await call(self.app.create, campaign_id, org_id, **spec)
+    async def create(self, campaign_id: str, org_id: str, spec: dict, actor: dict | None = None) -> Campaign:
+        campaign = await call(self.app.create, campaign_id, org_id, actor=actor, **spec)
         async with self.engine.begin() as conn:
             await conn.execute(INSERT, {"cid": campaign_id, "org": org_id, "spec": json.dumps(spec, default=str)})
         self.relay.wake()
         return campaign
 
-    async def act(self, org_id: str, campaign_id: str, what: str) -> Campaign | None:
-        """start (now or at its scheduled time), pause, resume, cancel — and the runner's begin and
-        complete. None when there is no such campaign; TransitionError when it cannot."""
+    async def act(self, org_id: str, campaign_id: str, what: str, actor: dict | None = None) -> Campaign | None:
+        """start (now or at its scheduled time), pause, resume, cancel (by `actor`, the API's caller) —
+        and the runner's begin and complete (by the system). None when there is no such campaign;
+        TransitionError when it cannot."""
         now = datetime.now(UTC)
         if what == "start":
             campaign = await call(self.app.find, org_id, campaign_id)
@@ -62,7 +63,7 @@ class Lifecycle:
         async with self.engine.begin() as conn:
             if (await conn.execute(LOCK, {"cid": campaign_id})).first() is None:
                 return None
-            campaign = await call(self.app.change, org_id, campaign_id, lambda c: _do(c, what, now))
+            campaign = await call(self.app.change, org_id, campaign_id, lambda c: _do(c, what, now, actor))
             if campaign is None:
                 return None
             await conn.execute(SET, {"cid": campaign_id, "status": campaign.status})
@@ -81,34 +82,35 @@ class Lifecycle:
             with contextlib.suppress(KeyNotFoundError):
                 await self.holds.delete(campaign_id)
 
-    async def delete(self, org_id: str, campaign_id: str) -> bool:
+    async def delete(self, org_id: str, campaign_id: str, actor: dict | None = None) -> bool:
         """A campaign that is not sending (draft or finished), with its contacts, counts and imports;
         False when there is no such campaign; TransitionError while it is active."""
         now = datetime.now(UTC)
         async with self.engine.begin() as conn:
             if (await conn.execute(LOCK, {"cid": campaign_id})).first() is None:
                 return False
-            if await call(self.app.change, org_id, campaign_id, lambda c: c.delete(now)) is None:
+            if await call(self.app.change, org_id, campaign_id, lambda c: c.delete(now, actor)) is None:
                 return False
             for statement in FORGET:
                 await conn.execute(statement, {"cid": campaign_id})
         self.relay.wake()  # a cancelled campaign's hold stays: what the session-pool holds is still dropped
         return True
 
-    async def edit(self, org_id: str, campaign_id: str, spec: dict) -> Campaign | None:
+    async def edit(self, org_id: str, campaign_id: str, spec: dict, actor: dict | None = None) -> Campaign | None:
         now = datetime.now(UTC)
         async with self.engine.begin() as conn:
             if (await conn.execute(LOCK, {"cid": campaign_id})).first() is None:
                 return None
-            campaign = await call(self.app.change, org_id, campaign_id, lambda c: c.edit(spec, now))
+            campaign = await call(self.app.change, org_id, campaign_id, lambda c: c.edit(spec, now, actor))
             await conn.execute(SPEC, {"cid": campaign_id, "spec": json.dumps(spec, default=str)})
         self.relay.wake()
         return campaign
 
-    async def imported(self, org_id: str, campaign_id: str, accepted: int, duplicates: int, rejected: int) -> None:
+    async def imported(self, org_id: str, campaign_id: str, accepted: int, duplicates: int, rejected: int,
+                       actor: dict | None = None) -> None:
         now = datetime.now(UTC)
         await call(self.app.change, org_id, campaign_id,
-                   lambda c: c.import_contacts(accepted, duplicates, rejected, now))
+                   lambda c: c.import_contacts(accepted, duplicates, rejected, now, actor))
         self.relay.wake()
         self.wake()
 
@@ -119,19 +121,19 @@ class Lifecycle:
             pass  # paused or cancelled meanwhile
 
 
-def _do(campaign: Campaign, what: str, now: datetime) -> None:
+def _do(campaign: Campaign, what: str, now: datetime, actor: dict | None) -> None:
     if what == "start":
         start_at = (campaign.schedule or {}).get("start_at")
         later = start_at is not None and datetime.fromisoformat(str(start_at)) > now
-        campaign.start(now, starts_later=later)
+        campaign.start(now, starts_later=later, actor=actor)
     elif what == "begin":
         campaign.begin(now)
     elif what == "pause":
-        campaign.pause(now)
+        campaign.pause(now, actor)
     elif what == "resume":
-        campaign.resume(now)
+        campaign.resume(now, actor)
     elif what == "cancel":
-        campaign.cancel(now)
+        campaign.cancel(now, actor)
     elif what == "complete":
         campaign.complete(now)
     else:

@@ -47,7 +47,8 @@ class OptOuts:
                 continue
             now = datetime.now(UTC)
             data = contract.BlocklistChanged(phone=m.from_, reason=f"wrote {text.strip()!r}", source="keyword",
-                                             keyword=text.strip(), at=now)
+                                             keyword=text.strip(), at=now,
+                                             actor={"type": "system", "id": f"opt_{kind}_keyword"})
             if kind == "out":
                 await self.blocklist.add(ce.orgid, m.from_, data.reason, "keyword")
                 events = [blocklist_event(ce.orgid, contract.ADDED, data, deterministic_id("optout", ce.id))]

@@ -20,8 +20,9 @@ from .domain.flow import Flow
 class FlowsApp(Application[UUID]):
     name = "flows"
 
-    def create_flow(self, flow_id: str, org_id: str, definition: dict[str, Any], at: datetime) -> Flow:
-        flow = Flow(flow_id=flow_id, org_id=org_id, definition=definition, at=at)
+    def create_flow(self, flow_id: str, org_id: str, definition: dict[str, Any], at: datetime,
+                    actor: dict | None = None) -> Flow:
+        flow = Flow(flow_id=flow_id, org_id=org_id, definition=definition, at=at, actor=actor)
         self.save(flow)
         return flow
 

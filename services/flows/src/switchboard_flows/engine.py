@@ -44,6 +44,7 @@ class Start:
     data: dict[str, Any]  # `flow.data` (an API start's parameters, an event's data)
     message: str | None = None  # the triggering message's text and reply id: `flow.message` at first
     reply_id: str | None = None
+    actor: dict | None = None  # who starts it: the API's caller (None: a trigger)
 
 
 class Revisions:
@@ -169,7 +170,8 @@ class Engine:
             ex = Execution(execution_id=execution_id, org_id=start.org_id, flow_id=start.flow_id,
                            revision=start.revision, contact=start.contact, contact_name=start.contact_name,
                            sender_id=start.sender_id, trigger=start.trigger, data=start.data,
-                           start_node=definition.start, at=now, message=start.message, reply_id=start.reply_id)
+                           start_node=definition.start, at=now, message=start.message, reply_id=start.reply_id,
+                           actor=start.actor)
             run(ex, definition, now)
         return ex, definition
 

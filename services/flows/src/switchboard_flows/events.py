@@ -1,5 +1,7 @@
 """Flow and Execution domain events as public CloudEvents (for the relay); `Buffered` and
-`InboxTaken` stay inside (the messages themselves are public already as `message.received`)."""
+`InboxTaken` stay inside (the messages themselves are public already as `message.received`). The
+flow's events, an execution started or cancelled through the API, name the caller (`actor`); what
+the engine does itself names none."""
 
 from __future__ import annotations
 
@@ -37,7 +39,8 @@ def _flow_event(e, flow_id: str):
     definition = getattr(e, "definition", None)
     data = contract.FlowChanged(flow_id=flow_id, name=(definition or {}).get("name", ""),
                                 revision=getattr(e, "revision", None),
-                                active=isinstance(e, Flow.Activated), definition=definition, at=e.at)
+                                active=isinstance(e, Flow.Activated), definition=definition, at=e.at,
+                                actor=getattr(e, "actor", None))
     return _FLOW_TYPES[type(e)], data, flow_id
 
 
@@ -45,7 +48,8 @@ def _execution_event(e, execution_id: str):
     if isinstance(e, Execution.Started):
         return contract.EXECUTION_STARTED, contract.ExecutionStarted(
             execution_id=execution_id, flow_id=e.flow_id, revision=e.revision, contact=e.contact,
-            contact_name=e.contact_name, sender_id=e.sender_id, trigger=e.trigger, started_at=e.at), execution_id
+            contact_name=e.contact_name, sender_id=e.sender_id, trigger=e.trigger, started_at=e.at,
+            actor=getattr(e, "actor", None)), execution_id
     if isinstance(e, Execution.StepCompleted):
         return contract.STEP_COMPLETED, contract.StepCompleted(
             execution_id=execution_id, flow_id=_flow_of(e), step=e.step, node=e.node, node_type=e.node_type,
@@ -60,7 +64,7 @@ def _execution_event(e, execution_id: str):
     if isinstance(e, Execution.Ended):
         return ENDINGS[e.status], contract.ExecutionEnded(
             execution_id=execution_id, flow_id=_flow_of(e), status=e.status, reason=e.reason,
-            steps=e.steps, ended_at=e.at), execution_id
+            steps=e.steps, ended_at=e.at, actor=getattr(e, "actor", None)), execution_id
     if isinstance(e, Execution.HandoffRequested):
         return contract.HANDOFF_REQUESTED, contract.HandoffRequested(
             execution_id=execution_id, flow_id=_flow_of(e), conversation_id=e.conversation_id,

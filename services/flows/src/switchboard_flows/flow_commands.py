@@ -26,38 +26,38 @@ class FlowCommands:
         self.app, self.store, self.directory, self.engine = app, store, directory, engine
         self.triggers_changed = triggers_changed  # the event triggers' filter follows the active flows
 
-    async def create(self, flow_id: str, org_id: str, definition: dict[str, Any]) -> Flow:
-        flow = await call(self.app.create_flow, flow_id, org_id, definition, _now())
+    async def create(self, flow_id: str, org_id: str, definition: dict[str, Any], actor: dict | None = None) -> Flow:
+        flow = await call(self.app.create_flow, flow_id, org_id, definition, _now(), actor)
         await self._recorded(flow)
         return flow
 
-    async def replace(self, org_id: str, flow_id: str, definition: dict[str, Any]) -> Flow | None:
-        return await self._change(org_id, flow_id, lambda f: f.replace_draft(definition, _now()))
+    async def replace(self, org_id: str, flow_id: str, definition: dict[str, Any], actor: dict | None = None) -> Flow | None:
+        return await self._change(org_id, flow_id, lambda f: f.replace_draft(definition, _now(), actor))
 
-    async def publish(self, org_id: str, flow_id: str) -> tuple[Flow, int] | None:
+    async def publish(self, org_id: str, flow_id: str, actor: dict | None = None) -> tuple[Flow, int] | None:
         """The draft, validated again, becomes the next revision (DefinitionInvalid passes through)."""
         flow = await call(self.app.flow, org_id, flow_id)
         if flow is None:
             return None
         parse_definition(flow.draft)
-        changed = await call(self.app.change_flow, org_id, flow_id, lambda f: f.publish(_now()))
+        changed = await call(self.app.change_flow, org_id, flow_id, lambda f: f.publish(_now(), actor))
         if changed is None:
             return None
         await self._recorded(changed[0])
         return changed
 
-    async def activate(self, org_id: str, flow_id: str) -> Flow | None:
-        return await self._change(org_id, flow_id, lambda f: f.activate(_now()))
+    async def activate(self, org_id: str, flow_id: str, actor: dict | None = None) -> Flow | None:
+        return await self._change(org_id, flow_id, lambda f: f.activate(_now(), actor))
 
-    async def deactivate(self, org_id: str, flow_id: str) -> Flow | None:
-        return await self._change(org_id, flow_id, lambda f: f.deactivate(_now()))
+    async def deactivate(self, org_id: str, flow_id: str, actor: dict | None = None) -> Flow | None:
+        return await self._change(org_id, flow_id, lambda f: f.deactivate(_now(), actor))
 
-    async def delete(self, org_id: str, flow_id: str) -> bool:
-        flow = await self._change(org_id, flow_id, lambda f: f.delete(_now()))
+    async def delete(self, org_id: str, flow_id: str, actor: dict | None = None) -> bool:
+        flow = await self._change(org_id, flow_id, lambda f: f.delete(_now(), actor))
         if flow is None:
             return False
         for execution_id in await self.engine.index.active_of_flow(flow_id):
-            await self.engine.deliver(execution_id, Cancel("its flow was deleted"))
+            await self.engine.deliver(execution_id, Cancel("its flow was deleted", actor))
         return True
 
     async def _change(self, org_id: str, flow_id: str, act) -> Flow | None:

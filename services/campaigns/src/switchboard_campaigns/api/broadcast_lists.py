@@ -7,13 +7,14 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from switchboard_contracts.ids import new_id
 from switchboard_runtime.http.errors import ApiError, not_found
+from switchboard_runtime.http.internal_auth import Caller
 from switchboard_runtime.http.openapi import responses
 
 from ..content import CampaignContent
 from ..domain.campaign import TransitionError
 from ..lifecycle import NoSenders
 from .campaign_views import campaign_view, checked_spec
-from .deps import Deps, deps, org_of
+from .deps import Deps, caller, deps, org_of
 from .schemas import BroadcastListIn, BroadcastSend, ResourceId, UuidCursor
 from .uploads import CONTACTS_BODY, answer, read_upload
 
@@ -73,7 +74,8 @@ async def imports(list_id: ResourceId, org: str = Depends(org_of), d: Deps = Dep
 
 
 @router.post("/{list_id}/send", status_code=201, responses=responses(400, 401, 404, 409, 422))
-async def send(list_id: ResourceId, body: BroadcastSend, org: str = Depends(org_of), d: Deps = Depends(deps)):
+async def send(list_id: ResourceId, body: BroadcastSend, who: Caller = Depends(caller), d: Deps = Depends(deps)):
+    org = who.org
     found = await _list(d, org, list_id)
     if not found["contacts"]:
         raise ApiError(409, "conflict", "the broadcast list has no contacts")
@@ -85,14 +87,14 @@ async def send(list_id: ResourceId, body: BroadcastSend, org: str = Depends(org_
     if lacking := await d.lists.lacking(list_id, required):
         raise ApiError(422, "validation_error", f"contacts of the list lack variables the content needs "
                        f"({', '.join(sorted(required))}): e.g. {', '.join(lacking)}", {"field": "text"})
-    campaign = await d.lifecycle.create(new_id(), org, spec)
+    campaign = await d.lifecycle.create(new_id(), org, spec, who.actor)
     cid = str(campaign.id)
     async with d.contacts.upload(org, cid) as upload:
         async for batch in d.lists.contacts(list_id):
             await upload.add(batch)
     try:
-        await d.lifecycle.imported(org, cid, upload.added, upload.duplicates, 0)
-        campaign = await d.lifecycle.act(org, cid, "start")
+        await d.lifecycle.imported(org, cid, upload.added, upload.duplicates, 0, who.actor)
+        campaign = await d.lifecycle.act(org, cid, "start", who.actor)
     except NoSenders as exc:
         raise ApiError(422, "no_senders", str(exc), {"field": "sender_ids", "campaign_id": cid}) from exc
     except TransitionError as exc:

@@ -13,13 +13,14 @@ from pydantic import ValidationError
 from switchboard_contracts.ids import new_id
 from switchboard_runtime.eventstore import call
 from switchboard_runtime.http.errors import ApiError, not_found
+from switchboard_runtime.http.internal_auth import Caller
 from switchboard_runtime.http.openapi import json_body, responses
 
 from ..content import CampaignContent
 from ..domain.campaign import Campaign, TransitionError
 from ..lifecycle import NoSenders
 from .campaign_views import campaign_view, checked_spec
-from .deps import Deps, deps, org_of
+from .deps import Deps, caller, deps, org_of
 from .schemas import CreateCampaign, ResourceId, UuidCursor
 from .uploads import CONTACTS_BODY, answer, read_upload
 
@@ -34,16 +35,18 @@ async def _campaign(d: Deps, org: str, campaign_id: str) -> Campaign:
 
 
 @router.post("", status_code=201, responses=responses(400, 401, 422))
-async def create(body: CreateCampaign, org: str = Depends(org_of), d: Deps = Depends(deps)):
-    campaign = await d.lifecycle.create(new_id(), org, checked_spec(body))
+async def create(body: CreateCampaign, who: Caller = Depends(caller), d: Deps = Depends(deps)):
+    org = who.org
+    campaign = await d.lifecycle.create(new_id(), org, checked_spec(body), who.actor)
     return campaign_view(campaign, await d.contacts.stats(str(campaign.id)))
 
 
 @router.patch("/{campaign_id}", responses=responses(400, 401, 404, 409, 422),
               openapi_extra=json_body(CreateCampaign, partial=True))
-async def edit(campaign_id: ResourceId, request: Request, org: str = Depends(org_of), d: Deps = Depends(deps)):
+async def edit(campaign_id: ResourceId, request: Request, who: Caller = Depends(caller), d: Deps = Depends(deps)):
     """Change a draft: the fields given replace the campaign's (content fields replace each other);
     a campaign that has started cannot be edited (409)."""
+    org = who.org
     campaign = await _campaign(d, org, campaign_id)
     try:
         changes = json.loads(await request.body() or b"{}")
@@ -64,7 +67,7 @@ async def edit(campaign_id: ResourceId, request: Request, org: str = Depends(org
         raise ApiError(422, "validation_error", "invalid fields", {"fields": [
             {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]}) from exc
     try:
-        campaign = await d.lifecycle.edit(org, campaign_id, checked_spec(body))
+        campaign = await d.lifecycle.edit(org, campaign_id, checked_spec(body), who.actor)
     except TransitionError as exc:
         raise ApiError(409, "conflict", str(exc)) from exc
     return campaign_view(campaign, await d.contacts.stats(campaign_id))
@@ -106,12 +109,13 @@ async def stats(campaign_id: ResourceId, org: str = Depends(org_of), d: Deps = D
 
 
 @router.delete("/{campaign_id}", status_code=204, responses=responses(401, 404, 409, 422))
-async def delete(campaign_id: ResourceId, org: str = Depends(org_of), d: Deps = Depends(deps)):
+async def delete(campaign_id: ResourceId, who: Caller = Depends(caller), d: Deps = Depends(deps)):
     """A draft or finished campaign, with its contacts and results (its events stay); 409 while it is
     scheduled, running or paused."""
+    org = who.org
     await _campaign(d, org, campaign_id)
     try:
-        deleted = await d.lifecycle.delete(org, campaign_id)
+        deleted = await d.lifecycle.delete(org, campaign_id, who.actor)
     except TransitionError as exc:
         raise ApiError(409, "conflict", str(exc)) from exc
     if not deleted:
@@ -121,9 +125,11 @@ async def delete(campaign_id: ResourceId, org: str = Depends(org_of), d: Deps = 
 
 @router.post("/{campaign_id}/contacts", responses=responses(401, 404, 409, 415, 422),
              openapi_extra=CONTACTS_BODY)
-async def add_contacts(campaign_id: ResourceId, request: Request, org: str = Depends(org_of), d: Deps = Depends(deps)):
+async def add_contacts(campaign_id: ResourceId, request: Request, who: Caller = Depends(caller),
+                       d: Deps = Depends(deps)):
     """JSON `{"contacts": [{"phone", "name", "variables"}]}` (≤ 10,000) or a `text/csv` body of any
     size, streamed: `{"accepted", "duplicates", "rejected": [{"line", "reason"}], ...}`."""
+    org = who.org
     campaign = await _campaign(d, org, campaign_id)
     if campaign.status not in ("draft", "scheduled", "running", "paused"):
         raise ApiError(409, "conflict", f"a {campaign.status} campaign takes no more contacts")
@@ -135,7 +141,7 @@ async def add_contacts(campaign_id: ResourceId, request: Request, org: str = Dep
     if upload.added:
         try:
             await d.lifecycle.imported(org, campaign_id, upload.added, report.duplicates + upload.duplicates,
-                                       report.rejected_count)
+                                       report.rejected_count, who.actor)
         except TransitionError as exc:
             raise ApiError(409, "conflict", str(exc)) from exc
     return answer(report, upload, import_id)
@@ -148,9 +154,9 @@ async def imports(campaign_id: ResourceId, org: str = Depends(org_of), d: Deps =
     return {"items": await d.imports.recent(org, campaign_id)}
 
 
-async def _act(d: Deps, org: str, campaign_id: str, what: str) -> dict:
+async def _act(d: Deps, who: Caller, campaign_id: str, what: str) -> dict:
     try:
-        campaign = await d.lifecycle.act(org, campaign_id, what)
+        campaign = await d.lifecycle.act(who.org, campaign_id, what, who.actor)
     except TransitionError as exc:
         raise ApiError(409, "conflict", str(exc)) from exc
     except NoSenders as exc:
@@ -167,8 +173,8 @@ ACTIONS = {"start": "Start the campaign: now, or at its schedule's start",
 
 
 def _action(what: str):
-    async def act(campaign_id: ResourceId, org: str = Depends(org_of), d: Deps = Depends(deps)):
-        return await _act(d, org, campaign_id, what)
+    async def act(campaign_id: ResourceId, who: Caller = Depends(caller), d: Deps = Depends(deps)):
+        return await _act(d, who, campaign_id, what)
     act.__doc__ = f"{ACTIONS[what]}; 409 when the campaign's status forbids it."
     return act
 

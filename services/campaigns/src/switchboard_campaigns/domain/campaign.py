@@ -1,5 +1,6 @@
 """The Campaign aggregate: draft → scheduled → running ⇄ paused → completed | cancelled | failed.
-Its contacts live in a table (a campaign may have a million); the aggregate records their counts."""
+Its contacts live in a table (a campaign may have a million); the aggregate records their counts.
+Each event names who made it (`actor`): the API's caller, or the system for what the service does itself."""
 
 from __future__ import annotations
 
@@ -11,6 +12,10 @@ from eventsourcing.domain import Aggregate, event
 
 ACTIVE = ("scheduled", "running", "paused")
 FINAL = ("completed", "cancelled", "failed")
+# who makes the transitions the service makes itself (those the API makes name its caller)
+SCHEDULED_START = {"type": "system", "id": "scheduled_start"}
+ALL_SENT = {"type": "system", "id": "campaign_completed"}
+FAILED = {"type": "system", "id": "campaign_failed"}
 
 
 class TransitionError(Exception):
@@ -26,7 +31,8 @@ class Campaign(Aggregate):
     def __init__(self, campaign_id: str, org_id: str, name: str, content: dict[str, Any],
                  senders: dict[str, Any], timezone: str, window: dict[str, Any] | None,
                  delay_ms: dict[str, int] | None, schedule: dict[str, Any] | None,
-                 variables: list[str] | None, created_at: datetime, chunk: dict[str, int] | None = None):
+                 variables: list[str] | None, created_at: datetime, chunk: dict[str, int] | None = None,
+                 actor: dict | None = None):
         self.org_id = org_id
         self.name = name
         self.content = content
@@ -44,16 +50,16 @@ class Campaign(Aggregate):
         self.deleted = False
 
     @event("Edited")
-    def edited(self, org_id: str, spec: dict[str, Any], at: datetime) -> None:
+    def edited(self, org_id: str, spec: dict[str, Any], at: datetime, actor: dict | None = None) -> None:
         for key in ("name", "content", "senders", "timezone", "window", "delay_ms", "schedule", "variables"):
             setattr(self, key, spec[key])
         self.chunk = spec.get("chunk")
 
-    def edit(self, spec: dict[str, Any], at: datetime) -> None:
+    def edit(self, spec: dict[str, Any], at: datetime, actor: dict | None = None) -> None:
         """Change a draft's definition (content, senders, time zone, window, delay, schedule)."""
         if self.status != "draft":
             raise TransitionError(f"only a draft campaign can be edited (it is {self.status})")
-        self.edited(org_id=self.org_id, spec=spec, at=at)
+        self.edited(org_id=self.org_id, spec=spec, at=at, actor=actor)
 
     def spec(self) -> dict[str, Any]:
         return {key: getattr(self, key) for key in ("name", "content", "senders", "timezone", "window", "delay_ms",
@@ -61,68 +67,71 @@ class Campaign(Aggregate):
 
     @event("ContactsImported")
     def contacts_imported(self, org_id: str, accepted: int, duplicates: int, rejected: int, total: int,
-                          at: datetime) -> None:
+                          at: datetime, actor: dict | None = None) -> None:
         self.contacts = total
 
     @event("Transitioned")
-    def transitioned(self, org_id: str, status: str, previous: str, reason: str | None, at: datetime) -> None:
+    def transitioned(self, org_id: str, status: str, previous: str, reason: str | None, at: datetime,
+                     actor: dict | None = None) -> None:
         self.status = status
         self.reason = reason
 
-    def _transition(self, status: str, reason: str | None, at: datetime) -> None:
-        self.transitioned(org_id=self.org_id, status=status, previous=self.status, reason=reason, at=at)
+    def _transition(self, status: str, reason: str | None, at: datetime, actor: dict | None) -> None:
+        self.transitioned(org_id=self.org_id, status=status, previous=self.status, reason=reason, at=at,
+                          actor=actor)
 
     @event("Deleted")
-    def deleted_(self, org_id: str, at: datetime) -> None:
+    def deleted_(self, org_id: str, at: datetime, actor: dict | None = None) -> None:
         self.deleted = True
 
     # --- commands (they check, then record) -------------------------------------------------------
 
-    def delete(self, at: datetime) -> None:
+    def delete(self, at: datetime, actor: dict | None = None) -> None:
         if self.status in ACTIVE:
             raise TransitionError(f"a {self.status} campaign cannot be deleted: cancel it first")
-        self.deleted_(org_id=self.org_id, at=at)
+        self.deleted_(org_id=self.org_id, at=at, actor=actor)
 
-    def import_contacts(self, accepted: int, duplicates: int, rejected: int, at: datetime) -> None:
+    def import_contacts(self, accepted: int, duplicates: int, rejected: int, at: datetime,
+                        actor: dict | None = None) -> None:
         if self.status in FINAL:
             raise TransitionError(f"a {self.status} campaign takes no more contacts")
         self.contacts_imported(org_id=self.org_id, accepted=accepted, duplicates=duplicates, rejected=rejected,
-                               total=self.contacts + accepted, at=at)
+                               total=self.contacts + accepted, at=at, actor=actor)
 
-    def start(self, at: datetime, starts_later: bool) -> None:
+    def start(self, at: datetime, starts_later: bool, actor: dict | None = None) -> None:
         if self.status != "draft":
             raise TransitionError(f"only a draft campaign can be started (it is {self.status})")
         if self.contacts == 0:
             raise TransitionError("the campaign has no contacts")
-        self._transition(status="scheduled" if starts_later else "running", reason=None, at=at)
+        self._transition(status="scheduled" if starts_later else "running", reason=None, at=at, actor=actor)
 
     def begin(self, at: datetime) -> None:
         """The scheduled start time came."""
         if self.status == "scheduled":
-            self._transition(status="running", reason=None, at=at)
+            self._transition(status="running", reason=None, at=at, actor=SCHEDULED_START)
 
-    def pause(self, at: datetime) -> None:
+    def pause(self, at: datetime, actor: dict | None = None) -> None:
         if self.status not in ("running", "scheduled"):
             raise TransitionError(f"only a running or scheduled campaign can be paused (it is {self.status})")
-        self._transition(status="paused", reason=None, at=at)
+        self._transition(status="paused", reason=None, at=at, actor=actor)
 
-    def resume(self, at: datetime) -> None:
+    def resume(self, at: datetime, actor: dict | None = None) -> None:
         if self.status != "paused":
             raise TransitionError(f"only a paused campaign can be resumed (it is {self.status})")
-        self._transition(status="running", reason=None, at=at)
+        self._transition(status="running", reason=None, at=at, actor=actor)
 
-    def cancel(self, at: datetime) -> None:
+    def cancel(self, at: datetime, actor: dict | None = None) -> None:
         if self.status in FINAL:
             raise TransitionError(f"the campaign is already {self.status}")
-        self._transition(status="cancelled", reason=None, at=at)
+        self._transition(status="cancelled", reason=None, at=at, actor=actor)
 
     def complete(self, at: datetime) -> None:
         if self.status == "running":
-            self._transition(status="completed", reason=None, at=at)
+            self._transition(status="completed", reason=None, at=at, actor=ALL_SENT)
 
     def fail(self, reason: str, at: datetime) -> None:
         if self.status not in FINAL:
-            self._transition(status="failed", reason=reason, at=at)
+            self._transition(status="failed", reason=reason, at=at, actor=FAILED)
 
     @property
     def editable(self) -> bool:

@@ -10,13 +10,14 @@ from fastapi import APIRouter, Depends, Header, Query
 from switchboard_contracts.ids import deterministic_id, new_id
 from switchboard_runtime.eventstore import call
 from switchboard_runtime.http.errors import ApiError, not_found
+from switchboard_runtime.http.internal_auth import Caller
 from switchboard_runtime.http.openapi import responses
 from switchboard_runtime.http.phone import to_e164
 
 from ..domain.execution import Execution
 from ..domain.inputs import Cancel
 from ..engine import Start
-from .deps import Deps, deps, org_of
+from .deps import Deps, caller, deps, org_of
 from .schemas import ResourceId, StartExecution, UuidCursor
 
 router = APIRouter(tags=["flows"])
@@ -42,11 +43,12 @@ async def _execution(d: Deps, org: str, execution_id: str) -> Execution:
 
 
 @router.post("/v1/flows/{flow_id}/executions", status_code=201, responses=responses(400, 401, 404, 409, 422))
-async def start(flow_id: ResourceId, body: StartExecution, org: str = Depends(org_of), d: Deps = Depends(deps),
+async def start(flow_id: ResourceId, body: StartExecution, who: Caller = Depends(caller), d: Deps = Depends(deps),
                 idempotency_key: str | None = Header(default=None, max_length=200)):
     """Start the flow for a contact through a sender (an active flow; 409 otherwise). With an
     Idempotency-Key, a repeated request starts nothing new. While an execution of this flow is
     active for the contact, that one is answered (`started: false`)."""
+    org = who.org
     flow = await call(d.app.flow, org, flow_id)
     if flow is None:
         raise not_found("flow")
@@ -56,7 +58,8 @@ async def start(flow_id: ResourceId, body: StartExecution, org: str = Depends(or
     event_id = deterministic_id(org, "flow-api-start", idempotency_key) if idempotency_key else new_id()
     execution_id, started = await d.engine.start(Start(
         org_id=org, flow_id=flow_id, revision=flow.revision, contact=to, contact_name=None,
-        sender_id=body.sender_id, trigger={"type": "api", "event_id": event_id}, data=body.parameters))
+        sender_id=body.sender_id, trigger={"type": "api", "event_id": event_id}, data=body.parameters,
+        actor=who.actor))
     return {**execution_view(await _execution(d, org, execution_id)), "started": started}
 
 
@@ -81,10 +84,10 @@ async def get(execution_id: ResourceId, org: str = Depends(org_of), d: Deps = De
 
 
 @router.post("/v1/executions/{execution_id}/cancel", responses=responses(401, 404, 409, 422))
-async def cancel(execution_id: ResourceId, org: str = Depends(org_of), d: Deps = Depends(deps)):
+async def cancel(execution_id: ResourceId, who: Caller = Depends(caller), d: Deps = Depends(deps)):
     """End a running or waiting execution now (409 once it has ended)."""
-    ex = await _execution(d, org, execution_id)
+    ex = await _execution(d, who.org, execution_id)
     if not ex.active:
         raise ApiError(409, "conflict", f"the execution has ended ({ex.status})")
-    ex = await d.engine.deliver(execution_id, Cancel("cancelled through the API"))
+    ex = await d.engine.deliver(execution_id, Cancel("cancelled through the API", who.actor))
     return execution_view(ex)

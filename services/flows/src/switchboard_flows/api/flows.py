@@ -12,11 +12,12 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from switchboard_contracts.ids import new_id
 from switchboard_runtime.eventstore import call
 from switchboard_runtime.http.errors import ApiError, not_found
+from switchboard_runtime.http.internal_auth import Caller
 from switchboard_runtime.http.openapi import json_body, responses
 
 from ..domain.definition import DefinitionInvalid, parse_definition
 from ..domain.flow import Flow, FlowStateError
-from .deps import Deps, deps, org_of
+from .deps import Deps, caller, deps, org_of
 from .schemas import FlowDefinitionBody, ResourceId, UuidCursor
 
 router = APIRouter(prefix="/v1/flows", tags=["flows"])
@@ -59,9 +60,9 @@ async def _flow(d: Deps, org: str, flow_id: str) -> Flow:
 
 
 @router.post("", status_code=201, responses=responses(400, 401, 422), openapi_extra=DEFINITION)
-async def create(request: Request, org: str = Depends(org_of), d: Deps = Depends(deps)):
+async def create(request: Request, who: Caller = Depends(caller), d: Deps = Depends(deps)):
     """A new flow (a draft; publish it, then activate it, for it to run)."""
-    return flow_view(await d.flows.create(new_id(), org, await definition_of(request)))
+    return flow_view(await d.flows.create(new_id(), who.org, await definition_of(request), who.actor))
 
 
 @router.post("/validate", responses=responses(400, 401, 422), openapi_extra=DEFINITION)
@@ -97,30 +98,30 @@ async def get(flow_id: ResourceId, org: str = Depends(org_of), d: Deps = Depends
 
 
 @router.put("/{flow_id}", responses=responses(400, 401, 404, 422), openapi_extra=DEFINITION)
-async def replace(flow_id: ResourceId, request: Request, org: str = Depends(org_of), d: Deps = Depends(deps)):
+async def replace(flow_id: ResourceId, request: Request, who: Caller = Depends(caller), d: Deps = Depends(deps)):
     """Replace the draft with a whole definition (published revisions never change)."""
-    await _flow(d, org, flow_id)
-    flow = await d.flows.replace(org, flow_id, await definition_of(request))
+    await _flow(d, who.org, flow_id)
+    flow = await d.flows.replace(who.org, flow_id, await definition_of(request), who.actor)
     if flow is None:
         raise not_found("flow")
     return flow_view(flow)
 
 
 @router.delete("/{flow_id}", status_code=204, responses=responses(401, 404, 422))
-async def delete(flow_id: ResourceId, org: str = Depends(org_of), d: Deps = Depends(deps)):
+async def delete(flow_id: ResourceId, who: Caller = Depends(caller), d: Deps = Depends(deps)):
     """The flow and its running executions (cancelled); its history stays in the events."""
-    await _flow(d, org, flow_id)
-    if not await d.flows.delete(org, flow_id):
+    await _flow(d, who.org, flow_id)
+    if not await d.flows.delete(who.org, flow_id, who.actor):
         raise not_found("flow")
     return Response(status_code=204)
 
 
 @router.post("/{flow_id}/publish", responses=responses(401, 404, 422))
-async def publish(flow_id: ResourceId, org: str = Depends(org_of), d: Deps = Depends(deps)):
+async def publish(flow_id: ResourceId, who: Caller = Depends(caller), d: Deps = Depends(deps)):
     """The draft becomes revision N (immutable): `{"revision": N}`. Running executions keep theirs."""
-    await _flow(d, org, flow_id)
+    await _flow(d, who.org, flow_id)
     try:
-        published = await d.flows.publish(org, flow_id)
+        published = await d.flows.publish(who.org, flow_id, who.actor)
     except DefinitionInvalid as exc:
         raise invalid(exc) from exc
     if published is None:
@@ -129,21 +130,21 @@ async def publish(flow_id: ResourceId, org: str = Depends(org_of), d: Deps = Dep
 
 
 @router.post("/{flow_id}/activate", responses=responses(401, 404, 409, 422))
-async def activate(flow_id: ResourceId, org: str = Depends(org_of), d: Deps = Depends(deps)):
+async def activate(flow_id: ResourceId, who: Caller = Depends(caller), d: Deps = Depends(deps)):
     """Start executions on the newest published revision (409 before the first publish)."""
-    return flow_view(await _act(d, org, flow_id, d.flows.activate))
+    return flow_view(await _act(d, who, flow_id, d.flows.activate))
 
 
 @router.post("/{flow_id}/deactivate", responses=responses(401, 404, 422))
-async def deactivate(flow_id: ResourceId, org: str = Depends(org_of), d: Deps = Depends(deps)):
+async def deactivate(flow_id: ResourceId, who: Caller = Depends(caller), d: Deps = Depends(deps)):
     """Start no more executions (running ones go on to their end)."""
-    return flow_view(await _act(d, org, flow_id, d.flows.deactivate))
+    return flow_view(await _act(d, who, flow_id, d.flows.deactivate))
 
 
-async def _act(d: Deps, org: str, flow_id: str, act) -> Flow:
-    await _flow(d, org, flow_id)
+async def _act(d: Deps, who: Caller, flow_id: str, act) -> Flow:
+    await _flow(d, who.org, flow_id)
     try:
-        flow = await act(org, flow_id)
+        flow = await act(who.org, flow_id, who.actor)
     except FlowStateError as exc:
         raise ApiError(409, "conflict", str(exc)) from exc
     if flow is None:

@@ -24,7 +24,8 @@ class Execution(Aggregate):
     @event("Started")
     def __init__(self, execution_id: str, org_id: str, flow_id: str, revision: int, contact: str,
                  contact_name: str | None, sender_id: str, trigger: dict[str, Any], data: dict[str, Any],
-                 start_node: str, at: datetime, message: str | None = None, reply_id: str | None = None):
+                 start_node: str, at: datetime, message: str | None = None, reply_id: str | None = None,
+                 actor: dict | None = None):
         self.org_id, self.flow_id, self.revision = org_id, flow_id, revision
         self.contact, self.contact_name, self.sender_id = contact, contact_name, sender_id
         self.trigger, self.data = trigger, data
@@ -119,7 +120,8 @@ class Execution(Aggregate):
         pass
 
     @event("Ended")
-    def _ended(self, org_id: str, flow_id: str, status: str, reason: str | None, steps: int, at: datetime) -> None:
+    def _ended(self, org_id: str, flow_id: str, status: str, reason: str | None, steps: int, at: datetime,
+               actor: dict | None = None) -> None:
         self.status, self.reason, self.ended_at = status, reason, at
         self.waiting = None
         self.inbox = []

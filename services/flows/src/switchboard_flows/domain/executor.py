@@ -34,7 +34,7 @@ def apply(ex: Execution, definition: Definition, item: Input, now: datetime) -> 
     if not ex.active:
         return False
     if isinstance(item, Cancel):
-        ex.ended(status="cancelled", reason=item.reason, at=now)
+        ex.ended(status="cancelled", reason=item.reason, at=now, actor=item.actor)
         return False
     if ex.has_seen(getattr(item, "input_id", None)):
         return False

@@ -50,6 +50,7 @@ class EffectDone:
 @dataclass(frozen=True)
 class Cancel:
     reason: str = "cancelled"
+    actor: dict | None = None  # who cancels (the API's caller)
 
 
 Input = Reply | StatusSeen | TimerFired | EffectDone | Cancel
