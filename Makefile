@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 
-.PHONY: setup run test bench bench-ingest bench-senders bench-campaign bench-flows contracts rebuild-projections k8s clean
+.PHONY: setup run test bench bench-ingest bench-senders bench-campaign bench-flows bench-inbox contracts rebuild-projections k8s clean
 
 # Installs uv (from PyPI, into .tools/) when it is missing, then the locked workspace.
 setup:
@@ -34,6 +34,9 @@ bench-campaign: setup
 
 bench-flows: setup
 	@$(UV) run --frozen python -m bench.flows
+
+bench-inbox: setup
+	@$(UV) run --frozen python -m bench.inbox
 
 contracts: setup
 	@$(UV) run --frozen python -m switchboard_runtime.contract_docs docs/contracts
