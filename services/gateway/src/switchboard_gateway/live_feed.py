@@ -22,117 +22,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import re
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import nats.errors
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from switchboard_contracts import streams, subjects
+from switchboard_contracts import subjects
 from switchboard_runtime.logs import get_logger
+
+from .stored_events import STREAM, read_stored
+from .stream_types import ROLE_PATTERNS, Pattern, TypeFilter, allowed_types, parse_types  # noqa: F401 - the API's
 
 log = get_logger(__name__)
 
-STREAM = streams.EVENTS.name
 KEEPALIVE = b": keep-alive\n\n"
 OPENED = b": connected\n\n"  # the client is registered: everything stored from now on reaches it
-BATCH = 256  # stored events read per pull request (a replay or a repair)
-FETCH_TIMEOUT = 2.0  # a pull that brings nothing in this long: nothing more to read
-MAX_PATTERNS = 32
 # the feed's own subscription may hold this much before nats-py drops (a drop is repaired, see above)
 PENDING_MSGS, PENDING_BYTES = 200_000, 512 * 1024 * 1024
-
-# --- which event types a client gets ----------------------------------------------------------------
-
-Pattern = tuple[str, str]  # (entity, event), either may be "*"
-_TOKEN = re.compile(r"[a-z][a-z0-9_]*|\*")
-# agents and viewers see the inbox's events; admins everything
-ROLE_PATTERNS: dict[str, tuple[Pattern, ...] | None] = {
-    "admin": None, "agent": (("conversation", "*"), ("message", "*")),
-    "viewer": (("conversation", "*"), ("message", "*"))}
-
-
-def parse_types(raw: str | None) -> tuple[Pattern, ...] | None:
-    """`conversation.*,message.status` → patterns; None (everything) when not given. ValueError names
-    what is wrong."""
-    if raw is None:
-        return None
-    items = [item.strip() for item in raw.split(",")]
-    if len(items) > MAX_PATTERNS:
-        raise ValueError(f"at most {MAX_PATTERNS} types")
-    out: list[Pattern] = []
-    for item in items:
-        parts = item.split(".")
-        if item == "*":
-            parts = ["*", "*"]
-        if len(parts) != 2 or not all(_TOKEN.fullmatch(p) for p in parts):
-            raise ValueError(f"{item!r} is not a type: use <entity>.<event>, either may be *"
-                             " (conversation.*, message.status, *)")
-        if (parts[0], parts[1]) not in out:
-            out.append((parts[0], parts[1]))
-    return tuple(out)
-
-
-def _meet(a: Pattern, b: Pattern) -> Pattern | None:
-    """The types both patterns match, as a pattern (None: none)."""
-    out = []
-    for x, y in zip(a, b, strict=True):
-        if x == "*" or x == y:
-            out.append(y)
-        elif y == "*":
-            out.append(x)
-        else:
-            return None
-    return out[0], out[1]
-
-
-def _covers(a: Pattern, b: Pattern) -> bool:
-    return all(x == "*" or x == y for x, y in zip(a, b, strict=True))
-
-
-def allowed_types(asked: tuple[Pattern, ...] | None, role: str) -> tuple[Pattern, ...] | None:
-    """What a role gets of what it asked: the intersection (None: everything; () nothing)."""
-    allowed = ROLE_PATTERNS.get(role, ROLE_PATTERNS["viewer"])
-    if allowed is None:
-        return asked
-    if asked is None:
-        return allowed
-    out: list[Pattern] = []
-    for a in asked:
-        for b in allowed:
-            if (m := _meet(a, b)) is not None and m not in out:
-                out.append(m)
-    return tuple(out)
-
-
-@dataclass(frozen=True)
-class TypeFilter:
-    patterns: tuple[Pattern, ...] | None = None  # None: every type
-
-    def accepts(self, type_: str) -> bool:
-        if self.patterns is None:
-            return True
-        entity, _, event = type_.partition(".")
-        return any((p[0] == "*" or p[0] == entity) and (p[1] == "*" or p[1] == event) for p in self.patterns)
-
-    def subjects(self, org: str) -> list[str]:
-        """The consumer filters of a replay: one subject per pattern when they do not overlap (the
-        server refuses overlapping filters), else the organization's whole history (filtered here)."""
-        everything = [subjects.org_events(org)]
-        if self.patterns is None or len(self.patterns) > 16:
-            return everything
-        kept = [p for p in self.patterns
-                if not any(q != p and _covers(q, p) for q in self.patterns)]
-        if any(_meet(p, q) is not None for i, p in enumerate(kept) for q in kept[i + 1:]):
-            return everything
-        if ("*", "*") in kept:
-            return everything
-        return [f"sb.evt.{org}.{entity}.{event}" for entity, event in kept]
-
 
 # --- frames ---------------------------------------------------------------------------------------
 
@@ -158,44 +66,6 @@ def _split(subject: str) -> tuple[str, str] | None:
     if len(parts) != 4 or "." not in parts[3]:
         return None
     return parts[2], parts[3]
-
-
-# --- reading the stream -----------------------------------------------------------------------------
-
-async def read_stored(js: JetStreamContext, filters: list[str], after: int, upto: int | None = None,
-                      *, stream: str = STREAM, batch: int = BATCH) -> AsyncIterator[list[Msg]]:
-    """The stored messages on `filters` (none: all) after sequence `after`, in order, a batch at a
-    time, until nothing is pending (or past `upto`). An ephemeral pull consumer without acks, deleted
-    when done (its inactivity threshold removes it should the process die). Use with `aclosing`."""
-    name = f"live-{uuid.uuid4().hex}"
-    config = ConsumerConfig(name=name, ack_policy=AckPolicy.NONE, mem_storage=True, num_replicas=1,
-                            inactive_threshold=60.0, deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
-                            opt_start_seq=after + 1, filter_subjects=filters or None)
-    info = await js.add_consumer(stream, config)
-    try:
-        pending = info.num_pending
-        if pending == 0:
-            return
-        sub = await js.pull_subscribe_bind(consumer=name, stream=stream)
-        try:
-            last = after
-            while pending > 0:
-                want = min(batch, pending) if upto is None else max(1, min(batch, pending, upto - last))
-                try:  # exactly what is pending: the pull request ends as soon as it is filled
-                    msgs = await sub.fetch(want, timeout=FETCH_TIMEOUT)
-                except nats.errors.TimeoutError:
-                    return  # deleted meanwhile: nothing more
-                yield msgs
-                meta = msgs[-1].metadata
-                pending, last = meta.num_pending, meta.sequence.stream
-                if upto is not None and last >= upto:
-                    return
-        finally:
-            with contextlib.suppress(Exception):
-                await sub.unsubscribe()
-    finally:
-        with contextlib.suppress(Exception):  # gone already: its inactivity threshold removes it anyway
-            await js.delete_consumer(stream, name)
 
 
 # --- one SSE client ---------------------------------------------------------------------------------

@@ -19,6 +19,14 @@ TS = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
+    _conversation_columns()
+    _conversation_indexes()
+    _inbox_tables()
+    _message_columns()
+    _side_tables()
+
+
+def _conversation_columns() -> None:
     for column in (sa.Column("status", sa.Text, nullable=False, server_default="open"),
                    sa.Column("agent_id", sa.Text), sa.Column("team_id", sa.Text),
                    sa.Column("priority", sa.Text, nullable=False, server_default="none"),
@@ -38,6 +46,9 @@ def upgrade() -> None:
                    sa.Column("sla_missed", sa.Boolean, nullable=False, server_default=sa.false()),
                    sa.Column("sla_fired", ARRAY(sa.Text), nullable=False, server_default="{}")):
         op.add_column("conversations", column)
+
+
+def _conversation_indexes() -> None:
     op.create_index("ix_conversations_org_status_last", "conversations", ["org_id", "status", "last_message_at", "id"])
     op.create_index("ix_conversations_org_agent", "conversations", ["org_id", "agent_id", "last_message_at"])
     op.create_index("ix_conversations_org_waiting", "conversations", ["org_id", "waiting_since", "id"])
@@ -50,6 +61,9 @@ def upgrade() -> None:
     op.create_index("ix_conversations_sla_dirty", "conversations", ["id"], postgresql_where=sa.text("sla_dirty"))
     op.create_index("ix_conversations_sla_next_at", "conversations", ["sla_next_at"],
                     postgresql_where=sa.text("sla_next_at IS NOT NULL"))
+
+
+def _inbox_tables() -> None:
     op.create_table(
         "sla_policies",
         sa.Column("id", sa.Text, primary_key=True),
@@ -80,9 +94,15 @@ def upgrade() -> None:
         sa.Column("auto_resolve_after_seconds", sa.Integer, nullable=False, server_default="86400"),
         sa.Column("updated_at", TS, nullable=False, server_default=sa.func.now()),
     )
+
+
+def _message_columns() -> None:
     op.add_column("conversation_messages", sa.Column("agent_id", sa.Text))
     op.execute("CREATE INDEX ix_conversation_messages_text ON conversation_messages "
                "USING gin (to_tsvector('simple', coalesce(text, '')))")
+
+
+def _side_tables() -> None:
     op.create_table(
         "conversation_reads",
         sa.Column("conversation_id", sa.Text, nullable=False),
