@@ -1,5 +1,5 @@
 """`GET /v1/stream`: the organization's public events as they happen, as Server-Sent Events (the live
-feed, `live_feed.py`, does the work)."""
+feed, `live_feed.py`, with `stream_types.py` and `stored_events.py`, does the work)."""
 
 from __future__ import annotations
 
