@@ -38,6 +38,7 @@ from .stream_types import ROLE_PATTERNS, Pattern, TypeFilter, allowed_types, par
 log = get_logger(__name__)
 
 KEEPALIVE = b": keep-alive\n\n"
+STOP_SECONDS = 5.0
 OPENED = b": connected\n\n"  # the client is registered: everything stored from now on reaches it
 # the feed's own subscription may hold this much before nats-py drops (a drop is repaired, see above)
 PENDING_MSGS, PENDING_BYTES = 200_000, 512 * 1024 * 1024
@@ -161,14 +162,17 @@ class LiveFeed:
                 listener.close()
 
     async def stop(self) -> None:
+        """Bounded: a task caught in a stored-event read (whose clean-up asks NATS) is waited for at most
+        STOP_SECONDS, so the gateway's shutdown never hangs on it."""
         self.end_streams()
-        for task in (self._audit, self._ticker):
-            if task is not None:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+        tasks = [t for t in (self._audit, self._ticker) if t is not None]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=STOP_SECONDS)
         if self._sub is not None:
             with contextlib.suppress(Exception):
-                await self._sub.unsubscribe()
+                await asyncio.wait_for(self._sub.unsubscribe(), STOP_SECONDS)
 
     @property
     def clients(self) -> int:

@@ -7,11 +7,15 @@ import asyncio
 import uvicorn
 
 
+GRACEFUL_SHUTDOWN_SECONDS = 10  # requests still open this long after a stop are cut (a stop never hangs)
+
+
 class HttpServer:
     def __init__(self, app, host: str, port: int):
         self.url = f"http://{host}:{port}"
         self._server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
-                                                     access_log=False, lifespan="off"))
+                                                     access_log=False, lifespan="off",
+                                                     timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS))
         self._server.install_signal_handlers = lambda: None  # the process runner owns the signals
         self._task: asyncio.Task | None = None
 
