@@ -7,7 +7,6 @@ conversation whose aggregate the starter has not created yet is started here fro
 from __future__ import annotations
 
 from collections.abc import Callable
-from uuid import UUID
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -41,6 +40,3 @@ class Lifecycle:
         if changed.events and self.relay is not None:
             self.relay.wake()
         return changed
-
-    async def state(self, conversation_id: str) -> Conversation | None:
-        return await call(self.app.get, UUID(conversation_id))
