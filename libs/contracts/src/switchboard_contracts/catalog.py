@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from . import blocklist, campaign, commands, conversation, flow, message, sender
+from . import blocklist, campaign, commands, conversation, flow, message, sender, template
 from . import user as people
 
 
@@ -119,6 +119,21 @@ EVENTS: tuple[EventSpec, ...] = (
         (flow.EXECUTION_CANCELLED, "An execution was cancelled (by the API, or its flow was deleted)."))),
     EventSpec(flow.HANDOFF_REQUESTED, "flow", "handoff_requested", flow.HandoffRequested,
               "A flow hands a conversation over to people (an optional team); the execution ends."),
+    EventSpec(template.STATUS_CHANGED, "template", "status_changed", template.TemplateStatusChanged,
+              "Meta changed a template's status (APPROVED, REJECTED, PAUSED, DISABLED...): its webhook "
+              "(webhook-ingest) or a reconciliation that found the change (conversations)."),
+    EventSpec(template.QUALITY_CHANGED, "template", "quality_changed", template.TemplateQualityChanged,
+              "Meta changed a template's quality score (GREEN, YELLOW, RED, UNKNOWN)."),
+    EventSpec(template.CATEGORY_CHANGED, "template", "category_changed", template.TemplateCategoryChanged,
+              "Meta changed a template's category."),
+    *(EventSpec(t, "template", t.split(".")[2], template.TemplateDefined, d) for t, d in (
+        (template.CREATED, "A template was created (a draft, not yet at Meta), with its components."),
+        (template.EDITED, "A template's category or components were changed (the whole template as it is now)."),
+        (template.IMPORTED, "A sync found a template made at Meta directly: kept read-only."))),
+    EventSpec(template.SUBMITTED, "template", "submitted", template.TemplateSubmitted,
+              "A template was submitted to Meta for review: Meta's id, status and category."),
+    EventSpec(template.DELETED, "template", "deleted", template.TemplateDeleted,
+              "A template was deleted here (and at Meta, when it was there)."),
     *(EventSpec(t, "user", t.split(".")[2], people.UserChanged, d) for t, d in (
         (people.USER_CREATED, "A user joined the organization, with their role (never their API key)."),
         (people.USER_UPDATED, "A user's email, name or role changed (the user as it is now)."),

@@ -170,6 +170,7 @@ class SenderRoute(BaseModel):
     sender_id: str
     provider: Provider
     sealed: str | None = None
+    waba_id: str | None = None  # meta-cloud: template updates name the account, not the number
 
 
 def route_key(provider: Provider | str, account: str) -> str:

@@ -14,6 +14,10 @@ SERVICE = "session-pool"
 QR = rpc_subject(SERVICE, "qr")
 PAIRING_CODE = rpc_subject(SERVICE, "pairing_code")
 STATS = rpc_subject(SERVICE, "stats")
+# Meta senders: the WhatsApp Business Management API through the sender's own credentials
+TEMPLATE_CREATE = rpc_subject(SERVICE, "template_create")
+TEMPLATE_LIST = rpc_subject(SERVICE, "template_list")
+TEMPLATE_DELETE = rpc_subject(SERVICE, "template_delete")
 QUEUE_GROUP = "session-pool"
 
 
@@ -21,6 +25,8 @@ class SenderRequest(BaseModel):
     org_id: str
     sender_id: str
     phone_number: str | None = None  # pairing_code: the number that will link the session
+    # template_create: the body of `POST /{waba_id}/message_templates`; template_delete: `{"name", "hsm_id"?}`
+    body: dict[str, Any] | None = None
 
 
 class SenderReply(BaseModel):
@@ -31,6 +37,7 @@ class SenderReply(BaseModel):
     status: int = 200
     code: str | None = None
     message: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)  # a Graph API error: code, error_subcode, message...
 
 
 def failure(status: int, code: str, message: str) -> SenderReply:
