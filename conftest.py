@@ -1,4 +1,4 @@
-"""How the suite is spread over its two pytest-xdist workers (`-n 2 --dist loadgroup`, pyproject.toml).
+"""How the suite is spread over its pytest-xdist workers (`-n 4 --dist loadgroup`, pyproject.toml).
 Only where and in which order tests run changes here, never what runs.
 
 - LONG tests take tens of seconds on their own. The longest go first, one to each worker, and each
@@ -21,7 +21,8 @@ import pytest
 pytest_plugins = ["switchboard_devkit.testing.plugin"]
 
 LONG = {  # node id → about how many seconds it takes alone (only the order follows from it)
-    "tests/test_openapi_contract.py::test_schemathesis_finds_nothing": 150,
+    "tests/test_openapi_contract.py::test_schemathesis_finds_nothing[others]": 100,
+    "tests/test_openapi_contract.py::test_schemathesis_finds_nothing[conversations]": 90,
     "services/campaigns/tests/test_campaign_crash.py::"
     "test_sigkill_campaigns_and_session_pool_mid_run_sends_everyone_once": 50,
     "services/flows/tests/test_flows_crash.py::"

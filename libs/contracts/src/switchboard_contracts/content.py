@@ -13,7 +13,11 @@ MessageType = Literal["text", "template", "image", "video", "audio", "document",
 MEDIA_TYPES = ("image", "video", "audio", "document", "sticker")
 CAPTIONED = ("image", "video", "document")  # Meta takes no caption for audio or stickers
 
-Link = Annotated[str, Field(min_length=1, max_length=2048, pattern=r"^https?://[^\s\x00]+$")]
+# White space as both Python's `re` and JSON Schema's (ECMA-262) regular expressions read it, spelled
+# out: their `\s` differ (Python's has U+001C-U+001F and U+0085, ECMA's U+FEFF), and a pattern must
+# mean the same in the OpenAPI document as in the model. With NUL, which PostgreSQL text cannot hold.
+SPACE_OR_NUL = r"\x00\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+Link = Annotated[str, Field(min_length=1, max_length=2048, pattern=rf"^https?://[^{SPACE_OR_NUL}]+$")]
 MediaId = Annotated[str, Field(min_length=1, max_length=256)]
 Filename = Annotated[str, Field(min_length=1, max_length=240)]
 
@@ -169,6 +173,10 @@ class TemplateComponent(Strict):
         return self
 
 
+ParameterValue = Annotated[str, Field(min_length=1, max_length=1024)]
+ParameterKey = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^(header\.|button\.)?[a-z0-9_]+$")]
+
+
 class Template(Strict):
     """An approved message template by name and language, with values for its variables. The only
     kind of message Meta lets a business send outside the 24-hour customer-service window."""
@@ -176,6 +184,11 @@ class Template(Strict):
     name: str = Field(min_length=1, max_length=512, pattern=r"^[a-z0-9_]+$")
     language: str = Field(pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$", examples=["en_US", "de", "pt_BR"])
     components: list[TemplateComponent] = Field(default_factory=list, max_length=13)
+    # The variables' values the short way, for a template Switchboard knows (`/v1/templates`): a list (the
+    # body's, in order) or an object keyed by variable — `"1"` or `"order_id"` (body), `"header.1"` or
+    # `"header.<name>"`, `"button.<index>"` (a URL button). Switchboard turns them into `components`.
+    parameters: list[ParameterValue] | dict[ParameterKey, ParameterValue] | None = Field(
+        default=None, max_length=100, json_schema_extra={"maxProperties": 100})
 
     @model_validator(mode="after")
     def _components_fit_together(self):
@@ -195,10 +208,17 @@ class Template(Strict):
 
 # --- interactive messages ------------------------------------------------------------------------
 
+HEADER_FIELDS = ("text", "image", "video", "document")
+
+
 class InteractiveHeader(Strict):
     """Text (at most 60 characters) for any interactive message; image, video or document for reply
     buttons only."""
 
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": [
+        {"properties": {"type": {"const": k}, k: {"not": {"type": "null"}},
+                        **_absent(*(f for f in HEADER_FIELDS if f != k))}, "required": ["type", k]}
+        for k in HEADER_FIELDS]})
     type: Literal["text", "image", "video", "document"]
     text: str | None = Field(default=None, min_length=1, max_length=60)
     image: MediaSource | None = None
@@ -351,9 +371,12 @@ class Content(Protocol):
 
 def summary(message: Content, limit: int = 200) -> str:
     """A short human-readable line for any message (its text, for a text message): what records and
-    previews show for templates, media and interactive messages."""
+    previews show for templates, media and interactive messages; a template's whole text where the
+    sender's service filled it in (`rendered`)."""
     if message.type == "text":
         return message.text
+    if rendered := getattr(message, "rendered", None):  # a template Switchboard knows, filled in: whole
+        return rendered
     if message.template is not None:
         t = message.template
         values = [p.text or (p.currency.fallback_value if p.currency else None)

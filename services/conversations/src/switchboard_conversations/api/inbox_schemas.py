@@ -7,8 +7,10 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from switchboard_contracts.content import SPACE_OR_NUL
+
 Id = Annotated[str, Field(min_length=1, max_length=64)]
-Tag = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\s\x00]([^\x00]*[^\s\x00])?$")]
+Tag = Annotated[str, Field(min_length=1, max_length=64, pattern=rf"^[^{SPACE_OR_NUL}]([^\x00]*[^{SPACE_OR_NUL}])?$")]
 
 
 class Strict(BaseModel):
