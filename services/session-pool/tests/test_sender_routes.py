@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import nats
+
 from switchboard_contracts import commands, streams
 from switchboard_contracts.ids import new_id
 from switchboard_contracts.sender import SenderRoute, route_key
@@ -41,6 +43,7 @@ async def test_provider_senders_publish_sealed_routes_and_clean_events(nats_url,
         meta_route = await route(kv, route_key("meta-cloud", "1234567890"))
         waha_route = await route(kv, route_key("waha", "shop"))
         assert (meta_route.org_id, meta_route.sender_id) == (org, meta_id)
+        assert meta_route.waba_id == "99" and waha_route.waba_id is None  # template updates name the WABA
         assert Sealer(TEST_SECRET_KEY).unseal(meta_route.sealed)["app_secret"] == "app-s"
         assert Sealer(TEST_SECRET_KEY).unseal(waha_route.sealed) == {"webhook_hmac_key": "hk"}
         # another sender claiming the same number does not take the route over
@@ -54,3 +57,39 @@ async def test_provider_senders_publish_sealed_routes_and_clean_events(nats_url,
     for e in events:
         raw = e.to_json_bytes().decode()
         assert "EAAB-secret" not in raw and "app-s" not in raw and "sealed" not in raw
+
+
+async def rewritten(kv, key, written: SenderRoute) -> None:
+    """Wait until the route at `key` is `written` again (the session-pool's start rewrote it)."""
+    for _ in range(200):
+        if await route(kv, key) == written:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"route {key} not rewritten: {await route(kv, key)}")
+
+
+async def test_a_route_written_without_its_waba_is_rewritten_on_start(nats_url, database_url):
+    org = new_id()
+    keys = [route_key("meta-cloud", "1234567890"), route_key("meta-cloud", "1234567891")]
+    nc = await nats.connect(nats_url)
+    kv = await ensure_key_value(nc.jetstream(), streams.SENDER_ROUTES)
+    try:
+        async with running_session_pool(nats_url, database_url) as js:
+            for pnid in ("1234567890", "1234567891"):
+                await register(js, org, new_id(), "meta-cloud", {"phone_number_id": pnid, "waba_id": "99"},
+                               {"access_token": "EAAB-secret", "app_secret": "app-s", "verify_token": "vt"})
+            written = [await route(kv, key) for key in keys]
+        assert [r.waba_id for r in written] == ["99", "99"]
+
+        def stale(i: int) -> bytes:  # what the version before routes named their WABA wrote
+            return written[i].model_copy(update={"waba_id": None}).model_dump_json().encode()
+        await kv.put(keys[0], stale(0))
+        async with running_session_pool(nats_url, database_url):
+            await rewritten(kv, keys[0], written[0])
+        revision = (await kv.get(keys[0])).revision
+        await kv.put(keys[1], stale(1))
+        async with running_session_pool(nats_url, database_url):
+            await rewritten(kv, keys[1], written[1])
+        assert (await kv.get(keys[0])).revision == revision  # a route already current is left as it is
+    finally:
+        await nc.close()

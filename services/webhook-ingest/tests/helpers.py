@@ -39,13 +39,13 @@ def waha_signature(key: str, body: bytes) -> dict[str, str]:
 
 
 async def add_route(nats_url: str, provider: str, account: str, org_id: str, sender_id: str,
-                    **secrets: str) -> None:
+                    waba_id: str | None = None, **secrets: str) -> None:
     """What the session-pool writes when it registers a provider sender."""
     nc = await nats.connect(nats_url)
     kv = await ensure_key_value(nc.jetstream(), streams.SENDER_ROUTES)
     sealed = Sealer(TEST_SECRET_KEY).seal(secrets) if secrets else None
-    await kv.put(route_key(provider, account), SenderRoute(org_id=org_id, sender_id=sender_id, provider=provider,
-                                                           sealed=sealed).model_dump_json().encode())
+    route = SenderRoute(org_id=org_id, sender_id=sender_id, provider=provider, sealed=sealed, waba_id=waba_id)
+    await kv.put(route_key(provider, account), route.model_dump_json().encode())
     await nc.close()
 
 

@@ -164,10 +164,48 @@ def meta_change(phone_number_id: str, *, messages: Sequence[dict] = (), statuses
     return {"field": "messages", "value": value}
 
 
-def meta_delivery(*entries: tuple[str, list[dict]]) -> dict:
-    """Full Meta POST body built from (waba_id, changes) pairs."""
+def meta_delivery(*entries: tuple[str, list[dict]] | tuple[str, list[dict], int]) -> dict:
+    """Full Meta POST body built from (waba_id, changes) pairs, or (waba_id, changes, time) triples
+    (template updates' entries carry `time`, unix seconds as a number)."""
     return {"object": "whatsapp_business_account",
-            "entry": [{"id": waba_id, "changes": list(changes)} for waba_id, changes in entries]}
+            "entry": [{"id": waba_id, **({"time": time[0]} if time else {}), "changes": list(changes)}
+                      for waba_id, changes, *time in entries]}
+
+
+def meta_template_status(event: str = "APPROVED", *, template_id: int = 123456, name: str = "order_shipped",
+                         language: str = "en_US", reason: str | None = "NONE", category: str | None = None,
+                         other_info: dict | None = None, disable_date: str | None = None) -> dict:
+    """A `message_template_status_update` change (Meta sends the template id as a number)."""
+    value: dict[str, Any] = {"event": event, "message_template_id": template_id, "message_template_name": name,
+                             "message_template_language": language, "reason": reason}
+    if category is not None:
+        value["message_template_category"] = category
+    if other_info is not None:
+        value["other_info"] = copy.deepcopy(other_info)
+    if disable_date is not None:
+        value["disable_info"] = {"disable_date": disable_date}
+    return {"field": "message_template_status_update", "value": value}
+
+
+def meta_template_quality(new: str = "YELLOW", previous: str = "GREEN", *, template_id: int = 123456,
+                          name: str = "order_shipped", language: str = "en_US") -> dict:
+    """A `message_template_quality_update` change."""
+    return {"field": "message_template_quality_update", "value": {
+        "previous_quality_score": previous, "new_quality_score": new, "message_template_id": template_id,
+        "message_template_name": name, "message_template_language": language}}
+
+
+def meta_template_category(new: str = "MARKETING", previous: str | None = "UTILITY", *,
+                           correct: str | None = None, template_id: int = 123456, name: str = "order_shipped",
+                           language: str = "en_US") -> dict:
+    """A `template_category_update` change (`previous_category` and `correct_category` optional)."""
+    value: dict[str, Any] = {"message_template_id": template_id, "message_template_name": name,
+                             "message_template_language": language, "new_category": new}
+    if previous is not None:
+        value["previous_category"] = previous
+    if correct is not None:
+        value["correct_category"] = correct
+    return {"field": "template_category_update", "value": value}
 
 
 def waha_envelope(event: str, payload: dict, *, session: str = "default",

@@ -13,6 +13,14 @@ from ..domain.sender import Sender
 log = get_logger("session-pool.routes")
 
 
+def route_of(sender: Sender) -> SenderRoute:
+    """The route of a provider sender: its organization, its sealed secrets, and (Meta) its WABA,
+    which template updates name instead of a number."""
+    return SenderRoute(org_id=sender.org_id, sender_id=str(sender.id), provider=sender.provider,
+                       sealed=sender.sealed_credentials,
+                       waba_id=sender.config.get("waba_id") if sender.provider == "meta-cloud" else None)
+
+
 class SenderRoutes:
     def __init__(self, kv):
         self.kv = kv
@@ -22,8 +30,7 @@ class SenderRoutes:
         if not sender.account or sender.provider == "simulator":
             return
         key = route_key(sender.provider, sender.account)
-        value = SenderRoute(org_id=sender.org_id, sender_id=str(sender.id), provider=sender.provider,
-                            sealed=sender.sealed_credentials).model_dump_json().encode()
+        value = route_of(sender).model_dump_json().encode()
         try:
             await self.kv.create(key, value)
         except KeyWrongLastSequenceError:
@@ -33,6 +40,25 @@ class SenderRoutes:
             else:
                 log.error("provider account already routed to another sender; route not taken over",
                           sender_id=str(sender.id), owner=current.sender_id, provider=sender.provider)
+
+    async def refresh(self, sender: Sender) -> None:
+        """Rewrite a sender's own route when it differs from what publish() writes now (a route
+        written before routes named their WABA, say); another sender's route stays as it is."""
+        if not sender.account or sender.provider == "simulator":
+            return
+        key = route_key(sender.provider, sender.account)
+        try:
+            entry = await self.kv.get(key)
+        except KeyNotFoundError:
+            return
+        current, wanted = SenderRoute.model_validate_json(entry.value), route_of(sender)
+        if current.sender_id != wanted.sender_id or current == wanted:
+            return
+        try:
+            await self.kv.update(key, wanted.model_dump_json().encode(), last=entry.revision)
+        except KeyWrongLastSequenceError:  # changed meanwhile (another replica rewrote it): theirs stands
+            return
+        log.info("sender route rewritten", sender_id=str(sender.id), provider=sender.provider)
 
     async def remove(self, sender: Sender) -> None:
         """Drop a removed sender's route (only its own: never another sender's)."""

@@ -83,7 +83,8 @@ class Change(Loose):
 
 
 class Entry(Loose):
-    id: str
+    id: str  # the WhatsApp Business Account (WABA) id
+    time: Any = None  # unix seconds, on template updates (never checked: only an identity)
     changes: list[Change]
 
 
@@ -92,11 +93,15 @@ class Delivery(Loose):
     entry: list[Entry] = Field(min_length=1)
 
 
-def message_changes(delivery: Delivery) -> list[tuple[int, int, ChangeValue]]:
-    """(entry index, change index, value) of every `messages` change, in order; other fields
-    (template status, account updates) are not message traffic and are skipped."""
+def check_object(delivery: Delivery) -> None:
     if delivery.object != "whatsapp_business_account":
         raise NotADelivery(f"object is {delivery.object!r}, not 'whatsapp_business_account'")
+
+
+def message_changes(delivery: Delivery) -> list[tuple[int, int, ChangeValue]]:
+    """(entry index, change index, value) of every `messages` change, in order; other fields
+    (template updates: meta_templates.py; account updates) are not message traffic and are skipped."""
+    check_object(delivery)
     return [(i, j, change.value if isinstance(change.value, ChangeValue) else ChangeValue.model_validate(change.value))
             for i, entry in enumerate(delivery.entry)
             for j, change in enumerate(entry.changes) if change.field == "messages"]
