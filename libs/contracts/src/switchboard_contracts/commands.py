@@ -60,6 +60,9 @@ class SendMessage(BaseModel):
     # session-pool's default, 4 hours).
     ttl_seconds: int | None = Field(default=None, ge=1)
     actor: Actor | None = None  # who asked for it (an inbox reply: the user), when known
+    # A template message as the customer reads it (header, body, footer, buttons with the values filled
+    # in), set by the service that knows the template: the text the history and message.accepted show.
+    rendered: str | None = Field(default=None, max_length=8192)
 
     @field_validator("text", "template", "media", "interactive")
     @classmethod

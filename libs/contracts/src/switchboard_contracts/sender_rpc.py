@@ -18,6 +18,7 @@ STATS = rpc_subject(SERVICE, "stats")
 TEMPLATE_CREATE = rpc_subject(SERVICE, "template_create")
 TEMPLATE_LIST = rpc_subject(SERVICE, "template_list")
 TEMPLATE_DELETE = rpc_subject(SERVICE, "template_delete")
+TEMPLATE_EDIT = rpc_subject(SERVICE, "template_edit")  # `POST /{hsm_id}` with the new components/category
 QUEUE_GROUP = "session-pool"
 
 
@@ -25,7 +26,8 @@ class SenderRequest(BaseModel):
     org_id: str
     sender_id: str
     phone_number: str | None = None  # pairing_code: the number that will link the session
-    # template_create: the body of `POST /{waba_id}/message_templates`; template_delete: `{"name", "hsm_id"?}`
+    # template_create: the body of `POST /{waba_id}/message_templates`; template_delete: `{"name", "hsm_id"?}`;
+    # template_edit: `{"hsm_id", "components"?, "category"?}`
     body: dict[str, Any] | None = None
 
 

@@ -185,7 +185,7 @@ CONVERSATIONS_DIRECTORY = ConsumerSpec(
     stream=EVENTS.name,
     durable="conversations__directory",
     filter_subjects=[subjects.any_org_events("user"), subjects.any_org_events("team"),
-                     subjects.any_org_events("sender", "registered")],
+                     subjects.any_org_events("sender", "registered"), subjects.any_org_events("sender", "removed")],
 )
 
 CONVERSATIONS_LIFECYCLE = ConsumerSpec(
@@ -201,6 +201,14 @@ CONVERSATIONS_HANDOFFS = ConsumerSpec(
     stream=EVENTS.name,
     durable="conversations__handoffs",
     filter_subjects=[subjects.any_org_events("flow", "handoff_requested")],
+)
+
+CONVERSATIONS_TEMPLATES = ConsumerSpec(
+    stream=EVENTS.name,
+    durable="conversations__templates",
+    # Meta's template reports as webhook-ingest publishes them (the service's own, from syncs, are passed over)
+    filter_subjects=[subjects.any_org_events("template", name) for name in ("status_changed", "quality_changed",
+                                                                            "category_changed")],
 )
 
 CAMPAIGNS_STATUSES = ConsumerSpec(

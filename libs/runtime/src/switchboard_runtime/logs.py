@@ -17,6 +17,17 @@ def _add_trace_id(_logger: object, _name: str, event: dict) -> dict:
     return event
 
 
+class _CurrentStdout:
+    """Writes to whatever `sys.stdout` is when a line is written, not the one of start-up: a test runner
+    swaps it for each test and closes the old one (a logger holding that one fails on a closed file)."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
 def configure_logging(service: str, fmt: str = "json", level: str = "INFO") -> None:
     renderer = (structlog.processors.JSONRenderer() if fmt == "json"
                 else structlog.dev.ConsoleRenderer(colors=False))
@@ -29,12 +40,12 @@ def configure_logging(service: str, fmt: str = "json", level: str = "INFO") -> N
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        logger_factory=structlog.PrintLoggerFactory(_CurrentStdout()),
         cache_logger_on_first_use=True,
     )
     structlog.contextvars.bind_contextvars(service=service)
     # Third-party libraries log through stdlib logging: route it to the same output, warnings and up.
-    handler = logging.StreamHandler(sys.stdout)
+    handler = logging.StreamHandler(_CurrentStdout())
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(processor=renderer, foreign_pre_chain=shared))
     root = logging.getLogger()
     root.handlers[:] = [handler]
