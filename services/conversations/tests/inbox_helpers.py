@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from switchboard_contracts import message, sender, user
+from switchboard_contracts import message, sender, template, user
 from switchboard_contracts.envelope import make_envelope
 from switchboard_contracts.ids import deterministic_id
 from switchboard_conversations.main import serve
@@ -38,9 +38,18 @@ async def add_team(js, org: str, team_id: str, name: str) -> None:
                                             actor={"type": "api_key", "id": "k"}), user.TEAM_CREATED)
 
 
-async def add_sender(js, org: str, sender_id: str, provider: str) -> None:
-    await publish(js, org, sender.SenderRegistered(sender_id=sender_id, name="s", provider=provider,
+async def add_sender(js, org: str, sender_id: str, provider: str, waba_id: str | None = None) -> None:
+    await publish(js, org, sender.SenderRegistered(sender_id=sender_id, name="s", provider=provider, waba_id=waba_id,
                                                    quotas={}, registered_at=datetime.now(UTC)), sender.REGISTERED)
+
+
+async def meta_reports(js, org: str, waba_id: str, meta_template_id: str, name: str, language: str,
+                       event: str, reason: str | None = None) -> None:
+    """A `template.status_changed` as webhook-ingest publishes it from Meta's webhook."""
+    await publish(js, org, template.TemplateStatusChanged(
+        waba_id=waba_id, message_template_id=meta_template_id, message_template_name=name,
+        message_template_language=language, event=event, reason=reason, at=datetime.now(UTC)),
+        template.STATUS_CHANGED)
 
 
 async def inbound(js, org: str, sender_id: str, contact: str, text: str, at: datetime, mid: str,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from switchboard_contracts.conversation import conversation_id
 from switchboard_contracts.ids import new_id
 
-from .inbox_helpers import add_sender, add_team, add_user, as_, eventually, inbound, running_inbox
+from .inbox_helpers import add_sender, add_team, add_user, as_, eventually, inbound, meta_reports, running_inbox
 
 CONTACT = "+4915112345678"
 
@@ -137,11 +137,11 @@ async def test_bad_changes_are_refused_naming_the_field_or_the_transition(nats_u
         assert (await client.post(f"/v1/conversations/{cid}/read")).status_code == 401  # not through the gateway
 
 
-async def test_replies_canned_responses_and_the_24_hour_window(nats_url, database_url):
+async def test_replies_canned_responses_templates_and_the_24_hour_window(nats_url, database_url):
     org, simulator, meta, agent = new_id(), new_id(), new_id(), new_id()
     async with running_inbox(nats_url, database_url) as (client, js):
         await add_user(js, org, agent, "Ana")
-        await add_sender(js, org, meta, "meta-cloud")
+        await add_sender(js, org, meta, "meta-cloud", waba_id="waba-1")
         me = as_(org, agent, "agent")
         created = await client.post("/v1/canned-responses", headers=me,
                                     json={"short_code": "thanks", "content": "Thanks {{contact.name|there}}!"})
@@ -165,9 +165,24 @@ async def test_replies_canned_responses_and_the_24_hour_window(nats_url, databas
         old = await _conversation(client, js, org, meta, at=datetime.now(UTC) - timedelta(days=2))
         r = await client.post(f"/v1/conversations/{old}/messages", headers=me, json={"text": "hi again"})
         assert r.status_code == 422 and r.json()["error"]["code"] == "outside_window"
+        template = {"type": "template", "template": {"name": "order_update", "language": "en_US",
+                                                      "parameters": ["A-7"]}}
+        r = await client.post(f"/v1/conversations/{old}/messages", headers=me, json=template)
+        assert r.status_code == 422 and r.json()["error"]["code"] == "template_not_found", r.text
+        made = await client.post("/v1/templates", headers=as_(org), json={
+            "sender_id": meta, "name": "order_update", "language": "en_US", "category": "UTILITY",
+            "components": [{"type": "BODY", "text": "Your order {{1}} is ready.", "example": {"body_text": [["A-1"]]}}]})
+        assert made.status_code == 201 and made.json()["status"] == "DRAFT", made.text
+        r = await client.post(f"/v1/conversations/{old}/messages", headers=me, json=template)
+        assert r.status_code == 422 and r.json()["error"]["details"]["status"] == "DRAFT", r.text
+        await meta_reports(js, org, "waba-1", "777", "order_update", "en_US", "APPROVED")
+        await eventually(lambda: client.get(f"/v1/templates/{made.json()['id']}", headers=me),
+                         lambda r: r.json()["status"] == "APPROVED" and r.json()["meta_template_id"] == "777")
         r = await client.post(f"/v1/conversations/{old}/messages", headers=me, json={
-            "type": "template", "template": {"name": "order_update", "language": "en_US"}})
-        assert r.status_code == 202, r.text
+            "type": "template", "template": {**template["template"], "parameters": ["A-7", "extra"]}})
+        assert r.status_code == 422 and r.json()["error"]["details"]["extra"] == ["2"], r.text
+        r = await client.post(f"/v1/conversations/{old}/messages", headers=me, json=template)
+        assert r.status_code == 202 and r.json()["text"] == "Your order A-7 is ready.", r.text
         assert (await client.get(f"/v1/messages/{sent['id']}", headers=me)).json()["agent_id"] == agent
 
 

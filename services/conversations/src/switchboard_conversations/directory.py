@@ -1,6 +1,7 @@
 """Who and what the inbox names, as the owners' events tell it: users and teams (from the gateway's
-`user.*` and `team.*` events) for assignees and their names, and each sender's provider (from
-`sender.registered`; Meta's 24-hour window applies to Meta senders only). A repeat changes nothing.
+`user.*` and `team.*` events) for assignees and their names, and each sender's provider and WhatsApp
+Business Account (from `sender.registered` and `sender.removed`; Meta's 24-hour window applies to Meta
+senders only; a template belongs to an account). A repeat changes nothing.
 
 The directory follows the stream, so a user created a moment ago may not be in it yet: a lookup that
 finds no one waits for it a little (`WAIT_SECONDS`) before saying "unknown"."""
@@ -28,8 +29,10 @@ USER = text(f"""
 TEAM = text(f"""
     INSERT INTO {SCHEMA}.directory_teams (id, org_id, name, deleted) VALUES (:id, :org, :name, :deleted)
     ON CONFLICT (id) DO UPDATE SET name = excluded.name, deleted = {SCHEMA}.directory_teams.deleted OR excluded.deleted""")
-SENDER = text(f"""INSERT INTO {SCHEMA}.directory_senders (id, org_id, provider) VALUES (:id, :org, :provider)
-                  ON CONFLICT (id) DO NOTHING""")
+SENDER = text(f"""INSERT INTO {SCHEMA}.directory_senders (id, org_id, provider, waba_id) VALUES (:id, :org, :provider, :waba)
+                  ON CONFLICT (id) DO UPDATE SET waba_id = COALESCE({SCHEMA}.directory_senders.waba_id, excluded.waba_id)""")
+SENDER_REMOVED = text(f"""INSERT INTO {SCHEMA}.directory_senders (id, org_id, provider, removed)
+                          VALUES (:id, :org, 'unknown', true) ON CONFLICT (id) DO UPDATE SET removed = true""")
 
 
 class Directory:
@@ -52,7 +55,11 @@ class Directory:
                                                   "deleted": ce.type == user.TEAM_DELETED})
                     elif ce.type == sender.REGISTERED:
                         s = sender.SenderRegistered.model_validate(ce.data)
-                        await conn.execute(SENDER, {"id": s.sender_id, "org": ce.orgid, "provider": s.provider.value})
+                        await conn.execute(SENDER, {"id": s.sender_id, "org": ce.orgid, "provider": s.provider.value,
+                                                    "waba": s.waba_id})
+                    elif ce.type == sender.REMOVED:
+                        s = sender.SenderRemoved.model_validate(ce.data)
+                        await conn.execute(SENDER_REMOVED, {"id": s.sender_id, "org": ce.orgid})
                 except (BadMessage, ValidationError, ValueError) as exc:
                     outcome.reject(d, f"not a directory event this service understands: {exc}")
         return outcome
@@ -70,6 +77,25 @@ class Directory:
         row = await self._find(f"SELECT provider, false AS deleted FROM {SCHEMA}.directory_senders "
                                "WHERE id = :id AND org_id = :org", org_id, sender_id, wait=False)
         return row.provider if row else None
+
+    async def meta_sender(self, org_id: str, sender_id: str, wait: bool = True):
+        """A Meta sender of the organization (id, waba_id), not removed; None otherwise."""
+        return await self._find(f"SELECT id, waba_id, removed AS deleted FROM {SCHEMA}.directory_senders "
+                                "WHERE id = :id AND org_id = :org AND provider = 'meta-cloud'", org_id, sender_id, wait)
+
+    async def account_senders(self, org_id: str, waba_id: str | None = None) -> list:
+        """The organization's Meta senders that are not removed (of one account), one per account first."""
+        async with self.engine.connect() as conn:
+            return list(await conn.execute(text(
+                f"SELECT id, waba_id FROM {SCHEMA}.directory_senders WHERE org_id = :org AND provider = 'meta-cloud' "
+                "AND NOT removed AND waba_id IS NOT NULL AND (CAST(:waba AS text) IS NULL OR waba_id = :waba) "
+                "ORDER BY waba_id, id"), {"org": org_id, "waba": waba_id}))
+
+    async def meta_organizations(self) -> list[str]:
+        async with self.engine.connect() as conn:
+            return list((await conn.execute(text(
+                f"SELECT DISTINCT org_id FROM {SCHEMA}.directory_senders WHERE provider = 'meta-cloud' "
+                "AND NOT removed AND waba_id IS NOT NULL ORDER BY org_id"))).scalars())
 
     async def _find(self, sql: str, org_id: str, key: str, wait: bool):
         deadline = asyncio.get_running_loop().time() + (WAIT_SECONDS if wait else 0)

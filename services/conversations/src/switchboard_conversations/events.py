@@ -11,6 +11,8 @@ from switchboard_contracts.envelope import EncodedEvent, encode_envelope
 from switchboard_contracts.ids import aggregate_event_id
 
 from .domain.conversation import Conversation
+from .domain.template import MessageTemplate
+from .template_events import template_cloudevent
 
 SOURCE = "switchboard/conversations"
 
@@ -36,6 +38,8 @@ LIFECYCLE: dict[type, tuple[str, type[BaseModel], tuple[str, ...]]] = {
 
 
 def to_cloudevent(domain_event: object) -> EncodedEvent | None:
+    if isinstance(domain_event, MessageTemplate.Event):
+        return template_cloudevent(domain_event)
     cid = str(domain_event.originator_id)
     if isinstance(domain_event, Conversation.Started):
         data = contract.ConversationStarted(conversation_id=cid, sender_id=domain_event.sender_id,

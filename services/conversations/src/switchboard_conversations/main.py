@@ -1,6 +1,6 @@
 """Composition root of the conversations service: what it is made of, in start order (the host runs
 it) — the history, sends and their outbox, the conversations starter and reopener, the directory of
-users, teams and senders, the inbox's lifecycle, the HTTP API."""
+users, teams and senders, the inbox's lifecycle, message templates and their sync with Meta, the HTTP API."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from .healer import Healer
 from .history import History
 from .inbox_settings import InboxSettings
 from .lifecycle import Lifecycle
+from .meta_templates import MetaTemplates
 from .outbox import command_outbox
 from .queries import Queries
 from .reopener import Reopener
@@ -33,6 +34,10 @@ from .sla_policies import SlaPolicies
 from .starter import Starter
 from .stats import Stats
 from .tables import SCHEMA
+from .template_sends import TemplateSends
+from .template_sync import TemplateSync
+from .template_updates import TemplateUpdates
+from .templates import Templates
 
 SERVICE = "conversations"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -55,6 +60,10 @@ async def wire(host: Host, settings: ConversationsSettings) -> None:
     commands = host.add(command_outbox(engine, bus.publisher))
     directory = Directory(engine)
     host.consumer(streams.CONVERSATIONS_DIRECTORY, directory.handle, batch_size=500)
+    templates = Templates(engine, app, relay, directory, MetaTemplates(bus.nc))
+    template_sync = host.add(TemplateSync(templates, settings.template_sync_hours, directory.meta_organizations))
+    host.consumer(streams.CONVERSATIONS_TEMPLATES, TemplateUpdates(templates, template_sync.sync_account).handle,
+                  batch_size=100)
     host.consumer(streams.CONVERSATIONS_LIFECYCLE, Healer(engine, app).handle, batch_size=500)
     host.consumer(streams.CONVERSATIONS_HANDOFFS, Handoffs(lifecycle, directory).handle, batch_size=100)
     host.consumer(streams.CONVERSATIONS_HISTORY, History(engine, on_new_conversations=starter.wake,
@@ -62,7 +71,8 @@ async def wire(host: Host, settings: ConversationsSettings) -> None:
                   batch_size=settings.history_batch_size, linger=HISTORY_LINGER)
     host.http(create_app(Deps(settings, Sends(engine, commands.wake, starter.wake), Queries(engine),
                               ConversationReads(engine), lifecycle, directory, CannedResponses(engine),
-                              InboxSettings(engine), policies, Stats(engine))),
+                              InboxSettings(engine), policies, Stats(engine), templates, template_sync,
+                              TemplateSends(engine, directory))),
               settings.conversations_host, settings.conversations_port)
     host.health_endpoint()
 

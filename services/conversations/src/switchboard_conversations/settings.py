@@ -12,3 +12,4 @@ class ConversationsSettings(ServiceSettings):
     default_region: str | None = None  # region for numbers written without + (e.g. DE)
     archive_after_days: float = 7.0  # a resolved conversation is archived this long after
     inbox_due_poll_seconds: float = 1.0  # how often snoozes, archives, auto-resolves and SLAs are checked
+    template_sync_hours: float = 6.0  # how often every account's templates are reconciled with Meta (and on start)

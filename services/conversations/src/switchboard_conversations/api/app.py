@@ -22,6 +22,9 @@ from ..sends import Sends
 from ..settings import ConversationsSettings
 from ..sla_policies import SlaPolicies
 from ..stats import Stats
+from ..template_sends import TemplateSends
+from ..template_sync import TemplateSync
+from ..templates import Templates
 from .openapi import without_nulls
 from .schemas import TAGS
 
@@ -38,6 +41,9 @@ class Deps:
     inbox_settings: InboxSettings | None = None
     sla_policies: SlaPolicies | None = None
     stats: Stats | None = None
+    templates: Templates | None = None
+    template_sync: TemplateSync | None = None
+    template_sends: TemplateSends | None = None
 
 
 def deps(request: Request) -> Deps:
@@ -54,12 +60,12 @@ def org_of(request: Request) -> str:
 
 
 def create_app(d: Deps) -> FastAPI:
-    from . import canned, conversations, inbox, messages, replies, settings, sla, stats
+    from . import canned, conversations, inbox, messages, replies, settings, sla, stats, templates
 
     app = FastAPI(title="Switchboard conversations", version="0.1.0")
     app.state.deps = d
     errors.install(app)
-    for module in (messages, conversations, inbox, replies, canned, settings, sla, stats):
+    for module in (messages, conversations, inbox, replies, canned, settings, sla, stats, templates):
         app.include_router(module.router)
     without_nulls(app)
     _untagged_errors(app)

@@ -18,6 +18,7 @@ from switchboard_runtime.http.openapi import responses
 from switchboard_runtime.http.phone import to_e164
 
 from ..idempotency import request_hash
+from ..domain.template_send import Prepared
 from ..sends import Idempotency
 from .app import Deps, deps, org_of
 from .routes import route_of
@@ -40,12 +41,14 @@ async def no_nulls(request: Request) -> None:
                                                            "not allowed", "type": "null"} for p in paths]})
 
 
-def _command(body, message_id: str, to: str, client_ref: str | None, now: datetime) -> commands.SendMessage:
+def _command(body, message_id: str, to: str, client_ref: str | None, now: datetime,
+             prepared: Prepared | None = None) -> commands.SendMessage:
     sender_id, pool = route_of(body)
     media = getattr(body, "media", None)
     return commands.SendMessage(
         message_id=message_id, sender_id=sender_id, pool=pool, to=to, type=body.type,
-        text=getattr(body, "text", ""), template=getattr(body, "template", None),
+        text=getattr(body, "text", ""), template=prepared.template if prepared else getattr(body, "template", None),
+        rendered=prepared.rendered if prepared else None,
         media=Media.model_validate(media.model_dump(exclude_none=True)) if media is not None else None,
         interactive=getattr(body, "interactive", None), reply_to=body.reply_to, client_ref=client_ref,
         requested_at=now, ttl_seconds=body.ttl_seconds)
@@ -64,7 +67,8 @@ async def send_message(request: Request, body: Annotated[SendMessageRequest, Bod
                        d: Deps = Depends(deps), idempotency_key: str | None = KEY):
     to = to_e164(body.to, "to", d.settings.default_region)
     message_id = deterministic_id(org, "message", idempotency_key) if idempotency_key else new_id()
-    cmd = _command(body, message_id, to, body.client_ref, datetime.now(UTC))
+    prepared = await d.template_sends.prepare(org, route_of(body)[0], getattr(body, "template", None))
+    cmd = _command(body, message_id, to, body.client_ref, datetime.now(UTC), prepared)
     return await d.sends.send(org, [cmd], {"id": message_id, "status": "queued"},
                               _idempotency(idempotency_key, "message", body), request.headers.get("traceparent"))
 
@@ -74,7 +78,7 @@ async def send_bulk(request: Request, body: Annotated[BulkSendRequest, Body()], 
                     d: Deps = Depends(deps), idempotency_key: str | None = KEY):
     """The same message to up to 10,000 recipients, each with its own message id and result —
     accepted (with the id) or rejected (with the reason)."""
-    route_of(body)
+    prepared = await d.template_sends.prepare(org, route_of(body)[0], getattr(body, "template", None))
     now = datetime.now(UTC)
     results, cmds, seen = [], [], set()
     for i, r in enumerate(body.recipients):
@@ -89,7 +93,7 @@ async def send_bulk(request: Request, body: Annotated[BulkSendRequest, Body()], 
             continue
         seen.add(to)
         mid = deterministic_id(org, "bulk", idempotency_key, i) if idempotency_key else new_id()
-        cmds.append(_command(body, mid, to, r.client_ref, now))
+        cmds.append(_command(body, mid, to, r.client_ref, now, prepared))
         results.append({"index": i, "to": to, "status": "accepted", "id": mid})
     accepted = len(cmds)
     answer = {"accepted": accepted, "rejected": len(results) - accepted, "results": results}

@@ -60,13 +60,16 @@ async def reply(conversation_id: UUID, request: Request, body: Annotated[ReplyRe
         raise ApiError(422, "outside_window", "the contact last wrote more than 24 hours ago (or never): outside "
                        "Meta's customer service window only an approved template may be sent",
                        {"field": "type", "last_inbound_at": conv["last_inbound_at"] and conv["last_inbound_at"].isoformat()})
+    prepared = await d.template_sends.prepare(who.org, conv["sender_id"], getattr(content, "template", None))
     if conv["status"] in ("resolved", "archived"):
         await d.lifecycle.change(who.org, cid, lambda c: c.replied(who.actor, now))
     message_id = deterministic_id(who.org, "reply", cid, idempotency_key) if idempotency_key else new_id()
     media = getattr(content, "media", None)
     cmd = commands.SendMessage(
         message_id=message_id, sender_id=conv["sender_id"], to=conv["contact"], type=content.type,
-        text=getattr(content, "text", ""), template=getattr(content, "template", None),
+        text=getattr(content, "text", ""),
+        template=prepared.template if prepared else getattr(content, "template", None),
+        rendered=prepared.rendered if prepared else None,
         media=Media.model_validate(media.model_dump(exclude_none=True)) if media is not None else None,
         interactive=getattr(content, "interactive", None), reply_to=getattr(content, "reply_to", None),
         requested_at=now, ttl_seconds=getattr(content, "ttl_seconds", None), actor=who.actor)
