@@ -13,7 +13,7 @@ import time
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from .fake_server import serving
+from switchboard_devkit.testing.fake_server import serving
 
 NAME = re.compile(r"^[a-zA-Z0-9_-]+$")
 CHAT_ID = re.compile(r"^[\w.-]+@(c\.us|g\.us|lid|newsletter)$")

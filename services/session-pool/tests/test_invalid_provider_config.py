@@ -10,8 +10,8 @@ from switchboard_contracts import commands
 from switchboard_contracts.ids import new_id
 from switchboard_runtime.sealing import Sealer
 from switchboard_devkit.testing.plugin import TEST_SECRET_KEY
+from switchboard_devkit.testing.fake_graph import running_fake_graph
 
-from .fake_graph import running_fake_graph
 from .helpers import collect_events, command, publish_command, running_session_pool
 
 FAST = {"reconnect_base_seconds": 0.2, "reconnect_cap_seconds": 1.0, "human_pacing": False}

@@ -14,8 +14,8 @@ from switchboard_contracts.envelope import make_envelope
 from switchboard_contracts.ids import new_id
 from switchboard_runtime.sealing import Sealer
 from switchboard_devkit.testing.plugin import TEST_SECRET_KEY
+from switchboard_devkit.testing.fake_graph import running_fake_graph
 
-from .fake_graph import running_fake_graph
 from .helpers import collect_events, command, publish_command, running_session_pool, send_command
 
 

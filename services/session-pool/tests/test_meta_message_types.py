@@ -10,8 +10,8 @@ from sqlalchemy import create_engine, text
 
 from switchboard_contracts import commands
 from switchboard_contracts.ids import new_id
+from switchboard_devkit.testing.fake_graph import running_fake_graph
 
-from .fake_graph import running_fake_graph
 from .helpers import collect_events, command, publish_command, register_simulator, running_session_pool
 from .test_meta_cloud import open_window, register_meta, statuses
 

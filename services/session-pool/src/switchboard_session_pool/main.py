@@ -23,6 +23,7 @@ from .domain.sender import Sender
 from .events import to_cloudevent
 from .metrics import rss_mb
 from .providers.meta_cloud import MetaCloudProvider
+from .providers.meta_templates import MetaTemplates
 from .providers.router import ProviderRouter
 from .providers.simulator import SimulatorProvider
 from .providers.waha import WahaProvider
@@ -32,6 +33,7 @@ from .senders.queries import SenderQueries
 from .senders.restore import restore
 from .senders.routes import SenderRoutes
 from .senders.sessions import SessionEvents
+from .senders.template_queries import TemplateQueries
 from .senders.watch import SenderWatch
 from .settings import SessionPoolSettings
 from .stores.campaign_holds import CampaignHolds
@@ -89,7 +91,7 @@ async def wire(host: Host, settings: SessionPoolSettings) -> None:
     commands = SenderCommands(app, relay, simulator, bus.publisher, routes, connector, waha,
                               on_change=dispatcher.sender_changed)
     watch = SenderWatch(app, senders, dispatcher.sender_changed)
-    queries = SenderQueries(app, engine, dispatcher, waha, faults)
+    queries = SenderQueries(app, engine, dispatcher, waha, faults, TemplateQueries(MetaTemplates(meta)))
     host.add(watch, start=lambda: watch.start(bus.nc), name="sender watch")
     host.add(queries, start=lambda: queries.start(bus.nc), name="sender queries")
     host.consumer(streams.SESSION_POOL_SEND, dispatcher.handle, batch_size=settings.send_batch_size,

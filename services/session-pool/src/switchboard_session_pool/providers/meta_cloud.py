@@ -64,7 +64,9 @@ class MetaCloudProvider:
         self.clients: dict[str, httpx.AsyncClient] = {}
         self.slots = asyncio.Semaphore(concurrency)
 
-    def _client(self, sender: Sender) -> httpx.AsyncClient:
+    def client(self, sender: Sender) -> httpx.AsyncClient:
+        """The sender's Graph API client (its base URL, API version and token), made once; also the
+        template management API's (meta_templates.py)."""
         client = self.clients.get(str(sender.id))
         if client is None:
             if self.sealer is None:
@@ -81,7 +83,7 @@ class MetaCloudProvider:
         """Check the credentials: the phone number's own record, with its display number and Meta's
         `health_status` (a number Meta BLOCKED from messaging is reported as such)."""
         try:
-            response = await self._client(sender).get(
+            response = await self.client(sender).get(
                 f"/{sender.config['phone_number_id']}",
                 params={"fields": "display_phone_number,verified_name,health_status"})
         except SealingError as exc:
@@ -117,7 +119,7 @@ class MetaCloudProvider:
                 code="invalid_content", title="Message content cannot be sent", detail=str(exc)))
         async with self.slots:
             try:
-                response = await self._client(sender).post(f"/{sender.config['phone_number_id']}/messages", json=body)
+                response = await self.client(sender).post(f"/{sender.config['phone_number_id']}/messages", json=body)
             except SealingError as exc:
                 return SendResult(m.message_id, ok=False, error=StatusError(
                     code="credentials_unavailable", title="Sender credentials unavailable", detail=str(exc)))

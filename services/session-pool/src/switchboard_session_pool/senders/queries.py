@@ -1,8 +1,11 @@
 """Answers to the gateway about one sender (request/reply on `sb.rpc.session-pool.*`, queue group
-`session-pool`: any replica answers): the pairing QR, a pairing code, and stats."""
+`session-pool`: any replica answers): the pairing QR, a pairing code, and stats; a Meta sender's
+message templates (template_queries.py). Requests are answered concurrently (up to a bound, then one
+by one), so one sender's hanging provider never holds up the answers about another."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 
 from pydantic import ValidationError
@@ -22,28 +25,51 @@ from ..providers.simulator_faults import SimulatorFaults
 from ..providers.waha import WahaProvider
 from ..providers.waha_http import WahaError
 from ..tables import SCHEMA
+from .template_queries import TemplateQueries
 
 log = get_logger(__name__)
 COUNTS = text(f"""
     SELECT status, count(*) AS n FROM {SCHEMA}.outbound_messages
     WHERE sender_id = :s AND state = 'done' GROUP BY status""")
 NO_QR = failure(404, "not_found", "no pairing QR is pending for this sender")
+MAX_IN_FLIGHT = 32
+STOP_GRACE_SECONDS = 5.0
 
 
 class SenderQueries:
     def __init__(self, app: SendersApp, engine: AsyncEngine, dispatcher: Dispatcher, waha: WahaProvider,
-                 faults: SimulatorFaults):
+                 faults: SimulatorFaults, templates: TemplateQueries | None = None):
         self.app, self.engine, self.dispatcher, self.waha, self.faults = app, engine, dispatcher, waha, faults
+        self.templates = templates
         self._subs = []
+        self._in_flight: set[asyncio.Task] = set()
 
     async def start(self, nc) -> None:
         for subject, fn in ((sender_rpc.QR, self.qr), (sender_rpc.PAIRING_CODE, self.pairing_code),
-                            (sender_rpc.STATS, self.stats)):
-            self._subs.append(await nc.subscribe(subject, queue=sender_rpc.QUEUE_GROUP, cb=self._answer(fn)))
+                            (sender_rpc.STATS, self.stats), *(self.templates.handlers() if self.templates else ())):
+            self._subs.append(await nc.subscribe(subject, queue=sender_rpc.QUEUE_GROUP,
+                                                 cb=self._concurrently(self._answer(fn))))
 
     async def stop(self) -> None:
         for sub in self._subs:
             await sub.unsubscribe()
+        if self._in_flight:  # answers under way get a moment to finish, then are cut
+            _, late = await asyncio.wait(set(self._in_flight), timeout=STOP_GRACE_SECONDS)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+
+    def _concurrently(self, reply):
+        """A subscription's callbacks run one at a time: each answer runs as a task of its own instead
+        (past MAX_IN_FLIGHT, inline: the subscription waits, and so does the caller)."""
+        async def spawn(msg) -> None:
+            if len(self._in_flight) >= MAX_IN_FLIGHT:
+                await reply(msg)
+                return
+            task = asyncio.create_task(reply(msg), name="sender query")
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+        return spawn
 
     def _answer(self, fn):
         async def reply(msg) -> None:

@@ -1,5 +1,8 @@
 """A local stand-in for Meta's Graph API (WhatsApp Cloud API), reproducing the documented request and
-response shapes, status codes and error bodies, with error injection per recipient."""
+response shapes, status codes and error bodies: a phone number's record, sends (with error injection
+per recipient) and the template management API (fake_graph_templates.py). One access token is valid;
+any other is refused with Meta's 401/190. Serve it with `running_fake_graph()`; its `url` is the
+`api_base_url` of a Meta sender's config."""
 
 from __future__ import annotations
 
@@ -9,36 +12,24 @@ import hashlib
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from .fake_graph_errors import ERRORS, error_body
+from .fake_graph_templates import FakeTemplates
 from .fake_server import serving
 
-ERRORS = {
-    130429: (400, "Rate limit hit", "Cloud API message throughput has been reached."),
-    131026: (400, "Message undeliverable", "Unable to deliver message."),
-    131047: (400, "Re-engagement message", "More than 24 hours have passed since the recipient last replied."),
-    131048: (400, "Spam rate limit hit", "Message failed to send because there are restrictions on how many "
-                                         "messages can be sent from this phone number."),
-    131056: (400, "(Business Account, Consumer Account) pair rate limit hit", "Too many messages to this user."),
-    190: (401, "Invalid OAuth access token", "Invalid OAuth access token - Cannot parse access token"),
-}
+__all__ = ["ERRORS", "FakeGraph", "error_body", "running_fake_graph"]
 
 
-def error_body(code: int) -> tuple[int, dict]:
-    status, title, details = ERRORS[code]
-    return status, {"error": {"message": f"({code}) {title}", "type": "OAuthException", "code": code,
-                              "error_data": {"messaging_product": "whatsapp", "details": details},
-                              "fbtrace_id": "AbCdEf123"}}
-
-
-class FakeGraph:
+class FakeGraph(FakeTemplates):
     def __init__(self, token: str = "EAAB-good", display_phone_number: str = "15550001111"):
         self.token, self.display = token, display_phone_number
         self.sent: list[dict] = []  # every accepted POST body
         self.errors: dict[str, list[int]] = {}  # recipient (digits) → codes to answer, in turn
-        self.slow: dict[str, float] = {}  # phone_number_id → seconds each send hangs
+        self.slow: dict[str, float] = {}  # phone_number_id (WABA id) → seconds each send (template call) hangs
         self.blocked: set[str] = set()  # phone_number_ids Meta reports BLOCKED
         self.app = FastAPI()
         self.app.get("/{version}/{pnid}")(self.number)
         self.app.post("/{version}/{pnid}/messages")(self.messages)
+        self._template_routes(self.app)
 
     def _denied(self, request: Request) -> JSONResponse | None:
         if request.headers.get("authorization") != f"Bearer {self.token}":
