@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from . import blocklist, campaign, commands, conversation, flow, message, sender, template
+from . import blocklist, campaign, commands, conversation, flow, message, notification, sender, template
 from . import user as people
 
 
@@ -134,6 +134,12 @@ EVENTS: tuple[EventSpec, ...] = (
               "A template was submitted to Meta for review: Meta's id, status and category."),
     EventSpec(template.DELETED, "template", "deleted", template.TemplateDeleted,
               "A template was deleted here (and at Meta, when it was there)."),
+    *(EventSpec(t, "notification", t.split(".")[2], notification.NotificationOutcome, d) for t, d in (
+        (notification.SENT, "An ERP event's template message was queued (`message_id`; its statuses carry the "
+                            "CloudEvent id as correlationid)."),
+        (notification.FAILED, "An ERP event's message could not be sent (`reason`)."),
+        (notification.SKIPPED, "An ERP event sent nothing, on purpose: duplicate, out_of_order, opted_out, "
+                               "template_not_approved, no_rule or invalid_phone."))),
     *(EventSpec(t, "user", t.split(".")[2], people.UserChanged, d) for t, d in (
         (people.USER_CREATED, "A user joined the organization, with their role (never their API key)."),
         (people.USER_UPDATED, "A user's email, name or role changed (the user as it is now)."),

@@ -117,6 +117,15 @@ TIMERS = StreamSpec(
                 "at its time, also after restarts; its owner's consumer acts on it.",
 )
 
+ERP = StreamSpec(
+    name="SWITCHBOARD_ERP",
+    subjects=[subjects.ERP_ALL],
+    max_age_seconds=30 * DAY,
+    duplicate_window_seconds=24 * 3600,  # an ERP that republishes with the same Nats-Msg-Id within a day is dropped
+    description="Other teams' ERP events (CloudEvents on `erp.evt.<org>.<entity>.<event>`), kept 30 days: "
+                "order events that notification rules turn into template messages.",
+)
+
 SERVICES = KeyValueSpec(
     bucket="sb_services",
     ttl_seconds=15,
@@ -185,7 +194,8 @@ CONVERSATIONS_DIRECTORY = ConsumerSpec(
     stream=EVENTS.name,
     durable="conversations__directory",
     filter_subjects=[subjects.any_org_events("user"), subjects.any_org_events("team"),
-                     subjects.any_org_events("sender", "registered"), subjects.any_org_events("sender", "removed")],
+                     subjects.any_org_events("sender", "registered"), subjects.any_org_events("sender", "removed"),
+                     subjects.any_org_events("blocklist")],
 )
 
 CONVERSATIONS_LIFECYCLE = ConsumerSpec(
@@ -209,6 +219,13 @@ CONVERSATIONS_TEMPLATES = ConsumerSpec(
     # Meta's template reports as webhook-ingest publishes them (the service's own, from syncs, are passed over)
     filter_subjects=[subjects.any_org_events("template", name) for name in ("status_changed", "quality_changed",
                                                                             "category_changed")],
+)
+
+CONVERSATIONS_NOTIFICATIONS = ConsumerSpec(
+    stream=ERP.name,
+    durable="conversations__notifications",
+    filter_subjects=[subjects.ERP_ALL],
+    max_ack_pending=2_000,
 )
 
 CAMPAIGNS_STATUSES = ConsumerSpec(

@@ -10,6 +10,7 @@ QUARANTINE_ALL = "sb.quarantine.>"
 INGEST_ALL = "sb.ingest.>"
 SCHEDULES_ALL = "sb.sched.>"
 TIMERS_ALL = "sb.timer.>"
+ERP_ALL = "erp.evt.>"  # other teams' ERP events we follow: `erp.evt.<orgid>.<entity>.<event>`
 
 
 def event_subject(orgid: str, entity: str, name: str) -> str:

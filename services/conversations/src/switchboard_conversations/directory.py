@@ -1,7 +1,8 @@
 """Who and what the inbox names, as the owners' events tell it: users and teams (from the gateway's
 `user.*` and `team.*` events) for assignees and their names, and each sender's provider and WhatsApp
 Business Account (from `sender.registered` and `sender.removed`; Meta's 24-hour window applies to Meta
-senders only; a template belongs to an account). A repeat changes nothing.
+senders only; a template belongs to an account), and the blocklist (from `blocklist.*`: ERP notifications
+skip a number that opted out). A repeat changes nothing.
 
 The directory follows the stream, so a user created a moment ago may not be in it yet: a lookup that
 finds no one waits for it a little (`WAIT_SECONDS`) before saying "unknown"."""
@@ -14,7 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from switchboard_contracts import sender, user
+from switchboard_contracts import blocklist, sender, user
 from switchboard_runtime.messaging.consumer import BadMessage, BatchOutcome, Delivery
 
 from .tables import SCHEMA
@@ -31,6 +32,9 @@ TEAM = text(f"""
     ON CONFLICT (id) DO UPDATE SET name = excluded.name, deleted = {SCHEMA}.directory_teams.deleted OR excluded.deleted""")
 SENDER = text(f"""INSERT INTO {SCHEMA}.directory_senders (id, org_id, provider, waba_id) VALUES (:id, :org, :provider, :waba)
                   ON CONFLICT (id) DO UPDATE SET waba_id = COALESCE({SCHEMA}.directory_senders.waba_id, excluded.waba_id)""")
+BLOCKED = text(f"""INSERT INTO {SCHEMA}.directory_blocklist (org_id, phone) VALUES (:org, :phone)
+                   ON CONFLICT DO NOTHING""")
+UNBLOCKED = text(f"DELETE FROM {SCHEMA}.directory_blocklist WHERE org_id = :org AND phone = :phone")
 SENDER_REMOVED = text(f"""INSERT INTO {SCHEMA}.directory_senders (id, org_id, provider, removed)
                           VALUES (:id, :org, 'unknown', true) ON CONFLICT (id) DO UPDATE SET removed = true""")
 
@@ -57,6 +61,10 @@ class Directory:
                         s = sender.SenderRegistered.model_validate(ce.data)
                         await conn.execute(SENDER, {"id": s.sender_id, "org": ce.orgid, "provider": s.provider.value,
                                                     "waba": s.waba_id})
+                    elif ce.type in (blocklist.ADDED, blocklist.REMOVED):
+                        b = blocklist.BlocklistChanged.model_validate(ce.data)
+                        await conn.execute(BLOCKED if ce.type == blocklist.ADDED else UNBLOCKED,
+                                           {"org": ce.orgid, "phone": b.phone})
                     elif ce.type == sender.REMOVED:
                         s = sender.SenderRemoved.model_validate(ce.data)
                         await conn.execute(SENDER_REMOVED, {"id": s.sender_id, "org": ce.orgid})
@@ -90,6 +98,11 @@ class Directory:
                 f"SELECT id, waba_id FROM {SCHEMA}.directory_senders WHERE org_id = :org AND provider = 'meta-cloud' "
                 "AND NOT removed AND waba_id IS NOT NULL AND (CAST(:waba AS text) IS NULL OR waba_id = :waba) "
                 "ORDER BY waba_id, id"), {"org": org_id, "waba": waba_id}))
+
+    async def blocked(self, conn, org_id: str, phone: str) -> bool:
+        """Whether the number opted out (the campaigns service's blocklist), in the caller's transaction."""
+        return (await conn.execute(text(f"SELECT 1 FROM {SCHEMA}.directory_blocklist WHERE org_id = :org "
+                                        "AND phone = :phone"), {"org": org_id, "phone": phone})).first() is not None
 
     async def meta_organizations(self) -> list[str]:
         async with self.engine.connect() as conn:

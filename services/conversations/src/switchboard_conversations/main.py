@@ -1,6 +1,7 @@
 """Composition root of the conversations service: what it is made of, in start order (the host runs
 it) — the history, sends and their outbox, the conversations starter and reopener, the directory of
-users, teams and senders, the inbox's lifecycle, message templates and their sync with Meta, the HTTP API."""
+users, teams and senders, the inbox's lifecycle, message templates and their sync with Meta,
+ERP order notifications, the HTTP API."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from switchboard_contracts import streams
 from switchboard_runtime import process
 from switchboard_runtime.host import Host, hosted
+from switchboard_runtime.messaging.declare import ensure_stream
 
 from .api.app import Deps, create_app
 from .application import ConversationsApp
@@ -22,8 +24,11 @@ from .handoffs import Handoffs
 from .healer import Healer
 from .history import History
 from .inbox_settings import InboxSettings
+from .erp_intake import ErpIntake
 from .lifecycle import Lifecycle
 from .meta_templates import MetaTemplates
+from .notification_rules import NotificationRules
+from .notifications import Notifier
 from .outbox import command_outbox
 from .queries import Queries
 from .reopener import Reopener
@@ -69,10 +74,15 @@ async def wire(host: Host, settings: ConversationsSettings) -> None:
     host.consumer(streams.CONVERSATIONS_HISTORY, History(engine, on_new_conversations=starter.wake,
                                                          on_reopen=reopener.wake).handle,
                   batch_size=settings.history_batch_size, linger=HISTORY_LINGER)
-    host.http(create_app(Deps(settings, Sends(engine, commands.wake, starter.wake), Queries(engine),
+    sends, template_sends, rules = Sends(engine, commands.wake, starter.wake), TemplateSends(engine, directory), \
+        NotificationRules(engine)
+    notifier = Notifier(engine, rules, directory, sends, template_sends, settings.default_region)
+    await ensure_stream(bus.js, streams.ERP)
+    host.consumer(streams.CONVERSATIONS_NOTIFICATIONS, ErpIntake(notifier).handle, batch_size=200)
+    host.http(create_app(Deps(settings, sends, Queries(engine),
                               ConversationReads(engine), lifecycle, directory, CannedResponses(engine),
                               InboxSettings(engine), policies, Stats(engine), templates, template_sync,
-                              TemplateSends(engine, directory))),
+                              template_sends, rules, notifier)),
               settings.conversations_host, settings.conversations_port)
     host.health_endpoint()
 

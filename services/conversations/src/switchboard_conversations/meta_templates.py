@@ -45,10 +45,11 @@ class MetaTemplates:
         """Meta's answer `{"id", "status", "category"}`."""
         return await self._ask(sender_rpc.TEMPLATE_CREATE, org_id, sender_id, body)
 
-    async def list(self, org_id: str, sender_id: str) -> list[dict]:
-        """Every template of the sender's account, as Meta lists them."""
+    async def list(self, org_id: str, sender_id: str) -> tuple[list[dict], bool]:
+        """The templates of the sender's account, as Meta lists them; whether the list is whole (False:
+        Meta's pages did not end within the session-pool's bound)."""
         data = await self._ask(sender_rpc.TEMPLATE_LIST, org_id, sender_id, None, LIST_TIMEOUT)
-        return [t for t in data.get("data") or [] if isinstance(t, dict)]
+        return [t for t in data.get("data") or [] if isinstance(t, dict)], not data.get("truncated")
 
     async def edit(self, org_id: str, sender_id: str, meta_template_id: str, body: dict) -> dict:
         return await self._ask(sender_rpc.TEMPLATE_EDIT, org_id, sender_id, {"hsm_id": meta_template_id, **body})

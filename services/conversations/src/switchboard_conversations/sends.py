@@ -41,27 +41,40 @@ class Sends:
         """Record and queue `messages`; returns `answer` — or, for a repeated idempotent request, the
         answer its first time gave (nothing is sent again). `agent_id`: a reply from the inbox by this
         user (or key): it answers the contact, so their wait ends and the first reply is noted."""
-        envelopes = [_command(org, m, traceparent) for m in messages]
-        records = [queued(org, m, agent_id) for m in messages]
         async with self.engine.begin() as conn:
             if idem is not None:
                 earlier = await idempotency.claim(conn, org, idem.key, idem.digest, answer)
                 if earlier is not None:
                     return earlier
-            recorded = await record(conn, records, [])
-            if agent_id is not None:
-                await conversation_table.replied(conn, records)
-            await outbox.add(conn, envelopes)
-        if envelopes:
-            self.on_commands()
-        if recorded.started and self.on_new_conversations:
-            self.on_new_conversations()
+            started = await self.record_in(conn, org, messages, traceparent, agent_id)
+        self.committed(bool(messages), started)
         return answer
 
+    async def record_in(self, conn, org: str, messages: list[commands.SendMessage], traceparent: str | None = None,
+                        agent_id: str | None = None, correlationid: str | None = None,
+                        events: list[EncodedEvent] = ()) -> bool:
+        """Record and queue `messages` (and put `events` in the outbox) in the caller's transaction; call
+        `committed` after its commit. Whether a conversation was started."""
+        envelopes = [_command(org, m, traceparent, correlationid) for m in messages]
+        records = [queued(org, m, agent_id) for m in messages]
+        recorded = await record(conn, records, [])
+        if agent_id is not None:
+            await conversation_table.replied(conn, records)
+        await outbox.add(conn, [*envelopes, *events])
+        return bool(recorded.started)
 
-def _command(org: str, m: commands.SendMessage, traceparent: str | None) -> EncodedEvent:
+    def committed(self, published: bool, started: bool) -> None:
+        if published:
+            self.on_commands()
+        if started and self.on_new_conversations:
+            self.on_new_conversations()
+
+
+def _command(org: str, m: commands.SendMessage, traceparent: str | None,
+             correlationid: str | None = None) -> EncodedEvent:
     return encode_envelope(id=m.message_id, source=SOURCE, type=commands.SEND_MESSAGE, orgid=org, data=m,
-                           subject=m.message_id, traceparent=traceparent)
+                           subject=m.message_id, traceparent=traceparent,
+                           **({"correlationid": correlationid} if correlationid else {}))
 
 
 def queued(org: str, m: commands.SendMessage, agent_id: str | None = None) -> NewMessage:

@@ -94,17 +94,18 @@ class TemplateSync:
             seen.add(s.waba_id)
             report.accounts.append(s.waba_id)
             try:
-                found = await self.templates.meta.list(org_id, s.id)
+                found, whole = await self.templates.meta.list(org_id, s.id)
             except ApiError as exc:
                 report.errors.append({"waba_id": s.waba_id, "code": exc.code, "message": exc.message})
                 continue
             except Exception as exc:  # MetaRefused: Meta said no (a revoked token, say)
                 report.errors.append({"waba_id": s.waba_id, "code": "graph_api_error", "message": str(exc)})
                 continue
-            await self._account(org_id, s.id, s.waba_id, found, report)
+            await self._account(org_id, s.id, s.waba_id, found, report, whole)
         return report
 
-    async def _account(self, org_id: str, sender_id: str, waba_id: str, found: list[dict], report: SyncReport):
+    async def _account(self, org_id: str, sender_id: str, waba_id: str, found: list[dict], report: SyncReport,
+                       whole: bool):
         at, listed = now(), set()
         for item in found:
             meta_id = str(item.get("id") or "")
@@ -119,6 +120,8 @@ class TemplateSync:
                 report.changed += 1
             else:
                 report.unchanged += 1
+        if not whole:  # a template missing from a partial list may be on a page not read
+            return
         async with self.templates.engine.connect() as conn:
             ours = list(await conn.execute(text(
                 f"SELECT meta_template_id FROM {table.T} WHERE org_id = :org AND waba_id = :waba "

@@ -22,6 +22,8 @@ from ..sends import Sends
 from ..settings import ConversationsSettings
 from ..sla_policies import SlaPolicies
 from ..stats import Stats
+from ..notification_rules import NotificationRules
+from ..notifications import Notifier
 from ..template_sends import TemplateSends
 from ..template_sync import TemplateSync
 from ..templates import Templates
@@ -44,6 +46,8 @@ class Deps:
     templates: Templates | None = None
     template_sync: TemplateSync | None = None
     template_sends: TemplateSends | None = None
+    notification_rules: NotificationRules | None = None
+    notifier: Notifier | None = None
 
 
 def deps(request: Request) -> Deps:
@@ -60,13 +64,14 @@ def org_of(request: Request) -> str:
 
 
 def create_app(d: Deps) -> FastAPI:
-    from . import canned, conversations, inbox, messages, replies, settings, sla, stats, templates
+    from . import canned, conversations, inbox, messages, notifications, replies, settings, sla, stats, templates
 
     app = FastAPI(title="Switchboard conversations", version="0.1.0")
     app.state.deps = d
     errors.install(app)
-    for module in (messages, conversations, inbox, replies, canned, settings, sla, stats, templates):
+    for module in (messages, conversations, inbox, replies, canned, settings, sla, stats, templates, notifications):
         app.include_router(module.router)
+    app.include_router(notifications.rules)
     without_nulls(app)
     _untagged_errors(app)
     return app

@@ -1,5 +1,5 @@
 """`/v1/conversations…`, `/v1/canned-responses…`, `/v1/sla-policies…`, `/v1/stats…`, `/v1/inbox-settings`,
-`/v1/templates…` and `GET /v1/messages/{id}` belong to the conversations service, which answers them from its own tables: the
+`/v1/templates…`, `/v1/notification-rules…`, `/v1/notifications` and `GET /v1/messages/{id}` belong to the conversations service, which answers them from its own tables: the
 gateway authenticates the API key, checks the role (`roles.py`) and forwards every method (`forward.py`);
 the service answers a method it does not serve with its own 405."""
 
@@ -12,7 +12,7 @@ from .deps import Deps, Principal, current_principal, deps
 router = APIRouter(tags=["conversations"])
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 PREFIXES = ("/v1/conversations", "/v1/canned-responses", "/v1/sla-policies", "/v1/stats", "/v1/inbox-settings",
-            "/v1/templates")
+            "/v1/templates", "/v1/notification-rules", "/v1/notifications")
 
 
 async def conversations(request: Request, principal: Principal = Depends(current_principal),

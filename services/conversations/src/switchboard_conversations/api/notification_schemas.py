@@ -1,0 +1,94 @@
+"""Request bodies of `/v1/notification-rules` (a rule: which ERP event, which template in which
+language, its values read from the event, which sender) and of `POST /v1/notifications` (an ERP event,
+a CloudEvents 1.0 document)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, ConfigDict, Field, StrictBool, model_validator
+
+from switchboard_contracts.content import ParameterKey
+from switchboard_contracts.sender import Label
+
+from .inbox_schemas import Strict
+
+Language = Annotated[str, Field(pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$", examples=["en_US"])]
+Locale = Annotated[str, Field(min_length=2, max_length=16, pattern=r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})?$")]
+Path = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^(data|id|source|type|time|subject)(\.[A-Za-z0-9_]+)*$",
+                            examples=["data.order_id"])]
+EventName = Annotated[str, Field(min_length=3, max_length=128, pattern=r"^[a-z0-9_]+\.[a-z0-9_]+$",
+                                 examples=["order.shipped"])]
+Op = Literal["eq", "ne", "in", "not_in", "exists", "gt", "gte", "lt", "lte", "contains"]
+Scalar = str | int | float | bool
+
+
+class RuleTemplate(Strict):
+    name: str = Field(min_length=1, max_length=512, pattern=r"^[a-z0-9_]+$")
+    languages: dict[Locale, Language] = Field(default_factory=dict, max_length=50,
+                                              description="the event's `locale` → the template's language")
+    fallback: Language
+
+
+class Condition(Strict):
+    """`{"path", "op", "value"}`, or `{"all": [...]}` / `{"any": [...]}` of conditions."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": [
+        {"required": ["path"], "properties": {"all": {"type": "null"}, "any": {"type": "null"}}},
+        {"required": ["all"], "properties": {"path": {"type": "null"}, "any": {"type": "null"},
+                                             "op": {"type": "null"}, "value": {"type": "null"}}},
+        {"required": ["any"], "properties": {"path": {"type": "null"}, "all": {"type": "null"},
+                                             "op": {"type": "null"}, "value": {"type": "null"}}}]})
+    path: Path = None
+    op: Op = None
+    value: Scalar | list[Scalar] = None
+    all: list[Condition] = Field(default=None, min_length=1, max_length=20)
+    any: list[Condition] = Field(default=None, min_length=1, max_length=20)
+
+    @model_validator(mode="after")
+    def _one_form(self):
+        forms = [n for n in ("path", "all", "any") if getattr(self, n) is not None]
+        if len(forms) != 1:
+            raise ValueError("give exactly one of path, all or any")
+        if self.path is None and (self.op is not None or self.value is not None):
+            raise ValueError("op and value go with path")
+        return self
+
+
+class NotificationRuleRequest(Strict):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": [
+        {"required": ["sender_id"], "properties": {"sender_pool": {"type": "null"}}},
+        {"required": ["sender_pool"], "properties": {"sender_id": {"type": "null"}}}]})
+    event: EventName
+    template: RuleTemplate
+    parameters: dict[ParameterKey, Path] = Field(default_factory=dict, max_length=100, description=(
+        "the template's variables (`\"1\"`, `\"customer_name\"`, `\"header.1\"`, `\"button.0\"`) → where in the "
+        "event their values are (`data.order_id`)"))
+    sender_id: Annotated[str, Field(min_length=1, max_length=64)] = None
+    sender_pool: Label = None
+    condition: Condition = None
+    stage: Annotated[int, Field(ge=1, le=1000, strict=True)] = Field(default=None, description=(
+        "how far along an order this event is (default: order.confirmed 1, shipped 2, delivered and cancelled 3); "
+        "an event for an order already past it is skipped as out_of_order"))
+    enabled: StrictBool = True
+
+    @model_validator(mode="after")
+    def _one_sender(self):
+        if (self.sender_id is None) == (self.sender_pool is None):
+            raise ValueError("name exactly one of sender_id and sender_pool")
+        return self
+
+
+class ErpEventBody(Strict):
+    """An ERP event: a CloudEvents 1.0 document (structured mode); `type` ends in the `<entity>.<event>`
+    the rules name (`order.shipped`, or e.g. `com.acme.erp.order.shipped`)."""
+
+    model_config = ConfigDict(extra="allow")
+    specversion: Literal["1.0"]
+    id: str = Field(min_length=1, max_length=512)
+    source: str = Field(min_length=1, max_length=1024)
+    type: str = Field(min_length=3, max_length=512, pattern=r"(^|\.)[a-z0-9_]+\.[a-z0-9_]+$")
+    time: AwareDatetime = None
+    subject: str = Field(default=None, max_length=1024)
+    datacontenttype: str = Field(default=None, max_length=128)
+    data: dict[str, Any] = Field(default_factory=dict)
