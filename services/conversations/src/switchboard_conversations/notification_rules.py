@@ -66,7 +66,15 @@ class NotificationRules:
                                    {"id": rule_id, "org": org_id})
         return r.rowcount > 0
 
-    async def for_event(self, conn, org_id: str, event: str) -> list:
-        return list(await conn.execute(text(
-            f"SELECT * FROM {T} WHERE org_id = :org AND event = :event AND enabled ORDER BY created_at, id"),
-            {"org": org_id, "event": event}))
+    async def for_events(self, conn, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], list]:
+        """The enabled rules of each (organization, event), oldest first."""
+        if not wanted:
+            return {}
+        pairs = sorted(wanted)
+        out: dict[tuple[str, str], list] = {}
+        for r in await conn.execute(text(
+                f"SELECT r.* FROM {T} r JOIN unnest(CAST(:orgs AS text[]), CAST(:events AS text[])) AS u(o, e) "
+                "ON r.org_id = u.o AND r.event = u.e WHERE r.enabled ORDER BY r.created_at, r.id"),
+                {"orgs": [p[0] for p in pairs], "events": [p[1] for p in pairs]}):
+            out.setdefault((r.org_id, r.event), []).append(r)
+        return out

@@ -63,6 +63,14 @@ class Sends:
         await outbox.add(conn, [*envelopes, *events])
         return bool(recorded.started)
 
+    async def record_batch(self, conn, sends: list[tuple[str, commands.SendMessage, str | None]],
+                           events: list[EncodedEvent]) -> bool:
+        """`record_in` for messages of several organizations, each (org, message, correlationid)."""
+        envelopes = [_command(org, m, None, correlationid) for org, m, correlationid in sends]
+        recorded = await record(conn, [queued(org, m) for org, m, _ in sends], [])
+        await outbox.add(conn, [*envelopes, *events])
+        return bool(recorded.started)
+
     def committed(self, published: bool, started: bool) -> None:
         if published:
             self.on_commands()

@@ -24,17 +24,18 @@ class TemplateSends:
     def __init__(self, engine, directory: Directory):
         self.engine, self.directory = engine, directory
 
-    async def prepare(self, org_id: str, sender_id: str | None, template: Template | None) -> Prepared | None:
+    async def prepare(self, org_id: str, sender_id: str | None, template: Template | None,
+                      cache: dict | None = None) -> Prepared | None:
+        """`cache`: lookups kept for the caller's batch (the same template for many sends)."""
         if template is None:
             return None
-        sender = await self.directory.meta_sender(org_id, sender_id, wait=False) if sender_id else None
-        async with self.engine.connect() as conn:
-            if sender is not None and sender.waba_id:
-                row = (await conn.execute(table.BY_NAME, {"org": org_id, "waba": sender.waba_id,
-                                                          "name": template.name, "language": template.language})).first()
-            else:
-                row = (await conn.execute(ANY_ACCOUNT, {"org": org_id, "name": template.name,
-                                                        "language": template.language})).first()
+        key = (org_id, sender_id, template.name, template.language)
+        if cache is not None and key in cache:
+            sender, row = cache[key]
+        else:
+            sender, row = await self._lookup(org_id, sender_id, template)
+            if cache is not None:
+                cache[key] = (sender, row)
         if row is None:
             if sender is None and template.parameters is None:
                 return None  # not a Meta sender, and a template we do not know: as given
@@ -54,3 +55,14 @@ class TemplateSends:
         except ValueError as exc:  # a value Meta would refuse where it goes (a header text over 60 characters)
             raise ApiError(422, "validation_error", f"template.parameters: {exc}",
                            {"field": "template.parameters"}) from exc
+
+    async def _lookup(self, org_id: str, sender_id: str | None, template: Template):
+        sender = await self.directory.meta_sender(org_id, sender_id, wait=False) if sender_id else None
+        async with self.engine.connect() as conn:
+            if sender is not None and sender.waba_id:
+                row = (await conn.execute(table.BY_NAME, {"org": org_id, "waba": sender.waba_id,
+                                                          "name": template.name, "language": template.language})).first()
+            else:
+                row = (await conn.execute(ANY_ACCOUNT, {"org": org_id, "name": template.name,
+                                                        "language": template.language})).first()
+        return sender, row
