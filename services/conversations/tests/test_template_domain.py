@@ -10,7 +10,7 @@ import pytest
 from switchboard_contracts.content import Template
 from switchboard_conversations.domain.template import MessageTemplate, NotNow, ReadOnly
 from switchboard_conversations.domain.template_rules import check_definition
-from switchboard_conversations.domain.template_send import SendMismatch, prepare
+from switchboard_contracts.template_send import SendMismatch, prepare
 from switchboard_conversations.template_events import template_cloudevent
 
 AT = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)

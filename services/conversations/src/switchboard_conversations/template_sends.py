@@ -14,7 +14,7 @@ from switchboard_runtime.http.errors import ApiError
 from . import template_table as table
 from .directory import Directory
 from .domain.template import SENDABLE
-from .domain.template_send import Prepared, SendMismatch, prepare
+from switchboard_contracts.template_send import Prepared, SendMismatch, prepare
 
 ANY_ACCOUNT = text(f"""SELECT * FROM {table.T} WHERE org_id = :org AND name = :name AND language = :language
                        ORDER BY status = 'APPROVED' DESC, updated_at DESC LIMIT 1""")

@@ -75,11 +75,12 @@ class Templates:
     async def create(self, org_id: str, actor: dict, sender_id: str, name: str, language: str, category: str,
                      parameter_format: str, components: list[dict]) -> dict:
         sender = await self.directory.meta_sender(org_id, sender_id)
-        if sender is None or not sender.waba_id:
-            message = ("no Meta sender of this organization has this id" if sender is None
-                       else "the sender has no waba_id (its WhatsApp Business Account): register it with one")
-            raise ApiError(422, "validation_error", f"sender_id: {message}", {"field": "sender_id", "fields": [
-                {"field": "sender_id", "message": message}]})
+        if sender is None:
+            raise ApiError(404, "not_found", "sender not found: a template names a Meta sender of its account",
+                           {"field": "sender_id"})
+        if not sender.waba_id:
+            raise ApiError(409, "conflict", "the sender has no waba_id (its WhatsApp Business Account): register "
+                                            "it with one", {"field": "sender_id"})
         if problems := check_definition(name, language, category, parameter_format, components):
             raise invalid(problems)
         t = MessageTemplate(org_id=org_id, sender_id=sender_id, waba_id=sender.waba_id, name=name, language=language,

@@ -18,7 +18,7 @@ from switchboard_runtime.http.openapi import responses
 from switchboard_runtime.http.phone import to_e164
 
 from ..idempotency import request_hash
-from ..domain.template_send import Prepared
+from switchboard_contracts.template_send import Prepared
 from ..sends import Idempotency
 from .app import Deps, deps, org_of
 from .routes import route_of

@@ -21,13 +21,11 @@ router = APIRouter(tags=["notifications"])
 
 async def _checked(body: NotificationRuleRequest, who: Caller, d: Deps) -> dict:
     if body.sender_id is not None and await d.directory.provider(who.org, body.sender_id) is None:
-        message = "no sender of this organization has this id"
-        raise ApiError(422, "validation_error", f"sender_id: {message}",
-                       {"field": "sender_id", "fields": [{"field": "sender_id", "message": message}]})
+        raise ApiError(404, "not_found", "sender not found", {"field": "sender_id"})
     return body.model_dump(mode="json", exclude_none=True)
 
 
-@rules.post("", status_code=201, responses=responses(400, 401, 422, 503))
+@rules.post("", status_code=201, responses=responses(400, 401, 404, 422, 503))
 async def create_rule(body: NotificationRuleRequest, who: Caller = Depends(caller), d: Deps = Depends(deps)):
     return await d.notification_rules.create(who.org, await _checked(body, who, d))
 

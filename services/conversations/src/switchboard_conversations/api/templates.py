@@ -3,13 +3,14 @@ draft, checked as Meta checks it), list, read, edit, delete, submit to Meta, and
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from fastapi import APIRouter, Body, Depends, Query, Response
 
 from switchboard_runtime.http.errors import not_found
 from switchboard_runtime.http.internal_auth import Caller
 from switchboard_runtime.http.openapi import responses
 from switchboard_runtime.http.pagination import Page, paged
-from switchboard_runtime.http.paths import ResourceId
 
 from .app import Deps, caller, deps
 from .template_schemas import Category, SyncRequest, TemplatePatch, TemplateRequest
@@ -18,7 +19,8 @@ router = APIRouter(prefix="/v1/templates", tags=["templates"])
 META = "a Graph API error (Meta's code, error_subcode and message in details) or an invalid template"
 
 
-@router.post("", status_code=201, responses=responses(400, 401, 409, 422, 503))
+@router.post("", status_code=201, responses=responses(400, 401, 404, 409, 422, 503,
+                                                     s404="the sender is not a Meta sender of the organization"))
 async def create(body: TemplateRequest, who: Caller = Depends(caller), d: Deps = Depends(deps)):
     """A draft template: checked as Meta checks it (422 naming the field); `POST …/submit` sends it to Meta."""
     return await d.templates.create(who.org, who.actor, body.sender_id, body.name, body.language, body.category,
@@ -46,29 +48,29 @@ async def sync(body: SyncRequest | None = Body(default=None), who: Caller = Depe
     return report.as_dict()
 
 
-@router.get("/{template_id}", responses=responses(401, 404, 503))
-async def get(template_id: ResourceId, who: Caller = Depends(caller), d: Deps = Depends(deps)):
-    return await d.templates.get(who.org, template_id) or _missing()
+@router.get("/{template_id:uuid}", responses=responses(401, 404, 503))
+async def get(template_id: UUID, who: Caller = Depends(caller), d: Deps = Depends(deps)):
+    return await d.templates.get(who.org, str(template_id)) or _missing()
 
 
-@router.patch("/{template_id}", responses=responses(400, 401, 404, 409, 422, 503,
+@router.patch("/{template_id:uuid}", responses=responses(400, 401, 404, 409, 422, 503,
                                                      s409="read-only (made at Meta) or under Meta's review"))
-async def edit(template_id: ResourceId, body: TemplatePatch, who: Caller = Depends(caller), d: Deps = Depends(deps)):
+async def edit(template_id: UUID, body: TemplatePatch, who: Caller = Depends(caller), d: Deps = Depends(deps)):
     """A draft changes here; a submitted template's edit goes to Meta, which reviews it again (PENDING)."""
-    return await d.templates.edit(who.org, template_id, who.actor, body.category, body.components) or _missing()
+    return await d.templates.edit(who.org, str(template_id), who.actor, body.category, body.components) or _missing()
 
 
-@router.post("/{template_id}/submit", responses=responses(401, 404, 409, 422, 503, s422=META))
-async def submit(template_id: ResourceId, who: Caller = Depends(caller), d: Deps = Depends(deps)):
+@router.post("/{template_id:uuid}/submit", responses=responses(401, 404, 409, 422, 503, s422=META))
+async def submit(template_id: UUID, who: Caller = Depends(caller), d: Deps = Depends(deps)):
     """Create the template at Meta (`POST /{waba_id}/message_templates` with the sender's credentials);
     Meta's answer (`meta_template_id`, `status`, `category`) is recorded."""
-    return await d.templates.submit(who.org, template_id, who.actor) or _missing()
+    return await d.templates.submit(who.org, str(template_id), who.actor) or _missing()
 
 
-@router.delete("/{template_id}", status_code=204, response_class=Response, responses=responses(401, 404, 409, 422, 503))
-async def delete(template_id: ResourceId, who: Caller = Depends(caller), d: Deps = Depends(deps)):
+@router.delete("/{template_id:uuid}", status_code=204, response_class=Response, responses=responses(401, 404, 409, 422, 503))
+async def delete(template_id: UUID, who: Caller = Depends(caller), d: Deps = Depends(deps)):
     """Deleted here, and at Meta when it was submitted."""
-    if not await d.templates.delete(who.org, template_id, who.actor):
+    if not await d.templates.delete(who.org, str(template_id), who.actor):
         _missing()
     return Response(status_code=204)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .template_slots import HEADER_FORMATS, VARIABLE, variables
+from switchboard_contracts.template_slots import HEADER_FORMATS, VARIABLE, variables
 
 NAME = re.compile(r"^[a-z0-9_]{1,512}$")
 ENDS_WITH_VARIABLE = re.compile(r"\{\{[^{}]*\}\}$")

@@ -1,12 +1,13 @@
-"""A send by template name, checked against the template Switchboard knows: its variables filled
-exactly (by Meta's components, or by the shorthand `parameters`), turned into the components Meta
-wants, and the text the customer will read."""
+"""A send by template name, checked against the template's definition (Meta's components, as the
+`template.*` events carry them): its variables filled exactly (by Meta's send components, or by the
+shorthand `parameters`), turned into the components Meta wants, and the text the customer will read.
+Pure, for every service that sends templates (the conversations service; campaigns and flows may too)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from switchboard_contracts.content import Template, TemplateComponent, TemplateParameter
+from .content import Template, TemplateComponent, TemplateParameter
 
 from .template_slots import Slot, fill, render, shorthand, slots
 
