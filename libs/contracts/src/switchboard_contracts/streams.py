@@ -240,6 +240,16 @@ CAMPAIGNS_SENDERS = ConsumerSpec(
     filter_subjects=[subjects.any_org_events("sender")],
 )
 
+CAMPAIGNS_TEMPLATES = ConsumerSpec(
+    stream=EVENTS.name,
+    durable="campaigns__templates",
+    # the templates' statuses (the conversations service's aggregate events, Meta's reports from either
+    # publisher), and the senders' business accounts (for senders the directory knew before it kept them)
+    filter_subjects=[subjects.any_org_events("template", name) for name in (
+        "created", "edited", "imported", "submitted", "deleted", "status_changed")]
+    + [subjects.any_org_events("sender", "registered")],
+)
+
 CAMPAIGNS_OPTOUTS = ConsumerSpec(
     stream=EVENTS.name,
     durable="campaigns__optouts",

@@ -25,6 +25,9 @@ from .sender_directory import SenderDirectory
 from .settings import CampaignsSettings
 from .status_updates import StatusUpdates
 from .tables import SCHEMA
+from .template_holds import TemplateHolds
+from .template_usage import TemplateUsage
+from .templates_projection import TemplatesProjection
 
 SERVICE = "campaigns"
 STATUSES_LINGER = 0.25  # seconds a statuses batch may wait to fill: a message's sent, delivered, read in one update
@@ -37,7 +40,9 @@ async def wire(host: Host, settings: CampaignsSettings) -> None:
     bus = await host.bus()
     relay = await host.relay(app, engine, SCHEMA, to_cloudevent, name="campaigns")
     directory = SenderDirectory(engine)
-    lifecycle = Lifecycle(app, engine, relay, directory, await ensure_key_value(bus.js, streams.CAMPAIGN_HOLDS))
+    templates = TemplateUsage(engine)
+    lifecycle = Lifecycle(app, engine, relay, directory, await ensure_key_value(bus.js, streams.CAMPAIGN_HOLDS),
+                          templates=templates)
     runner = host.add(Runner(engine, bus.publisher, lifecycle.runner_transition, directory,
                              tick=settings.campaign_tick_seconds, batch=settings.campaign_batch_size,
                              inflight=settings.campaign_inflight))
@@ -50,6 +55,8 @@ async def wire(host: Host, settings: CampaignsSettings) -> None:
                   batch_size=2000, linger=STATUSES_LINGER)
     host.consumer(streams.CAMPAIGNS_OPTOUTS, optouts.handle, batch_size=500)
     host.consumer(streams.CAMPAIGNS_SENDERS, directory.handle, batch_size=500)
+    host.consumer(streams.CAMPAIGNS_TEMPLATES, TemplatesProjection(engine, TemplateHolds(templates, lifecycle)).handle,
+                  batch_size=500)
     host.http(create_app(Deps(settings, app, engine, lifecycle, ContactsStore(engine), blocklist, bus.publisher,
                               BroadcastLists(engine), ImportLog(engine))),
               settings.campaigns_host, settings.campaigns_port)

@@ -1,6 +1,7 @@
 """What the campaigns service knows of senders, from `sender.*` events (`campaigns__senders`): which
-exist in each organization, their labels, state and quotas — to refuse starting a campaign that has
-no sender, and to pace a campaign to the quota its senders actually have."""
+exist in each organization, their provider and WhatsApp Business Account (`waba_id`, Meta's), labels,
+state and quotas — to refuse starting a campaign that has no sender, to pace a campaign to the quota
+its senders actually have, and to know which account's templates a campaign sends."""
 
 from __future__ import annotations
 
@@ -17,9 +18,13 @@ from .tables import SCHEMA
 
 T = f"{SCHEMA}.senders"
 REGISTER = text(f"""
-    INSERT INTO {T} (sender_id, org_id, status, labels, quotas) VALUES (:id, :org, 'registered',
-        CAST(:labels AS jsonb), CAST(:quotas AS jsonb))
-    ON CONFLICT (sender_id) DO UPDATE SET labels = excluded.labels, quotas = excluded.quotas""")
+    INSERT INTO {T} (sender_id, org_id, status, labels, quotas, provider, waba_id) VALUES (:id, :org, 'registered',
+        CAST(:labels AS jsonb), CAST(:quotas AS jsonb), :provider, :waba)
+    ON CONFLICT (sender_id) DO UPDATE SET labels = excluded.labels, quotas = excluded.quotas,
+        provider = excluded.provider, waba_id = excluded.waba_id""")
+# a sender's account only (the templates projection, which replays `sender.registered` from the stream's
+# start: senders the directory learnt of before it kept their provider get it)
+ACCOUNT = text(f"UPDATE {T} SET provider = :provider, waba_id = :waba WHERE sender_id = :id")
 UPDATE = text(f"""UPDATE {T} SET labels = coalesce(CAST(:labels AS jsonb), labels),
                   quotas = coalesce(CAST(:quotas AS jsonb), quotas) WHERE sender_id = :id""")
 STATUS = text(f"UPDATE {T} SET status = :status WHERE sender_id = :id AND status <> 'removed'")
@@ -40,6 +45,11 @@ def per_minute(quotas: dict | None) -> float | None:
     return min(rates) if rates else None
 
 
+def account_of(s: sender.SenderRegistered) -> dict:
+    """The statement parameters naming a sender's provider and (Meta) business account."""
+    return {"provider": s.provider.value, "waba": s.waba_id if s.provider == sender.Provider.META_CLOUD else None}
+
+
 class SenderDirectory:
     def __init__(self, engine: AsyncEngine):
         self.engine = engine
@@ -54,7 +64,7 @@ class SenderDirectory:
                     if ce.type == sender.REGISTERED:
                         s = sender.SenderRegistered.model_validate(data)
                         await conn.execute(REGISTER, {"id": s.sender_id, "org": ce.orgid, "labels": json.dumps(s.labels),
-                                                      "quotas": s.quotas.model_dump_json()})
+                                                      "quotas": s.quotas.model_dump_json(), **account_of(s)})
                     elif ce.type == sender.UPDATED:
                         s = sender.SenderUpdated.model_validate(data)
                         await conn.execute(UPDATE, {"id": s.sender_id,

@@ -13,6 +13,7 @@ from switchboard_runtime.http.openapi import responses
 from ..content import CampaignContent
 from ..domain.campaign import TransitionError
 from ..lifecycle import NoSenders
+from ..template_usage import TemplateNotApproved
 from .campaign_views import campaign_view, checked_spec
 from .deps import Deps, caller, deps, org_of
 from .schemas import BroadcastListIn, BroadcastSend, ResourceId, UuidCursor
@@ -97,6 +98,8 @@ async def send(list_id: ResourceId, body: BroadcastSend, who: Caller = Depends(c
         campaign = await d.lifecycle.act(org, cid, "start", who.actor)
     except NoSenders as exc:
         raise ApiError(422, "no_senders", str(exc), {"field": "sender_ids", "campaign_id": cid}) from exc
+    except TemplateNotApproved as exc:
+        raise ApiError(422, "template_not_approved", str(exc), {**exc.details(), "campaign_id": cid}) from exc
     except TransitionError as exc:
         raise ApiError(409, "conflict", str(exc), {"campaign_id": cid}) from exc
     out = campaign_view(campaign, await d.contacts.stats(cid))

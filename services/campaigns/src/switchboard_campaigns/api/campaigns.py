@@ -19,6 +19,7 @@ from switchboard_runtime.http.openapi import json_body, responses
 from ..content import CampaignContent
 from ..domain.campaign import Campaign, TransitionError
 from ..lifecycle import NoSenders
+from ..template_usage import TemplateNotApproved
 from .campaign_views import campaign_view, checked_spec
 from .deps import Deps, caller, deps, org_of
 from .schemas import CreateCampaign, ResourceId, UuidCursor
@@ -161,14 +162,17 @@ async def _act(d: Deps, who: Caller, campaign_id: str, what: str) -> dict:
         raise ApiError(409, "conflict", str(exc)) from exc
     except NoSenders as exc:
         raise ApiError(422, "no_senders", str(exc), {"field": "sender_ids"}) from exc
+    except TemplateNotApproved as exc:
+        raise ApiError(422, "template_not_approved", str(exc), exc.details()) from exc
     if campaign is None:
         raise not_found("campaign")
     return campaign_view(campaign, await d.contacts.stats(campaign_id))
 
 
-ACTIONS = {"start": "Start the campaign: now, or at its schedule's start",
+ACTIONS = {"start": "Start the campaign: now, or at its schedule's start (422 `template_not_approved` when its "
+                    "template is known not to be APPROVED in its Meta senders' account)",
            "pause": "Pause the campaign: nothing more is sent until it is resumed",
-           "resume": "Resume a paused campaign",
+           "resume": "Resume a paused campaign (422 `template_not_approved` while its template may not be sent)",
            "cancel": "Cancel the campaign: its queued messages are not sent"}
 
 

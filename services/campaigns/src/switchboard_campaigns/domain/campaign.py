@@ -10,12 +10,16 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from .template_status import PAUSED_BY_TEMPLATE, RESUMED_BY_TEMPLATE
+
 ACTIVE = ("scheduled", "running", "paused")
 FINAL = ("completed", "cancelled", "failed")
 # who makes the transitions the service makes itself (those the API makes name its caller)
 SCHEDULED_START = {"type": "system", "id": "scheduled_start"}
 ALL_SENT = {"type": "system", "id": "campaign_completed"}
 FAILED = {"type": "system", "id": "campaign_failed"}
+TEMPLATE_PAUSED = {"type": "system", "id": PAUSED_BY_TEMPLATE}
+TEMPLATE_APPROVED = {"type": "system", "id": RESUMED_BY_TEMPLATE}
 
 
 class TransitionError(Exception):
@@ -129,9 +133,26 @@ class Campaign(Aggregate):
         if self.status == "running":
             self._transition(status="completed", reason=None, at=at, actor=ALL_SENT)
 
-    def fail(self, reason: str, at: datetime) -> None:
+    def fail(self, reason: str, at: datetime, actor: dict | None = None) -> None:
         if self.status not in FINAL:
-            self._transition(status="failed", reason=reason, at=at, actor=FAILED)
+            self._transition(status="failed", reason=reason, at=at, actor=actor or FAILED)
+
+    # --- what its template's status does (no-ops when they do not apply: a report may come twice) ---
+
+    def hold_for_template(self, at: datetime) -> None:
+        """Its template may not be sent now: a running or scheduled campaign pauses, as a manual pause
+        does, with the reason (a campaign an operator paused stays as it is)."""
+        if self.status in ("running", "scheduled"):
+            self._transition(status="paused", reason=PAUSED_BY_TEMPLATE, at=at, actor=TEMPLATE_PAUSED)
+
+    def release_for_template(self, at: datetime) -> None:
+        """Its template is sendable again: only a campaign its template paused resumes."""
+        if self.status == "paused" and self.reason == PAUSED_BY_TEMPLATE:
+            self._transition(status="running", reason=RESUMED_BY_TEMPLATE, at=at, actor=TEMPLATE_APPROVED)
+
+    def end_for_template(self, reason: str, at: datetime) -> None:
+        """Its template can never be sent again (disabled, deleted): whatever still waits fails."""
+        self.fail(reason, at, {"type": "system", "id": reason})
 
     @property
     def editable(self) -> bool:
