@@ -149,6 +149,13 @@ CAMPAIGN_HOLDS = KeyValueSpec(
                 "service; the session-pool holds (paused) or fails (cancelled) their queued messages.",
 )
 
+TEMPLATE_HOLDS = KeyValueSpec(
+    bucket="sb_template_holds",
+    description="The last status Meta reported for each template (key: org.waba.name.language), written by the "
+                "session-pool from template.status_changed; PAUSED holds the template's queued messages, DISABLED "
+                "fails them, any other status lifts the hold.",
+)
+
 # --- consumers -------------------------------------------------------------------------
 
 SESSION_POOL_SEND = ConsumerSpec(
@@ -182,6 +189,12 @@ SESSION_POOL_INBOUND = ConsumerSpec(
     stream=EVENTS.name,
     durable="session_pool__inbound",
     filter_subjects=[subjects.any_org_events("message", "received")],
+)
+
+SESSION_POOL_TEMPLATES = ConsumerSpec(
+    stream=EVENTS.name,
+    durable="session_pool__templates",
+    filter_subjects=[subjects.any_org_events("template", "status_changed")],  # Meta's reports, both origins
 )
 
 CONVERSATIONS_HISTORY = ConsumerSpec(

@@ -1,6 +1,7 @@
 """Composition root of the session-pool: what it is made of, in start order (the host runs it and
 stops it in reverse) — the senders' relay, the dispatcher and what it reads (simulator faults, campaign
-holds), the sender watch and live answers, the five consumers, restoring connected senders, health."""
+and template holds), the sender watch and live answers, the six consumers, restoring connected senders,
+health."""
 
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ from .stores.campaign_holds import CampaignHolds
 from .stores.outbound_messages import OutboundStore
 from .stores.quotas import SharedQuotas
 from .stores.service_window import ServiceWindow
+from .stores.template_holds import TemplateHolds
 from .tables import SCHEMA
 
 SERVICE = "session-pool"
@@ -74,14 +76,17 @@ async def wire(host: Host, settings: SessionPoolSettings) -> None:
                             slow=lambda sender_id: sender_id in faults.latency)
     window = ServiceWindow(engine)
     holds = CampaignHolds(await ensure_key_value(bus.js, streams.CAMPAIGN_HOLDS))
+    template_holds = TemplateHolds(await ensure_key_value(bus.js, streams.TEMPLATE_HOLDS))
     quotas = SharedQuotas(await ensure_key_value(bus.js, streams.SENDER_QUOTAS))
     dispatcher = host.add(Dispatcher(app, OutboundStore(engine), router, bus.publisher, quotas=quotas, senders=senders,
                                      relay=relay, ttl_seconds=settings.message_ttl_seconds,
                                      pair_interval=settings.pair_interval_seconds, pair_burst=settings.pair_burst,
-                                     window=window, holds=holds))
+                                     window=window, holds=holds, template_holds=template_holds))
     host.add(faults, name="simulator faults")
     holds.on_change = dispatcher.holds_changed  # before it starts: its first values already count
     host.add(holds, name="campaign holds")
+    template_holds.on_change = dispatcher.holds_changed  # loaded before the send consumer starts
+    host.add(template_holds, name="template holds")
     routes = SenderRoutes(await ensure_key_value(bus.js, streams.SENDER_ROUTES))
     connector = Connector(app, bus.publisher, meta=meta, waha=waha, faults=faults,
                           policy=ReconnectPolicy(settings.reconnect_base_seconds, settings.reconnect_cap_seconds,
@@ -98,6 +103,7 @@ async def wire(host: Host, settings: SessionPoolSettings) -> None:
                   concurrency=settings.send_concurrency, on_dead_letter=dispatcher.on_dead_letter)
     host.consumer(streams.SESSION_POOL_SENDERS, commands.handle, batch_size=64)
     host.consumer(streams.SESSION_POOL_INBOUND, window.handle, batch_size=1000)
+    host.consumer(streams.SESSION_POOL_TEMPLATES, template_holds.handle, batch_size=64)
     host.consumer(streams.SESSION_POOL_CONNECTIONS, connector.handle, batch_size=16, concurrency=4)
     host.consumer(streams.SESSION_POOL_SESSIONS, SessionEvents(app, connector).handle, batch_size=64)
     host.step("restore connected senders", lambda: restore(app, routes, connector))

@@ -1,6 +1,7 @@
 """Admission: which messages may go now. The gates, in order: the message's campaign is not on hold,
-its sender can send (connected, not paused), the pair rate (a token bucket per sender and recipient:
-domain/pair_rate.py; claimed before the quota is awaited: the claim is the record), and the sender's quota —
+nor its template in its Meta sender's account (template_gate.py), its sender can send (connected, not
+paused), the pair rate (a token bucket per sender and recipient: domain/pair_rate.py; claimed before
+the quota is awaited: the claim is the record), and the sender's quota —
 shared by every replica, checked once per sender for all its messages. A pool message takes the first
 sender that passes every gate (pool_choice.py); one its sender's quota refuses tries the next."""
 
@@ -19,6 +20,7 @@ from ..stores.campaign_holds import CampaignHolds
 from ..stores.quotas import QuotaConflict, SharedQuotas
 from .pool_choice import PoolChoice
 from .pools import Pools
+from .template_gate import HELD_RECHECK_SECONDS, TemplateGate
 from .waiting import Waiting, recheck_delay
 
 Pending = dict[tuple[str, str], list[Claim]]  # (sender, recipient) → this batch's claims, oldest first
@@ -28,13 +30,14 @@ Later = list[tuple[Waiting, float]]  # messages that wait, with how long
 class Admission:
     def __init__(self, senders: dict[str, Sender], quotas: SharedQuotas, holds: CampaignHolds | None,
                  pools: Pools, health: dict[str, Health], outside_window: dict[str, set[str]],
-                 pair_interval: float = 6.0, pair_burst: int = 1):
+                 pair_interval: float = 6.0, pair_burst: int = 1, templates: TemplateGate | None = None):
         self.senders, self.quotas, self.pools = senders, quotas, pools
         self.holds = holds  # campaigns paused or cancelled (their messages wait, or fail)
+        self.templates = templates  # templates Meta paused or disabled (their messages wait, or fail)
         self.pairs = PairRate(pair_interval, pair_burst)  # in this replica (see ARCHITECTURE.md)
         self.ledgers: dict[str, QuotaLedger] = {}
         self.exhausted: dict[str, float] = {}  # sender → until when (monotonic) its quota is known spent
-        self.choice = PoolChoice(senders, pools, health, self.pairs, self.exhausted, outside_window)
+        self.choice = PoolChoice(senders, pools, health, self.pairs, self.exhausted, outside_window, templates)
         self.times = AdmissionTimes()
 
     def hold(self, m: OutboundMessage) -> str | None:
@@ -92,6 +95,9 @@ class Admission:
             m = w.message
             if self.hold(m) is not None:  # its campaign is paused (a cancelled one ends before this)
                 later.append((w, min(recheck_delay(m), 1.0)))
+                continue
+            if self.templates is not None and self.templates.paused(m):  # held by Meta (a disabled one then ends)
+                later.append((w, min(recheck_delay(m), HELD_RECHECK_SECONDS)))
                 continue
             if m.message_id in self.pools.of:
                 pooled.append(w)

@@ -1,7 +1,8 @@
 """Executing send commands: claim (dedupe), gate (a message that may not go now waits, un-acked,
 without blocking others), send through the provider, publish the outcome, then ack. The dispatcher
-composes the rooms: intake.py reads a batch, admission.py (with pool_choice.py and window_gate.py)
-says what may go, lanes.py sends, waiting.py holds what must wait, outcomes.py ends each message."""
+composes the rooms: intake.py reads a batch, admission.py (with pool_choice.py, window_gate.py and
+template_gate.py) says what may go, lanes.py sends, waiting.py holds what must wait, outcomes.py ends
+each message."""
 
 from __future__ import annotations
 
@@ -28,11 +29,13 @@ from ..stores.campaign_holds import CANCELLED, CampaignHolds
 from ..stores.outbound_messages import OutboundStore
 from ..stores.quotas import SharedQuotas
 from ..stores.service_window import ServiceWindow
+from ..stores.template_holds import TemplateHolds
 from .admission import Admission
 from .intake import Intake, Read
 from .lanes import SendLanes
 from .outcomes import Outcomes, replay_events
 from .pools import NO_SENDER, Pools
+from .template_gate import TemplateGate
 from .waiting import EXPIRED, Waiting, WaitingRoom, expired
 from .window_gate import WindowGate
 
@@ -49,7 +52,8 @@ class Dispatcher:
                  publisher: Publisher, *, keepalive: float = 10.0,
                  quotas: SharedQuotas, senders: dict[str, Sender] | None = None, relay=None,
                  ttl_seconds: float = 4 * 3600, pair_interval: float = 6.0, pair_burst: int = 1,
-                 window: ServiceWindow | None = None, holds: CampaignHolds | None = None):
+                 window: ServiceWindow | None = None, holds: CampaignHolds | None = None,
+                 template_holds: TemplateHolds | None = None):
         self.app, self.store, self.publisher, self.quotas = app, store, publisher, quotas
         self.senders: dict[str, Sender] = senders if senders is not None else {}
         self._holds_changed = False
@@ -57,8 +61,9 @@ class Dispatcher:
         outside_window: dict[str, set[str]] = {}  # pool message → Meta senders it may not take
         self.outcomes = Outcomes(app, self.senders, store, publisher, self.pools, outside_window, relay)
         self.health = self.outcomes.health  # per sender, in this replica
+        self.templates = TemplateGate(template_holds, self.senders, self.pools)  # Meta paused or disabled
         self.admission = Admission(self.senders, quotas, holds, self.pools, self.health, outside_window,
-                                   pair_interval, pair_burst)
+                                   pair_interval, pair_burst, self.templates)
         self.intake = Intake(self.sender, self.admission.choice, ttl_seconds)
         # Meta: free-form messages only inside the 24-hour window
         self.window_gate = WindowGate(window, self.senders, self.pools, outside_window) if window is not None else None
@@ -104,6 +109,8 @@ class Dispatcher:
                 failed.append((m, SendResult(m.message_id, ok=False, error=UNKNOWN_SENDER)))
             elif hold(m) == "cancelled":
                 failed.append((m, SendResult(m.message_id, ok=False, error=CANCELLED)))
+            elif (disabled := self.templates.failure(m)) is not None:  # Meta disabled its template
+                failed.append((m, SendResult(m.message_id, ok=False, error=disabled)))
             elif expired(m):
                 failed.append((m, SendResult(m.message_id, ok=False, error=EXPIRED, expired=True)))
             elif m.message_id in of:
@@ -139,9 +146,9 @@ class Dispatcher:
         while True:
             now = time.monotonic()
             due = self.room.take_due(now)
-            if self._holds_changed:  # a campaign was cancelled: its waiting messages end now, not when due
+            if self._holds_changed:  # a campaign cancelled, a template disabled: its waiting messages end now
                 self._holds_changed = False
-                due.extend(self.room.take_if(lambda w: self.admission.hold(w.message) == "cancelled"))
+                due.extend(self.room.take_if(lambda w: self._stopped(w.message) is not None))
             due = await self._end(due)
             try:
                 if due and self.pools.of:  # label pools: senders labelled meanwhile count (rate-limited)
@@ -157,13 +164,21 @@ class Dispatcher:
             await self.room.keep_alive(now)
             await self.room.sleep(now)
 
+    def _stopped(self, m: OutboundMessage) -> StatusError | None:
+        """Why a waiting message can never go: its campaign cancelled, or its template disabled."""
+        if self.admission.hold(m) == "cancelled":
+            return CANCELLED
+        return self.templates.failure(m)
+
     async def _end(self, due: list[Waiting]) -> list[Waiting]:
-        """End the due messages whose campaign was cancelled or whose time-to-live ran out; the rest."""
-        hold = self.admission.hold
-        ended = [(w, SendResult(w.message.message_id, ok=False, error=CANCELLED))
-                 if hold(w.message) == "cancelled" else
-                 (w, SendResult(w.message.message_id, ok=False, error=EXPIRED, expired=True))
-                 for w in due if hold(w.message) == "cancelled" or expired(w.message)]
+        """End the due messages whose campaign was cancelled, whose template was disabled or whose
+        time-to-live ran out; the rest."""
+        ended = []
+        for w in due:
+            if (stopped := self._stopped(w.message)) is not None:
+                ended.append((w, SendResult(w.message.message_id, ok=False, error=stopped)))
+            elif expired(w.message):
+                ended.append((w, SendResult(w.message.message_id, ok=False, error=EXPIRED, expired=True)))
         if not ended:
             return due
         gone = {id(w) for w, _ in ended}
@@ -214,5 +229,6 @@ class Dispatcher:
         self.room.wake()
 
     def holds_changed(self) -> None:
+        """A campaign or template hold changed: end what it stops now, look again at what it held."""
         self._holds_changed = True
         self.room.wake()

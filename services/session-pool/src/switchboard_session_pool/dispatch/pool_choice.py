@@ -1,7 +1,8 @@
 """Choosing the sender of a pool message: its candidates ordered by the rotation (the recipient's
 sticky sender first while it is usable, then round-robin from the pool's cursor), and the first that
 is usable (connected, not paused, healthy), not known to be out of quota, outside no 24-hour window
-with the recipient, and free of the pair rate. A provisional sender names the message while it waits."""
+with the recipient, not holding the message's template in its account (template_gate.py), and free of
+the pair rate. A provisional sender names the message while it waits."""
 
 from __future__ import annotations
 
@@ -15,13 +16,16 @@ from ..domain.outbound import OutboundMessage
 from ..domain.pair_rate import Claim, PairRate
 from ..domain.sender import Sender
 from .pools import Pools
+from .template_gate import HELD_RECHECK_SECONDS, TemplateGate
 from .waiting import Waiting, recheck_delay
 
 
 class PoolChoice:
     def __init__(self, senders: dict[str, Sender], pools: Pools, health: dict[str, Health], pairs: PairRate,
-                 exhausted: dict[str, float], outside_window: dict[str, set[str]]):
+                 exhausted: dict[str, float], outside_window: dict[str, set[str]],
+                 templates: TemplateGate | None = None):
         self.senders, self.pools, self.health, self.pairs = senders, pools, health, pairs
+        self.templates = templates  # a sender whose account holds the message's template is skipped
         self.exhausted = exhausted  # sender → until when (monotonic) its quota is known spent
         self.outside_window = outside_window  # pool message → Meta senders it may not take
 
@@ -37,7 +41,7 @@ class PoolChoice:
         self.pools.of[m.message_id] = request
         candidates = self.pools.candidates(request)
         first = next(self.pools.rotation.order(request.key, candidates, (m.org_id, m.to),
-                                               lambda s: self.usable(s, m.org_id)), None)
+                                               lambda s: self.usable(s, m.org_id) and not self.held(m, s)), None)
         if first is None:  # none usable now: the first that exists
             first = next((s for s in candidates if (s_ := self.senders.get(s)) is not None
                           and s_.org_id == m.org_id and not s_.removed), candidates[0])
@@ -57,8 +61,8 @@ class PoolChoice:
 
             closed = self.outside_window.get(m.message_id, ())
 
-            def usable(sender_id: str, org_id: str = m.org_id, closed=closed) -> bool:
-                return sender_id not in closed and self.usable(sender_id, org_id)
+            def usable(sender_id: str, org_id: str = m.org_id, closed=closed, m=m) -> bool:
+                return sender_id not in closed and self.usable(sender_id, org_id) and not self.held(m, sender_id)
 
             def has_quota(sender_id: str) -> bool:
                 return self.exhausted.get(sender_id, 0.0) <= now
@@ -77,6 +81,8 @@ class PoolChoice:
                 if soonest is None:  # every usable sender's quota is spent, or none is usable
                     soonest = min((self.exhausted[s] - now for s in candidates
                                    if self.exhausted.get(s, 0.0) > now and usable(s)), default=None)
+                if soonest is None and self.templates is not None and self.templates.holds_any(m, candidates):
+                    soonest = min(recheck_delay(m), HELD_RECHECK_SECONDS)  # Meta holds its template: look soon
                 later.append((w, max(soonest, 0.05) if soonest is not None else recheck_delay(m)))
                 continue
             self.pools.rotation.chosen(request.key, candidates, recipient, chosen)
@@ -92,6 +98,10 @@ class PoolChoice:
             return False
         health = self.health.get(sender_id)
         return health is None or health.selectable
+
+    def held(self, m: OutboundMessage, sender_id: str) -> bool:
+        """Whether the sender's account holds the message's template (paused or disabled by Meta)."""
+        return self.templates is not None and self.templates.blocks(m, sender_id)
 
     def assign(self, m: OutboundMessage, sender_id: str) -> OutboundMessage:
         if m.sender_id == sender_id:
