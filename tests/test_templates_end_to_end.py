@@ -21,7 +21,8 @@ from switchboard_devkit.testing.meta_webhooks import template_status_delivery
 
 WABA, PNID, SECRET = "102290129349001", "106540352249001", "tpl-app-secret"
 BODY = {"type": "BODY", "text": "Hi {{1}}, your order {{2}} is on its way.", "example": {"body_text": [["Ana", "A-1"]]}}
-TO = "+4915112340077"
+TO = "+4915112349977"
+CLOCK = [int(time.time())]  # Meta's `entry.time` of each delivery: a later change is a later delivery
 
 
 async def poll(fn, predicate, timeout: float = 20.0):
@@ -48,21 +49,26 @@ async def meta(platform):
         yield {"graph": graph, "client": client, "sender": sender, "platform": platform}
 
 
-async def _approved(meta, name: str) -> dict:
+async def _deliver(meta, meta_id: str, name: str, event: str) -> None:
+    """Meta's signed `message_template_status_update` to webhook-ingest."""
+    meta["graph"].set_status(meta_id, event)
+    CLOCK[0] += 1
+    body, headers = template_status_delivery(WABA, meta_id, name, "en_US", event, app_secret=SECRET, time=CLOCK[0])
+    async with httpx.AsyncClient(timeout=10) as http:
+        r = await http.post(f"{meta['platform']['endpoints']['ingest']}/webhooks/meta", content=body, headers=headers)
+    assert r.status_code == 200 and r.json()["published"] == 1, r.text
+
+
+async def _approved(meta, name: str, components: list | None = None) -> dict:
     c, graph = meta["client"], meta["graph"]
     made = await c.post("/v1/templates", json={"sender_id": meta["sender"], "name": name, "language": "en_US",
-                                               "category": "UTILITY", "components": [BODY]})
+                                               "category": "UTILITY", "components": components or [BODY]})
     assert made.status_code == 201 and made.json()["status"] == "DRAFT" and made.json()["waba_id"] == WABA, made.text
     submitted = await c.post(f"/v1/templates/{made.json()['id']}/submit")
     assert submitted.status_code == 200 and submitted.json()["status"] == "PENDING", submitted.text
     meta_id = submitted.json()["meta_template_id"]
     assert [t["id"] for t in graph.templates(WABA) if t["name"] == name] == [meta_id]
-    graph.set_status(meta_id, "APPROVED")
-    body, headers = template_status_delivery(WABA, meta_id, name, "en_US", "APPROVED", app_secret=SECRET)
-    ingest = meta["platform"]["endpoints"]["ingest"]
-    async with httpx.AsyncClient(timeout=10) as http:
-        r = await http.post(f"{ingest}/webhooks/meta", content=body, headers=headers)
-    assert r.status_code == 200 and r.json()["published"] == 1, r.text
+    await _deliver(meta, meta_id, name, "APPROVED")
     return (await poll(lambda: c.get(f"/v1/templates/{made.json()['id']}"),
                        lambda r: r.json()["status"] == "APPROVED")).json()
 
@@ -84,6 +90,45 @@ async def test_a_template_is_submitted_approved_by_meta_and_sent_by_name(meta):
                                                             "parameters": {"1": "Ana", "coupon": "X"}}})
     assert wrong.status_code == 422 and wrong.json()["error"]["details"]["missing"] == ["2"], wrong.text
     assert template["meta_template_id"] and template["read_only"] is False
+
+
+async def test_a_paused_template_holds_a_running_campaign_and_approved_resumes_it(meta):
+    c, graph = meta["client"], meta["graph"]
+    template = await _approved(meta, "spring_hello", [{"type": "BODY", "text": "Hello {{1}}, spring is here.",
+                                                      "example": {"body_text": [["Ana"]]}}])
+    graph.slow[PNID] = 0.5  # each send takes half a second at "Meta": the campaign is still running when paused
+    created = await c.post("/v1/campaigns", json={"name": "spring", "sender_ids": [meta["sender"]], "template": {
+        "name": "spring_hello", "language": "en_US",
+        "components": [{"type": "body", "parameters": [{"type": "text", "text": "{{name|there}}"}]}]}})
+    assert created.status_code == 201, created.text
+    cid = created.json()["id"]
+    contacts = [{"phone": f"+491511234{i:04d}", "name": f"Ana{i}"} for i in range(120)]
+    assert (await c.post(f"/v1/campaigns/{cid}/contacts", json={"contacts": contacts})).json()["accepted"] == 120
+    assert (await c.post(f"/v1/campaigns/{cid}/start")).status_code == 200
+    await _deliver(meta, template["meta_template_id"], "spring_hello", "PAUSED")
+    paused = (await poll(lambda: c.get(f"/v1/campaigns/{cid}"), lambda r: r.json()["status"] == "paused")).json()
+    assert paused["reason"] == "template_paused", paused
+    refused = await c.post(f"/v1/campaigns/{cid}/resume")  # an operator cannot send it either while it is paused
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "template_not_approved", refused.text
+    await _deliver(meta, template["meta_template_id"], "spring_hello", "APPROVED")
+    await poll(lambda: c.get(f"/v1/campaigns/{cid}"), lambda r: r.json()["status"] == "completed", timeout=60)
+    graph.slow.pop(PNID)
+    sent = [b["to"] for b in graph.sent if b.get("type") == "template" and b["template"]["name"] == "spring_hello"]
+    assert len(sent) == 120 and len(set(sent)) == 120  # every contact, once
+    org = (await c.get("/v1/me")).json()["org_id"]
+    nc = await nats.connect(meta["platform"]["endpoints"]["nats"])
+    try:
+        sub = await nc.jetstream().subscribe(f"sb.evt.{org}.campaign.>", ordered_consumer=True, stream="SWITCHBOARD_EVENTS")
+        seen = []
+        with contextlib.suppress(nats.errors.TimeoutError):
+            while True:
+                e = json.loads((await sub.next_msg(timeout=1)).data)
+                if e["subject"] == cid:
+                    seen.append((e["type"].split(".")[2], e["data"].get("reason")))
+    finally:
+        await nc.close()
+    assert ("paused", "template_paused") in seen and ("resumed", "template_approved") in seen, seen
+    assert seen.index(("paused", "template_paused")) < seen.index(("resumed", "template_approved"))
 
 
 async def test_a_sync_finds_what_was_made_at_meta_and_metas_refusal_is_a_422(meta):
@@ -118,7 +163,7 @@ async def test_order_events_from_the_erp_send_one_message_each_and_skip_a_late_o
         assert rule.status_code == 201, rule.text
     erp = await nats.connect(platform["endpoints"]["nats"])
     js = erp.jetstream()
-    phone = "+4915112340088"
+    phone = "+4915112349988"
 
     def order(event: str, event_id: str) -> bytes:
         return json.dumps({"specversion": "1.0", "id": event_id, "source": "erp/orders", "type": f"com.acme.{event}",

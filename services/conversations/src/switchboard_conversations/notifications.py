@@ -202,7 +202,8 @@ class Notifier:
     async def _record(self, conn, decided: list[Item]) -> bool:
         """The messages and outcome events into the outbox; each event's row kept or let go."""
         kept = [i for i in decided if i.outcome.status == "sent" or i.outcome.reason in KEPT]
-        let_go = [i for i in decided if i not in kept and i.outcome.reason != "duplicate"]
+        let_go = [i for i in decided if not (i.outcome.status == "sent" or i.outcome.reason in KEPT)
+                  and i.outcome.reason != "duplicate"]
         if kept:
             await conn.execute(DECIDED, {
                 "orgs": [i.org for i in kept], "sources": [i.ce.source for i in kept], "ids": [i.ce.id for i in kept],

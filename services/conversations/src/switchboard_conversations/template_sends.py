@@ -42,7 +42,7 @@ class TemplateSends:
             where = f"the account {sender.waba_id}" if sender is not None and sender.waba_id else "the organization"
             raise ApiError(422, "template_not_found", f"{where} has no template {template.name!r} in "
                            f"{template.language} (see /v1/templates)", {"field": "template.name"})
-        if row.status != SENDABLE:
+        if row.status not in SENDABLE:
             raise ApiError(422, "template_not_approved", f"the template {template.name!r} ({template.language}) is "
                            f"{row.status}: only an APPROVED template may be sent",
                            {"field": "template.name", "status": row.status, "template_id": row.id})

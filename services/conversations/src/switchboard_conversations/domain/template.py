@@ -18,7 +18,8 @@ from .errors import InvalidChange
 # Where a template may be edited: before Meta has it, or when Meta's answer allows a new version
 # (Meta takes an edit of an APPROVED, REJECTED or PAUSED template and reviews it again).
 EDITABLE = {"DRAFT", "APPROVED", "REJECTED", "PAUSED"}
-SENDABLE = "APPROVED"
+# What may be sent: APPROVED, and FLAGGED (Meta's warning of low quality: it still sends until it is paused)
+SENDABLE = ("APPROVED", "FLAGGED")
 
 
 class ReadOnly(Exception):
