@@ -21,6 +21,7 @@ from switchboard_flows.execution_index import ExecutionIndex
 from switchboard_flows.flow_store import FlowStore
 from switchboard_flows.performer import Performer
 from switchboard_flows.tables import SCHEMA
+from switchboard_flows.template_sends import TemplateSends
 from switchboard_flows.timers import Timers
 from switchboard_runtime.database import async_engine
 from switchboard_runtime.eventstore import call, postgres_application
@@ -63,7 +64,8 @@ async def test_a_batch_reads_changed_executions_afresh_and_a_conflict_takes_the_
         store = FlowStore(db)
         nc = await nats.connect(nats_url)
         engine = Engine(app, ExecutionIndex(db), Revisions(store),
-                        Performer(Publisher(nc, nc.jetstream()), Timers(nc.jetstream()), Blocklist(db)))
+                        Performer(Publisher(nc, nc.jetstream()), Timers(nc.jetstream()), Blocklist(db),
+                                  TemplateSends(db)))
         assert set(await call(app.executions, ids)) == set(ids)  # this replica has cached all three
         assert (await http.post(f"/v1/executions/{ids[0]}/cancel", headers=as_org(org))).status_code == 200
 

@@ -312,6 +312,16 @@ FLOWS_BLOCKLIST = ConsumerSpec(
     filter_subjects=[subjects.any_org_events("blocklist")],
 )
 
+FLOWS_TEMPLATES = ConsumerSpec(
+    stream=EVENTS.name,
+    durable="flows__templates",
+    # the templates' definitions and statuses (the conversations service's aggregate events, Meta's reports
+    # from either publisher), and each Meta sender's business account
+    filter_subjects=[subjects.any_org_events("template", name) for name in (
+        "created", "edited", "imported", "submitted", "deleted", "status_changed")]
+    + [subjects.any_org_events("sender", "registered")],
+)
+
 FLOWS_EVENTS = ConsumerSpec(
     stream=EVENTS.name,
     durable="flows__events",

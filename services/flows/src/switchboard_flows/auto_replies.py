@@ -3,7 +3,9 @@
 (the `to` of its inbound messages: two of our senders never answer each other), at most once per
 contact in a rule's cooldown and five times an hour in all. The reply's id derives from the rule and
 the inbound message: a redelivered message sends nothing twice. A delay of a second or more is a
-durable timer; a shorter one waits in-process before the inbound message is acked."""
+durable timer; a shorter one waits in-process before the inbound message is acked. A reply that names a
+template is sent by name as a flow's is (`template_sends.py`); one the sender may not send is not sent
+(logged with its `code`)."""
 
 from __future__ import annotations
 
@@ -25,7 +27,9 @@ from switchboard_runtime.messaging.publisher import Publisher
 from .auto_reply_store import AutoReplyStore
 from .blocklist import Blocklist
 from .domain.auto_reply import AutoReplyRule, first_answering
+from .domain.template_check import TemplateRefused
 from .performer import CONTENT_FIELDS, SOURCE
+from .template_sends import TemplateSends
 from .timers import Timers
 
 log = get_logger(__name__)
@@ -34,8 +38,9 @@ CLIENT_REF_PREFIX = "auto_reply:"
 
 class AutoReplies:
     def __init__(self, store: AutoReplyStore, blocklist: Blocklist, publisher: Publisher, timers: Timers,
-                 ttl: float = 2.0, clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+                 templates: TemplateSends, ttl: float = 2.0, clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
         self.store, self.blocklist, self.publisher, self.timers = store, blocklist, publisher, timers
+        self.templates = templates
         self.ttl, self.clock = ttl, clock
         self._of: dict[str, tuple[float, list[tuple[str, AutoReplyRule]], set[str]]] = {}
 
@@ -88,9 +93,14 @@ class AutoReplies:
             return
         content = {k: v for k, v in reply["content"].items() if k in CONTENT_FIELDS}
         try:
+            content, rendered = await self.templates.fill(reply["org_id"], reply["sender_id"], content)
+        except TemplateRefused as refused:
+            log.warning("auto-reply not sent", rule_id=reply["rule_id"], code=refused.code, error=refused.message)
+            return
+        try:
             cmd = commands.SendMessage(message_id=reply["message_id"], sender_id=reply["sender_id"], to=reply["to"],
                                        client_ref=f"{CLIENT_REF_PREFIX}{reply['rule_id']}",
-                                       requested_at=self.clock(), **content)
+                                       requested_at=self.clock(), rendered=rendered, **content)
         except ValidationError as exc:  # the personalized content broke a rule (an empty text): not sent
             log.warning("auto-reply not sent", rule_id=reply["rule_id"], error=str(exc))
             return

@@ -32,6 +32,8 @@ from .overdue import OverdueTimers
 from .performer import Performer
 from .settings import FlowsSettings
 from .tables import SCHEMA
+from .template_sends import TemplateSends
+from .templates_projection import TemplatesProjection
 from .timers import Timers
 from .trigger_directory import TriggerDirectory
 
@@ -51,17 +53,18 @@ async def wire(host: Host, settings: FlowsSettings) -> None:
     await ensure_stream(bus.js, streams.TIMERS)
     await host.relay(app, engine_db, SCHEMA, to_cloudevent, name="flows")
     store, index, blocklist = FlowStore(engine_db), ExecutionIndex(engine_db), Blocklist(engine_db)
-    timers = Timers(bus.js)
+    timers, template_sends = Timers(bus.js), TemplateSends(engine_db)
     revisions = Revisions(store)
-    engine = Engine(app, index, revisions, Performer(bus.publisher, timers, blocklist))
+    engine = Engine(app, index, revisions, Performer(bus.publisher, timers, blocklist, template_sends))
     overdue = OverdueTimers(engine, index, settings.flows_overdue_sweep_seconds, settings.flows_overdue_grace_seconds)
     host.task("overdue timers", overdue.run)
     directory = TriggerDirectory(store, revisions)
-    auto_replies = AutoReplies(AutoReplyStore(engine_db), blocklist, bus.publisher, timers)
+    auto_replies = AutoReplies(AutoReplyStore(engine_db), blocklist, bus.publisher, timers, template_sends)
     http = HttpCaller(allow_private=settings.allow_private_urls)
     host.closing(http, http.close, "http caller")
     effects = host.add(Effects(engine, http, Mailer(settings.smtp())), start=lambda: None, name="effects")
     host.consumer(streams.FLOWS_BLOCKLIST, blocklist.handle, batch_size=500)
+    host.consumer(streams.FLOWS_TEMPLATES, TemplatesProjection(engine_db).handle, batch_size=500)
     host.consumer(streams.FLOWS_INBOUND, Inbound(engine, index, directory, auto_replies.consider).handle,
                   batch_size=256)
     host.consumer(streams.FLOWS_STATUSES, Statuses(engine).handle, batch_size=500)

@@ -3,7 +3,8 @@ deterministic, so JetStream and the session-pool drop a repeat), a timer (replac
 a `flow.effect` command for an HTTP call or an e-mail (performed by the effects consumer, which acks
 it once the outcome is recorded: a crash mid-call retries it). A message the content rules refuse
 fails the node at once (its `failed` exit), never the consumer; so does one to a blocklisted
-contact."""
+contact, and a template the sender may not send (`template_sends.py`: unknown in a Meta sender's account,
+neither APPROVED nor FLAGGED, variables that do not match — the step's detail names the `code`)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from switchboard_runtime.messaging.publisher import Publisher
 from .blocklist import Blocklist
 from .domain.execution import Execution
 from .domain.inputs import Call, Effect, Input, Send, StatusSeen, Timer
+from .domain.template_check import TemplateRefused
+from .template_sends import TemplateSends
 from .timers import Timers
 
 SOURCE = "switchboard/flows"
@@ -27,8 +30,8 @@ CONTENT_FIELDS = ("type", "text", "template", "media", "interactive", "reply_to"
 
 
 class Performer:
-    def __init__(self, publisher: Publisher, timers: Timers, blocklist: Blocklist):
-        self.publisher, self.timers, self.blocklist = publisher, timers, blocklist
+    def __init__(self, publisher: Publisher, timers: Timers, blocklist: Blocklist, templates: TemplateSends):
+        self.publisher, self.timers, self.blocklist, self.templates = publisher, timers, blocklist, templates
 
     async def perform(self, ex: Execution, effect: Effect, cause: str | None, fresh: bool = False) -> Input | None:
         """Do it; an input to deliver back when the effect failed before leaving (else None).
@@ -56,9 +59,14 @@ class Performer:
                               status="failed", error="the contact is blocklisted")
         content = {k: v for k, v in effect.content.items() if k in CONTENT_FIELDS}
         try:
+            content, rendered = await self.templates.fill(ex.org_id, effect.sender_id, content)
+        except TemplateRefused as refused:
+            return StatusSeen(input_id=f"refused:{effect.message_id}", message_id=effect.message_id,
+                              status="failed", error=str(refused), detail=refused.detail)
+        try:
             cmd = commands.SendMessage(message_id=effect.message_id, sender_id=effect.sender_id, to=ex.contact,
                                        client_ref=f"{CLIENT_REF_PREFIX}{ex.id}", requested_at=datetime.now(UTC),
-                                       **content)
+                                       rendered=rendered, **content)
         except (ValidationError, TypeError, ValueError) as exc:
             reason = "; ".join(e["msg"] for e in exc.errors()) if isinstance(exc, ValidationError) else str(exc)
             return StatusSeen(input_id=f"refused:{effect.message_id}", message_id=effect.message_id,

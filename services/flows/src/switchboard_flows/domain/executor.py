@@ -176,7 +176,7 @@ def _status(ex: Execution, definition: Definition, item: StatusSeen, waiting: di
         return False
     ex.resumed(node=ex.node, by="status", input_id=item.input_id, at=now)
     exit = "sent" if item.status in SENT else "failed"
-    detail = {"message_id": item.message_id, **({"reason": item.error} if item.error else {})}
+    detail = {"message_id": item.message_id, **({"reason": item.error} if item.error else {}), **(item.detail or {})}
     _complete(ex, definition, definition.nodes[ex.node], exit, now, detail=detail)
     return True
 

@@ -28,6 +28,7 @@ class StatusSeen:
     message_id: str
     status: str
     error: str | None = None
+    detail: dict[str, Any] | None = None  # more for the step's detail (a failure's `code`)
 
 
 @dataclass(frozen=True)

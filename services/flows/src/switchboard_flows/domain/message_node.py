@@ -1,7 +1,10 @@
 """The message node: its `message` checked with the platform's own content models (the body of
 `POST /v1/messages` without `to` and the sender: `type` and the one content field it names, text at
 most 4096 characters), and the templated parts of that content (`MESSAGE_TEXTS`: the text, a media
-caption and link, a template's parameter texts, an interactive message's header, body and footer)."""
+caption and link, a template's parameter texts and the values of its shorthand `parameters` — a list, or an
+object keyed `"1"`, `"order_id"`, `"header.1"`, `"button.0"`: the service fills the template's variables
+with them when it sends it by name, `template_check.py` — and an interactive message's header, body and
+footer)."""
 
 from __future__ import annotations
 
@@ -69,6 +72,11 @@ def message_texts(message: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
             if isinstance(value, Mapping) and isinstance(value.get(key), str):
                 yield f"interactive.{part}.{key}", value[key]
     template = message.get("template")
+    parameters = template.get("parameters") if isinstance(template, Mapping) else None
+    if isinstance(parameters, list):
+        yield from ((f"template.parameters[{i}]", v) for i, v in enumerate(parameters) if isinstance(v, str))
+    elif isinstance(parameters, Mapping):
+        yield from ((f"template.parameters.{k}", v) for k, v in parameters.items() if isinstance(v, str))
     components = template.get("components") if isinstance(template, Mapping) else None
     for ci, component in enumerate(components if isinstance(components, list) else ()):
         parameters = component.get("parameters") if isinstance(component, Mapping) else None

@@ -45,9 +45,9 @@ def render_text(text: str, context: Context | Mapping[str, Any], escape: Callabl
 
 
 def render_message(node: MessageNode, context: Context | Mapping[str, Any]) -> dict[str, Any]:
-    """The node's message with its text, media caption and link, template parameters and
-    interactive header, body and footer rendered: `type` and the content field, the rest of a
-    `SendMessage` (message id, sender, recipient, time) being the executor's."""
+    """The node's message with its text, media caption and link, template parameters (and shorthand
+    `parameters` values) and interactive header, body and footer rendered: `type` and the content field,
+    the rest of a `SendMessage` (message id, sender, recipient, time) being the executor's."""
     context = Context.of(context)
     message = copy.deepcopy(dict(node.message))
     message.setdefault("type", "text")
@@ -66,7 +66,19 @@ def render_message(node: MessageNode, context: Context | Mapping[str, Any]) -> d
     if isinstance(message.get("template"), dict):
         message["template"] = copy.deepcopy(TemplateParameters.parse(message["template"], dotted=True)
                                             .render_each(lambda text: text.render_with(context.text, strict=False)))
+        message["template"] = _render_shorthand(message["template"], context)
     return message
+
+
+def _render_shorthand(template: dict[str, Any], context: Context) -> dict[str, Any]:
+    """A template's shorthand `parameters` (a list, or an object keyed by variable) with each value rendered."""
+    parameters = template.get("parameters")
+    if isinstance(parameters, list):
+        template["parameters"] = [render_text(v, context) if isinstance(v, str) else v for v in parameters]
+    elif isinstance(parameters, dict):
+        template["parameters"] = {k: render_text(v, context) if isinstance(v, str) else v
+                                  for k, v in parameters.items()}
+    return template
 
 
 def render_http(node: HttpNode, context: Context | Mapping[str, Any]) -> dict[str, Any]:
