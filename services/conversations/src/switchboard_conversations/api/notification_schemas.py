@@ -4,7 +4,7 @@ a CloudEvents 1.0 document)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, ConfigDict, Field, StrictBool, model_validator
 
@@ -12,6 +12,7 @@ from switchboard_contracts.content import ParameterKey
 from switchboard_contracts.sender import Label
 
 from .inbox_schemas import Strict
+from .template_schemas import NoNulJson, NoNulObject  # noqa: F401 (NoNulJson: the name NoNulObject refers to)
 
 Language = Annotated[str, Field(pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$", examples=["en_US"])]
 Locale = Annotated[str, Field(min_length=2, max_length=16, pattern=r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})?$")]
@@ -91,4 +92,4 @@ class ErpEventBody(Strict):
     time: AwareDatetime = None
     subject: str = Field(default=None, max_length=1024)
     datacontenttype: str = Field(default=None, max_length=128)
-    data: dict[str, Any] = Field(default_factory=dict)
+    data: NoNulObject = Field(default_factory=dict)

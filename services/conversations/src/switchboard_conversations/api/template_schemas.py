@@ -4,12 +4,18 @@ created or edited (a 422 names the field, e.g. `components[1].example.body_text`
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypeAliasType
 
 Id = Annotated[str, Field(min_length=1, max_length=64)]
-Components = Annotated[list[dict[str, Any]], Field(min_length=1, max_length=4, description=(
+# Any JSON whose texts (keys too) hold no NUL, which PostgreSQL cannot store and every service refuses:
+# the document says so at every depth.
+NoNulText = Annotated[str, Field(pattern=r"^[^\x00]*$")]
+NoNulObject = Annotated[dict[NoNulText, "NoNulJson"], Field(json_schema_extra={"additionalProperties": False})]
+NoNulJson = TypeAliasType("NoNulJson", NoNulText | int | float | bool | None | list["NoNulJson"] | NoNulObject)
+Components = Annotated[list[NoNulObject], Field(min_length=1, max_length=4, description=(
     "Meta's components: `{\"type\": \"BODY\", \"text\": \"Hi {{1}}\", \"example\": {\"body_text\": [[\"Ana\"]]}}`, "
     "`HEADER` (`format` TEXT|IMAGE|VIDEO|DOCUMENT|LOCATION), `FOOTER`, `BUTTONS` (QUICK_REPLY, URL, PHONE_NUMBER, "
     "COPY_CODE, OTP)"))]
