@@ -96,14 +96,25 @@ class Templates:
     async def _done(self, seq: int) -> None:
         await caught_up(self.js, streams.CAMPAIGNS_TEMPLATES.durable, seq)
 
-    async def created(self, name: str, language: str = "en_US", status: str = "DRAFT") -> str:
+    async def created(self, name: str, language: str = "en_US", status: str = "DRAFT",
+                      components: list[dict] | None = None, parameter_format: str = "POSITIONAL") -> str:
         tid = self.ids.setdefault((name, language), new_id())
-        await self._done(await publish(self.js, self.org, template.TemplateDefined(
-            template_id=tid, version=1, at=self._at(), actor={"type": "api_key", "id": "key-1"}, waba_id=self.waba_id,
-            name=name, language=language, sender_id="s", category="MARKETING", parameter_format="POSITIONAL",
-            components=[{"type": "BODY", "text": "Hi {{1}}", "example": {"body_text": [["Ana"]]}}], status=status),
-            template.CREATED))
+        await self.defined(template.CREATED, name, language, status, components, parameter_format, version=1)
         return tid
+
+    async def edited(self, name: str, components: list[dict], language: str = "en_US", status: str = "PENDING",
+                     parameter_format: str = "POSITIONAL", at: datetime | None = None) -> None:
+        """An edit of a submitted template: Meta reviews it again (PENDING)."""
+        await self.defined(template.EDITED, name, language, status, components, parameter_format, version=3, at=at)
+
+    async def defined(self, type_: str, name: str, language: str, status: str, components: list[dict] | None,
+                      parameter_format: str, version: int, at: datetime | None = None) -> None:
+        await self._done(await publish(self.js, self.org, template.TemplateDefined(
+            template_id=self.ids.setdefault((name, language), new_id()), version=version, at=at or self._at(),
+            actor={"type": "api_key", "id": "key-1"}, waba_id=self.waba_id, name=name, language=language,
+            sender_id="s", category="MARKETING", parameter_format=parameter_format, status=status,
+            components=components or [{"type": "BODY", "text": "Hi {{1}}", "example": {"body_text": [["Ana"]]}}]),
+            type_))
 
     async def submitted(self, name: str, language: str = "en_US") -> None:
         await self._done(await publish(self.js, self.org, template.TemplateSubmitted(
@@ -119,8 +130,9 @@ class Templates:
             message_template_language=language, event=status, origin=origin, at=at or self._at(),
             template_id=self.ids.get((name, language)) if origin == "sync" else None), template.STATUS_CHANGED))
 
-    async def approved(self, name: str, language: str = "en_US") -> None:
-        await self.created(name, language)
+    async def approved(self, name: str, language: str = "en_US", components: list[dict] | None = None,
+                       parameter_format: str = "POSITIONAL") -> None:
+        await self.created(name, language, components=components, parameter_format=parameter_format)
         await self.submitted(name, language)
         await self.meta_reports(name, "APPROVED", language)
 
@@ -131,6 +143,7 @@ class FakePool:
 
     def __init__(self, js, org: str):
         self.js, self.org, self.sub, self.taken = js, org, None, 0
+        self.commands: list[dict] = []  # every command taken, as its `data`
 
     async def start(self) -> FakePool:
         self.sub = await self.js.pull_subscribe(f"sb.cmd.{self.org}.message.send", durable=f"test_pool_{self.org[:8]}",
@@ -148,6 +161,7 @@ class FakePool:
                 return n
             for m in msgs:
                 cmd = CloudEvent.from_json_bytes(m.data).data
+                self.commands.append(cmd)
                 status = message.MessageStatus(message_id=cmd["message_id"], provider_message_id=f"wamid.{n}",
                                                sender_id=cmd.get("sender_id") or "pool", recipient=cmd["to"],
                                                status="sent", timestamp=datetime.now(UTC),

@@ -175,3 +175,33 @@ def test_declared_variables_apply_to_templates_too():
     content = TemplateContent.parse(TEMPLATE)
     with pytest.raises(TemplateError, match=re.escape("unknown variables {{order_id}}, {{sku}}")):
         known_variables_check(content.variables, ["first_name", "total", "when"])
+
+
+# --- a template's shorthand `parameters` ---------------------------------------------------------
+
+def test_shorthand_parameters_render_per_contact_like_the_components_values():
+    by_slot = TemplateContent.parse({"name": "order_shipped", "language": "en_US", "parameters": {
+        "header.1": "{{code}}", "1": "{{ name | there }}", "2": "order {{code}}", "button.0": "plain"}})
+    assert by_slot.variables == {"code", "name"} and by_slot.required == {"code"}
+    assert by_slot.render("+1", None, {"code": "A-7"})["parameters"] == {
+        "header.1": "A-7", "1": "there", "2": "order A-7", "button.0": "plain"}
+    assert by_slot.render("+1", "Ana", {"code": "B-2"})["parameters"]["1"] == "Ana"
+    assert by_slot.template["parameters"]["1"] == "{{ name | there }}"  # the compiled template stays as it is
+    assert by_slot.missing(None, {}) == ["code"]
+    with pytest.raises(MissingVariable, match="code"):
+        by_slot.render("+1", "Ana", {"code": " "})
+
+    in_order = TemplateContent.parse({"name": "x", "language": "en", "parameters": ["{{name|you}}", "7", "{{phone}}"]})
+    assert in_order.render("+4915112345678", None, {})["parameters"] == ["you", "7", "+4915112345678"]
+    assert in_order.sample("x")["parameters"] == ["x", "7", "x"]
+
+
+def test_shorthand_placeholders_are_checked_as_the_components_are():
+    with pytest.raises(TemplateError) as caught:
+        TemplateContent.parse({"name": "x", "language": "en", "parameters": {"header.1": "{{ code"}})
+    assert caught.value.where == "parameters.header.1" and caught.value.position == 0
+    with pytest.raises(TemplateError, match=r"^parameters\[1\]: position 3"):
+        TemplateContent.parse({"name": "x", "language": "en", "parameters": ["ok", "Hi {{first name}}"]})
+    content = TemplateContent.parse({"name": "x", "language": "en", "parameters": ["{{name}}", "{{coupon}}"]})
+    with pytest.raises(TemplateError, match=re.escape("unknown variable {{coupon}}")):
+        known_variables_check(content.variables, ["city"])

@@ -1,5 +1,6 @@
 """A campaign's message for one contact: its content personalized (text, template parameters, or a
-media caption) and its senders (one sender, a list, or a label pool), as `SendMessage` fields."""
+media caption) and its senders (one sender, a list, or a label pool), as `SendMessage` fields. A template
+whose definition is known goes as Meta wants it, with the text the customer reads (`rendered`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .domain.personalize import TemplateContent, TemplateError, TextTemplate, known_variables_check
+from .domain.template_definition import Definition
 
 
 class ContentError(ValueError):
@@ -54,11 +56,18 @@ class CampaignContent:
         """Variables every contact must have (used without a default)."""
         return set().union(*(t.required for t in (self.text, self.template, self.caption) if t is not None))
 
-    def render(self, phone: str, name: str | None, variables: Mapping[str, str]) -> dict[str, Any]:
+    def render(self, phone: str, name: str | None, variables: Mapping[str, str],
+               definition: Definition | None = None) -> dict[str, Any]:
+        """MissingVariable for a variable the contact lacks; with the template's `definition`, SendMismatch
+        when the contact's values do not fill its variables, ValueError for one Meta would refuse."""
         if self.text is not None:
             return {"type": "text", "text": self.text.render(phone, name, variables)}
         if self.template is not None:
-            return {"type": "template", "template": self.template.render(phone, name, variables)}
+            template = self.template.render(phone, name, variables)
+            if definition is None:  # not known: as given
+                return {"type": "template", "template": template}
+            prepared = definition.prepare(template)
+            return {"type": "template", "template": prepared.template, "rendered": prepared.rendered}
         media = dict(self.media or {})
         if self.caption is not None:
             media["caption"] = self.caption.render(phone, name, variables)

@@ -2,7 +2,9 @@
 store, relayed as `campaign.*` events) and mirrored on the campaign's `runs` row in one step; the row
 is locked first, so a pause or cancel waits for a send batch in progress and no batch follows it.
 A campaign whose template is known not to be sendable in its Meta senders' account is not started or
-resumed (`TemplateNotApproved`), and one whose scheduled start comes then waits paused or fails."""
+resumed (`TemplateNotApproved`), and one whose scheduled start comes then waits paused or fails; one whose
+template parameters do not fill the variables of the template's known definition is not created, edited,
+started or resumed (`TemplateRefusal`, `template_parameters`)."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from .application import CampaignsApp
 from .domain.campaign import Campaign, TransitionError
 from .domain.template_status import Blocked, failure_reason, when_due
 from .sender_directory import SenderDirectory
-from .template_usage import TemplateNotApproved, TemplateUsage
+from .template_usage import TemplateUsage
 
 from .tables import SCHEMA
 
@@ -49,6 +51,9 @@ class Lifecycle:
         self.templates = templates  # what the campaign's template may do now (None: not checked)
 
     async def create(self, campaign_id: str, org_id: str, spec: dict, actor: dict | None = None) -> Campaign:
+        """TemplateRefusal when its template's parameters do not fill the template's known variables."""
+        if self.templates is not None:
+            await self.templates.check(org_id, spec["content"], spec["senders"])
         campaign = await call(self.app.create, campaign_id, org_id, actor=actor, **spec)
         async with self.engine.begin() as conn:
             await conn.execute(INSERT, {"cid": campaign_id, "org": org_id, "spec": json.dumps(spec, default=str)})
@@ -60,15 +65,16 @@ class Lifecycle:
         """start (now or at its scheduled time), pause, resume, cancel (by `actor`, the API's caller) —
         and the runner's begin and complete, and what a template's status does (`template_pause`,
         `template_resume`, `template_fail` with its `reason`), by the system. None when there is no such
-        campaign; TransitionError when it cannot; NoSenders or TemplateNotApproved when it may not start."""
+        campaign; TransitionError when it cannot; NoSenders or TemplateRefusal (TemplateNotApproved, or its
+        parameters) when it may not start."""
         now = datetime.now(UTC)
         asked = await self._may_start(org_id, campaign_id, what) if what in ("start", "resume") else None
         async with self.engine.begin() as conn:
             if (await conn.execute(LOCK, {"cid": campaign_id})).first() is None:
                 return None
             if asked is not None and self.templates is not None and (
-                    blocked := await self.templates.blocked(org_id, asked.content, asked.senders, conn)):
-                raise TemplateNotApproved(blocked)
+                    refused := await self.templates.refusal(org_id, asked.content, asked.senders, conn)):
+                raise refused
             campaign = await call(self.app.change, org_id, campaign_id, lambda c: _do(c, what, now, actor, reason))
             if campaign is None:
                 return None
@@ -118,6 +124,8 @@ class Lifecycle:
         return True
 
     async def edit(self, org_id: str, campaign_id: str, spec: dict, actor: dict | None = None) -> Campaign | None:
+        if self.templates is not None:
+            await self.templates.check(org_id, spec["content"], spec["senders"])
         now = datetime.now(UTC)
         async with self.engine.begin() as conn:
             if (await conn.execute(LOCK, {"cid": campaign_id})).first() is None:

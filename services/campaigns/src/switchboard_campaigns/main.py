@@ -43,7 +43,7 @@ async def wire(host: Host, settings: CampaignsSettings) -> None:
     templates = TemplateUsage(engine)
     lifecycle = Lifecycle(app, engine, relay, directory, await ensure_key_value(bus.js, streams.CAMPAIGN_HOLDS),
                           templates=templates)
-    runner = host.add(Runner(engine, bus.publisher, lifecycle.runner_transition, directory,
+    runner = host.add(Runner(engine, bus.publisher, lifecycle.runner_transition, directory, templates=templates,
                              tick=settings.campaign_tick_seconds, batch=settings.campaign_batch_size,
                              inflight=settings.campaign_inflight))
     lifecycle.wake = runner.wake

@@ -10,7 +10,12 @@ Pacing: about one minute of what its senders may send under their quotas (`Sende
 at least 20, at most `inflight`) waits in the session-pool at once (queued, no outcome yet), so a
 campaign does not flood the command stream with messages that would only wait for quota; and with
 `delay_ms`, one message per random delay per sender; a broadcast list's send goes in chunks (`chunk`:
-`size` messages, then `pause_ms`)."""
+`size` messages, then `pause_ms`).
+
+A template the campaign's Meta senders' account defines (`TemplateUsage.definitions`, read once per batch)
+is prepared per contact: the command carries Meta's components and the text the customer reads
+(`rendered`); a contact whose values do not fill its variables fails alone (`template_parameters`), as one
+whose message cannot be built (`invalid_content`: a variable it lacks)."""
 
 from __future__ import annotations
 
@@ -25,15 +30,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from switchboard_contracts import commands
 from switchboard_contracts.envelope import encode_envelope
+from switchboard_contracts.template_send import SendMismatch
 from switchboard_runtime.logs import get_logger
 from switchboard_runtime.messaging.publisher import Publisher
 
 from .content import CampaignContent
 from .counts import counts, fold
 from .domain.schedule import DelayMs, next_delay
+from .domain.template_definition import Definition
 from .plan import ended, plan_of, started
 from .sender_directory import SenderDirectory
 from .tables import SCHEMA
+from .template_usage import TemplateUsage
 
 log = get_logger(__name__)
 SOURCE = "switchboard/campaigns"
@@ -64,10 +72,11 @@ Transition = Callable[[str, str, str], Awaitable[None]]  # (org, campaign, "begi
 
 class Runner:
     def __init__(self, engine: AsyncEngine, publisher: Publisher, transition: Transition,
-                 directory: SenderDirectory, *,
+                 directory: SenderDirectory, *, templates: TemplateUsage | None = None,
                  tick: float = 0.2, batch: int = 500, inflight: int = 2000, ttl_seconds: int | None = None,
                  rng: random.Random | None = None):
         self.engine, self.publisher, self.transition, self.directory = engine, publisher, transition, directory
+        self.templates = templates  # the template definitions its messages are prepared with (None: as given)
         self.tick, self.batch, self.inflight, self.ttl = tick, batch, inflight, ttl_seconds
         self.rng = rng or random.Random()
         self.next_at: dict[str, float] = {}  # campaign → monotonic time its next message may go (delay, chunk pause)
@@ -175,6 +184,7 @@ class Runner:
             rows = list(await conn.execute(TAKE, {"cid": cid, "org": org, "n": n}))
             if not rows:
                 return 0
+            definition = await self._definition(org, spec, content, conn)
             envelopes, marks = [], []
             for r in rows:
                 if r.blocked:  # blocklisted after import: checked again right before the send
@@ -184,7 +194,11 @@ class Runner:
                 try:
                     cmd = commands.SendMessage(
                         message_id=mid, to=r.phone, client_ref=f"campaign:{cid}", requested_at=now,
-                        ttl_seconds=self.ttl, **content.senders, **content.render(r.phone, r.name, r.variables or {}))
+                        ttl_seconds=self.ttl, **content.senders,
+                        **content.render(r.phone, r.name, r.variables or {}, definition))
+                except SendMismatch as exc:  # this contact's values do not fill the template's variables
+                    marks.append((r.seq, "failed", "template_parameters", str(exc)[:300]))
+                    continue
                 except Exception as exc:  # noqa: BLE001 - this contact's message cannot be built: it fails alone
                     marks.append((r.seq, "failed", "invalid_content", str(exc)[:300]))
                     continue
@@ -197,3 +211,11 @@ class Runner:
             await conn.execute(MARK, {"cid": cid, "seqs": seqs, "statuses": statuses, "codes": codes,
                                       "titles": titles})
         return len(rows)
+
+    async def _definition(self, org: str, spec: dict, content: CampaignContent, conn) -> Definition | None:
+        """The template's definition the batch's messages are prepared with: in the first (by id) of its Meta
+        senders' accounts that knows it; None for other content, or a template none of them knows."""
+        if self.templates is None or content.template is None:
+            return None
+        known = await self.templates.definitions(org, spec["content"], spec["senders"], conn)
+        return known[0] if known else None

@@ -12,9 +12,9 @@ from switchboard_runtime.http.openapi import responses
 
 from ..content import CampaignContent
 from ..domain.campaign import TransitionError
+from ..domain.template_definition import TemplateRefusal
 from ..lifecycle import NoSenders
-from ..template_usage import TemplateNotApproved
-from .campaign_views import campaign_view, checked_spec
+from .campaign_views import campaign_view, checked_spec, refused
 from .deps import Deps, caller, deps, org_of
 from .schemas import BroadcastListIn, BroadcastSend, ResourceId, UuidCursor
 from .uploads import CONTACTS_BODY, answer, read_upload
@@ -88,7 +88,10 @@ async def send(list_id: ResourceId, body: BroadcastSend, who: Caller = Depends(c
     if lacking := await d.lists.lacking(list_id, required):
         raise ApiError(422, "validation_error", f"contacts of the list lack variables the content needs "
                        f"({', '.join(sorted(required))}): e.g. {', '.join(lacking)}", {"field": "text"})
-    campaign = await d.lifecycle.create(new_id(), org, spec, who.actor)
+    try:
+        campaign = await d.lifecycle.create(new_id(), org, spec, who.actor)
+    except TemplateRefusal as exc:
+        raise refused(exc) from exc
     cid = str(campaign.id)
     async with d.contacts.upload(org, cid) as upload:
         async for batch in d.lists.contacts(list_id):
@@ -98,8 +101,8 @@ async def send(list_id: ResourceId, body: BroadcastSend, who: Caller = Depends(c
         campaign = await d.lifecycle.act(org, cid, "start", who.actor)
     except NoSenders as exc:
         raise ApiError(422, "no_senders", str(exc), {"field": "sender_ids", "campaign_id": cid}) from exc
-    except TemplateNotApproved as exc:
-        raise ApiError(422, "template_not_approved", str(exc), {**exc.details(), "campaign_id": cid}) from exc
+    except TemplateRefusal as exc:
+        raise refused(exc, campaign_id=cid) from exc
     except TransitionError as exc:
         raise ApiError(409, "conflict", str(exc), {"campaign_id": cid}) from exc
     out = campaign_view(campaign, await d.contacts.stats(cid))

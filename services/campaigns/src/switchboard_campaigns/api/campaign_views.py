@@ -9,6 +9,7 @@ from switchboard_runtime.http.errors import ApiError
 
 from ..content import CampaignContent, ContentError
 from ..domain.campaign import Campaign
+from ..domain.template_definition import TemplateRefusal
 from ..domain.schedule import ScheduleError, check_not_past
 from .schemas import CreateCampaign, spec_of
 
@@ -18,6 +19,10 @@ def campaign_view(c: Campaign, stats: dict) -> dict:
             "senders": c.senders, "timezone": c.timezone, "window": c.window, "delay_ms": c.delay_ms,
             "schedule": c.schedule, "variables": c.variables, "created_at": c.created_at, "stats": stats}
 
+
+def refused(exc: TemplateRefusal, **details) -> ApiError:
+    """A campaign its template refuses (not approved, parameters that do not fill its variables…): a 422."""
+    return ApiError(422, exc.code, str(exc), {**exc.details(), **details})
 
 
 def checked_spec(body: CreateCampaign) -> dict:

@@ -18,9 +18,9 @@ from switchboard_runtime.http.openapi import json_body, responses
 
 from ..content import CampaignContent
 from ..domain.campaign import Campaign, TransitionError
+from ..domain.template_definition import TemplateRefusal
 from ..lifecycle import NoSenders
-from ..template_usage import TemplateNotApproved
-from .campaign_views import campaign_view, checked_spec
+from .campaign_views import campaign_view, checked_spec, refused
 from .deps import Deps, caller, deps, org_of
 from .schemas import CreateCampaign, ResourceId, UuidCursor
 from .uploads import CONTACTS_BODY, answer, read_upload
@@ -38,7 +38,10 @@ async def _campaign(d: Deps, org: str, campaign_id: str) -> Campaign:
 @router.post("", status_code=201, responses=responses(400, 401, 422))
 async def create(body: CreateCampaign, who: Caller = Depends(caller), d: Deps = Depends(deps)):
     org = who.org
-    campaign = await d.lifecycle.create(new_id(), org, checked_spec(body), who.actor)
+    try:
+        campaign = await d.lifecycle.create(new_id(), org, checked_spec(body), who.actor)
+    except TemplateRefusal as exc:
+        raise refused(exc) from exc
     return campaign_view(campaign, await d.contacts.stats(str(campaign.id)))
 
 
@@ -71,6 +74,8 @@ async def edit(campaign_id: ResourceId, request: Request, who: Caller = Depends(
         campaign = await d.lifecycle.edit(org, campaign_id, checked_spec(body), who.actor)
     except TransitionError as exc:
         raise ApiError(409, "conflict", str(exc)) from exc
+    except TemplateRefusal as exc:
+        raise refused(exc) from exc
     return campaign_view(campaign, await d.contacts.stats(campaign_id))
 
 
@@ -162,17 +167,19 @@ async def _act(d: Deps, who: Caller, campaign_id: str, what: str) -> dict:
         raise ApiError(409, "conflict", str(exc)) from exc
     except NoSenders as exc:
         raise ApiError(422, "no_senders", str(exc), {"field": "sender_ids"}) from exc
-    except TemplateNotApproved as exc:
-        raise ApiError(422, "template_not_approved", str(exc), exc.details()) from exc
+    except TemplateRefusal as exc:
+        raise refused(exc) from exc
     if campaign is None:
         raise not_found("campaign")
     return campaign_view(campaign, await d.contacts.stats(campaign_id))
 
 
 ACTIONS = {"start": "Start the campaign: now, or at its schedule's start (422 `template_not_approved` when its "
-                    "template is known not to be APPROVED in its Meta senders' account)",
+                    "template is known not to be APPROVED in its Meta senders' account, `template_parameters` "
+                    "when its parameters do not fill the template's variables)",
            "pause": "Pause the campaign: nothing more is sent until it is resumed",
-           "resume": "Resume a paused campaign (422 `template_not_approved` while its template may not be sent)",
+           "resume": "Resume a paused campaign (422 `template_not_approved` while its template may not be sent, "
+                     "`template_parameters`)",
            "cancel": "Cancel the campaign: its queued messages are not sent"}
 
 
