@@ -7,7 +7,7 @@
 
 The campaign completes with every contact sent, and the simulator's record shows every contact got
 its message exactly once (one row per message id, `attempts = 1`), under the campaign's deterministic
-ids. Each kill is retried (at most 3 times) until it lands in the window it is meant for, and the
+ids. Each kill is retried (at most 6 times) until it lands in the window it is meant for, and the
 test fails if none did: a kill that hits nothing proves nothing."""
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from switchboard_campaigns.counts import COUNTS  # the service's own count query
 
 TOTAL = 20_000
 DEADLINE = 180.0  # seconds for the whole run, kills and restarts included
-TRIES = 3  # kills of one service at most, until one lands in the window it aims for
+TRIES = 6  # kills of one service at most, until one lands in the window it aims for (beside CPU-bound tests a kill can come late)
 POOL = "switchboard_session_pool.main"
 CAMPAIGNS = "switchboard_campaigns.main"
 
