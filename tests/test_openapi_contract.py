@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -24,8 +25,8 @@ MAX_EXAMPLES = 12  # per operation and phase: the whole run stays well under two
 # answers that never end (Server-Sent Events): schemathesis would wait on each until its request timeout;
 # services/gateway/tests/test_stream.py checks what they answer (200 text/event-stream, 401, 403, 422)
 ENDLESS = ("/v1/stream",)
-# The run is split in three parts by path, each a test of its own (on a worker and a platform of its own),
-# so the suite's longest test takes a third as long: the conversations and messages, the rest of the
+# The run is split in three parts by path, run at once against the one platform (three schemathesis
+# processes: one alone was the suite's longest test): the conversations and messages, the rest of the
 # conversations service's paths, and all the others.
 PARTS = {"messages": r"^/v1/(conversations|messages)",
          "inbox": r"^/v1/(canned-responses|sla-policies|inbox-settings|stats|templates|notification)"}
@@ -87,14 +88,30 @@ def test_a_405_names_every_method_of_the_path(platform, document, method, path, 
     assert {m.strip() for m in r.headers["allow"].split(",")} - {"HEAD"} == allowed
 
 
-@pytest.mark.timeout(900)  # about 60-100 s alone (a part), longer beside CPU-bound tests; up to three runs when the tool crashes
-@pytest.mark.parametrize("part", sorted(PATHS))
-def test_schemathesis_finds_nothing(platform, document, tmp_path, part):
+@pytest.mark.timeout(900)  # about 150-250 s beside CPU-bound tests; up to three runs of a part when the tool crashes
+def test_schemathesis_finds_nothing(platform, document, tmp_path):
+    """The parts run at once, each a schemathesis process of its own, against the one platform."""
     base, key = platform["base"], platform["key"]
     # a simulator sender, so the operations on senders also meet one that exists
     created = httpx.post(f"{base}/v1/senders", headers={"X-API-Key": key}, timeout=30,
                          json={"name": "contract", "provider": "simulator"})
     assert created.status_code == 201, created.text
+    with ThreadPoolExecutor(len(PATHS)) as pool:
+        runs = dict(zip(PATHS, pool.map(lambda part: _part(base, key, tmp_path / part, part), PATHS)))
+    problems = []
+    for part, (run, reports, elapsed) in runs.items():
+        summary = run.stdout[run.stdout.rfind("SUMMARY"):] if "SUMMARY" in run.stdout else run.stdout[-6000:]
+        print(f"schemathesis [{part}] took {elapsed:.1f} s\n{summary}")
+        mine = _operations(document, lambda path, part=part: path not in ENDLESS and _part_of(path) == part)
+        if run.returncode != 0:
+            problems.append(f"[{part}] " + "\n".join(_failures(reports)) + "\n\n" + run.stdout[-20000:]
+                            + run.stderr[-4000:])
+        elif not (mine > 10 and f"Selected: {mine}/" in run.stdout):
+            problems.append(f"[{part}] selected other than its {mine} operations")
+    assert not problems, "\n\n".join(problems)
+
+
+def _part(base: str, key: str, tmp_path: Path, part: str) -> tuple[subprocess.CompletedProcess, Path, float]:
     st = Path(sys.executable).with_name("st")
     started = time.monotonic()
     reports = tmp_path / "first"
@@ -102,16 +119,10 @@ def test_schemathesis_finds_nothing(platform, document, tmp_path, part):
     for attempt in range(2):  # the tool broke, not a check: again, twice at most (a failing check never is)
         if not _tool_crashed(run):
             break
-        print(f"schemathesis crashed (exit {run.returncode}); running it again\n{run.stdout[-2000:]}")
+        print(f"schemathesis [{part}] crashed (exit {run.returncode}); running it again\n{run.stdout[-2000:]}")
         reports = tmp_path / f"again-{attempt}"
         run = _schemathesis(st, base, key, reports, PATHS[part])
-    tmp_path = reports
-    elapsed = time.monotonic() - started
-    summary = run.stdout[run.stdout.rfind("SUMMARY"):] if "SUMMARY" in run.stdout else run.stdout[-6000:]
-    print(f"schemathesis took {elapsed:.1f} s\n{summary}")
-    assert run.returncode == 0, "\n".join(_failures(tmp_path)) + "\n\n" + run.stdout[-20000:] + run.stderr[-4000:]
-    mine = _operations(document, lambda path: path not in ENDLESS and _part_of(path) == part)
-    assert mine > 10 and f"Selected: {mine}/" in run.stdout
+    return run, reports, time.monotonic() - started
 
 
 # CPython 3.11 can fail to parse a lambda's source while two worker threads build Hypothesis strategies
