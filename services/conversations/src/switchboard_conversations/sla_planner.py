@@ -18,14 +18,16 @@ from .sla_policies import SlaPolicies
 from .tables import SCHEMA
 
 C = f"{SCHEMA}.conversations"
-FACTS = "id, org_id, status, priority, tags, waiting_since, first_reply_at, sla_started_at, sla_fired, version"
+FACTS = ("id, org_id, status, priority, tags, waiting_since, first_reply_at, sla_started_at, sla_fired, version, "
+         "sla_mark")
 DIRTY = text(f"SELECT {FACTS} FROM {C} WHERE sla_dirty LIMIT :n")
 DUE = text(f"SELECT {FACTS} FROM {C} WHERE sla_next_at <= :now ORDER BY sla_next_at LIMIT :n")
-# written only if the facts it was computed from are still the row's
+# written only if the facts it was computed from are still the row's, and no policy changed since it read
+# them (`sla_mark`: else the row stays marked and is planned again with the policies as they are now)
 PLAN = text(f"""
     UPDATE {C} SET sla_policy_id = :policy, sla_first_response_due = :first, sla_next_response_due = :next,
         sla_resolution_due = :resolution, sla_next_at = :next_at, sla_dirty = false
-    WHERE id = :id AND version = :version AND waiting_since IS NOT DISTINCT FROM :waiting
+    WHERE id = :id AND version = :version AND sla_mark = :mark AND waiting_since IS NOT DISTINCT FROM :waiting
       AND first_reply_at IS NOT DISTINCT FROM :first_reply AND sla_started_at IS NOT DISTINCT FROM :started
       AND status = :status AND priority = :priority AND tags = CAST(:tags AS text[])""")
 
@@ -53,7 +55,8 @@ class SlaPlanner:
                     d = sla.deadlines(policy, facts(r)) if policy else sla.Deadlines()
                     next_at = sla.next_check(policy, d, set(r.sla_fired)) if policy else None
                     result = await conn.execute(PLAN, {
-                        "id": r.id, "version": r.version, "waiting": r.waiting_since, "first_reply": r.first_reply_at,
+                        "id": r.id, "version": r.version, "mark": r.sla_mark, "waiting": r.waiting_since,
+                        "first_reply": r.first_reply_at,
                         "started": r.sla_started_at, "status": r.status, "priority": r.priority, "tags": list(r.tags),
                         "policy": policy.id if policy else None, "first": d.first_response, "next": d.next_response,
                         "resolution": d.resolution, "next_at": next_at})

@@ -14,8 +14,9 @@ from .domain.sla import BusinessHours, Policy, clock
 from .tables import SCHEMA
 
 T = f"{SCHEMA}.sla_policies"
-DIRTY = text(f"""UPDATE {SCHEMA}.conversations SET sla_dirty = true
-                 WHERE org_id = :org AND status NOT IN ('resolved', 'archived') AND NOT sla_dirty""")
+# marked, and the mark counted up: a plan being computed from the policies as they were is not written
+DIRTY = text(f"""UPDATE {SCHEMA}.conversations SET sla_dirty = true, sla_mark = sla_mark + 1
+                 WHERE org_id = :org AND status NOT IN ('resolved', 'archived')""")
 
 
 def shape(r) -> dict:
