@@ -20,11 +20,12 @@ from switchboard_devkit.testing.service import running_service
 from switchboard_runtime.http.internal_auth import TOKEN_HEADER, Caller, internal_token
 
 
-async def publish(js, org: str, data, type_: str) -> None:
+async def publish(js, org: str, data, type_: str) -> int:
+    """The event as its service would publish it; its stream sequence."""
     ce = make_envelope(id=deterministic_id(type_, data.model_dump_json()), source="test", type=type_,
                        orgid=org, data=data)
     entity_event = ".".join(type_.split(".")[1:3])
-    await js.publish(f"sb.evt.{org}.{entity_event}", ce.to_json_bytes(), headers={"Nats-Msg-Id": ce.id})
+    return (await js.publish(f"sb.evt.{org}.{entity_event}", ce.to_json_bytes(), headers={"Nats-Msg-Id": ce.id})).seq
 
 
 async def add_user(js, org: str, user_id: str, name: str, role: str = "agent") -> None:

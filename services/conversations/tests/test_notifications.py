@@ -4,7 +4,6 @@ the same over `POST /v1/notifications`."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, datetime
 
@@ -87,9 +86,10 @@ async def test_each_order_event_sends_once_never_backwards_and_says_why_it_did_n
         await erp("order.returned", erp_event("order.returned", "e4"))  # no rule names it
         await erp("order.delivered", erp_event("order.delivered", "e5"))  # its template is not approved
         await erp("order.shipped", b"{not a cloudevent")
-        await publish(js, org, blocklist.BlocklistChanged(phone="+4915199999999", source="keyword", keyword="STOP",
-                                                          at=datetime.now(UTC)), blocklist.ADDED)
-        await asyncio.sleep(0.5)  # the directory takes the blocklist in
+        seq = await publish(js, org, blocklist.BlocklistChanged(phone="+4915199999999", source="keyword",
+                                                                keyword="STOP", at=datetime.now(UTC)), blocklist.ADDED)
+        await eventually(lambda: js.consumer_info("SWITCHBOARD_EVENTS", "conversations__directory"),
+                         lambda info: info.ack_floor.stream_seq >= seq)  # the directory has the blocklist
         await erp("order.shipped", erp_event("order.shipped", "e6", order_id="B-1", customer_phone="+4915199999999"))
 
         outcomes = await _outcomes(js, org, 7)
