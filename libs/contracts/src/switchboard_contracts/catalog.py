@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from . import blocklist, campaign, commands, conversation, flow, message, notification, sender, template
+from . import webhook_endpoint as hooks
 from . import user as people
 
 
@@ -150,6 +151,15 @@ EVENTS: tuple[EventSpec, ...] = (
         (people.TEAM_DELETED, "A team was deleted (its members are users still)."),
         (people.TEAM_MEMBER_ADDED, "A user joined a team (`user_id`)."),
         (people.TEAM_MEMBER_REMOVED, "A user left a team (`user_id`): removed, or the user was deleted."))),
+    *(EventSpec(t, "webhook_endpoint", t.split(".")[2], hooks.WebhookEndpointChanged, d) for t, d in (
+        (hooks.CREATED, "A webhook endpoint was created (its URL and event filters; never its secret)."),
+        (hooks.UPDATED, "A webhook endpoint's URL, filters or description changed (the endpoint as it is now)."),
+        (hooks.DELETED, "A webhook endpoint was deleted: nothing more is delivered to it."),
+        (hooks.ENABLED, "A disabled webhook endpoint was enabled again: delivery goes on from where it stopped."))),
+    EventSpec(hooks.SECRET_ROTATED, "webhook_endpoint", "secret_rotated", hooks.WebhookSecretRotated,
+              "A webhook endpoint's signing secret was replaced; the previous one signs too until it expires."),
+    EventSpec(hooks.DISABLED, "webhook_endpoint", "disabled", hooks.WebhookEndpointDisabled,
+              "A webhook endpoint was disabled: by the API, by a 410 Gone, or after failing every attempt for days."),
 )
 
 COMMANDS: tuple[EventSpec, ...] = (
