@@ -1,0 +1,1 @@
+"""Switchboard webhooks service: events out to the organizations' HTTP endpoints."""
