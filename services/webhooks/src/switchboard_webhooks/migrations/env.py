@@ -1,0 +1,3 @@
+from switchboard_runtime.migration_env import run_migrations
+
+run_migrations()

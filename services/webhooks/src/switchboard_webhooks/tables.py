@@ -1,0 +1,3 @@
+"""The webhooks service's schema (tables are created by its Alembic migrations)."""
+
+SCHEMA = "webhooks"
