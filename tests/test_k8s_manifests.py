@@ -13,7 +13,7 @@ import yaml
 from kubernetes_validate.utils import latest_version
 
 ROOT = Path(__file__).resolve().parents[1]
-SERVICES = ("gateway", "session-pool", "conversations", "webhook-ingest", "campaigns", "flows")
+SERVICES = ("gateway", "session-pool", "conversations", "webhook-ingest", "campaigns", "flows", "webhooks")
 
 
 def kubectl() -> str:

@@ -25,6 +25,13 @@ READ, AGENT, ADMIN = {"admin", "agent", "viewer"}, {"admin", "agent"}, {"admin"}
     ("GET", "/v1/stats/overview", READ),
     ("GET", "/v1/conversations/counts", READ),
     ("GET", "/v1/users", READ),
+    ("GET", "/v1/webhook-endpoints/x/attempts", READ),
+    ("GET", "/v1/audit/export", ADMIN),  # the organization's whole history: admins only
+    ("GET", "/v1/audit", ADMIN),
+    ("GET", "/v1/senders/../audit/export", ADMIN),
+    ("GET", "/v1/auditx", READ),
+    ("POST", "/v1/webhook-endpoints", ADMIN),
+    ("POST", "/v1/webhook-endpoints/x/rotate-secret", ADMIN),
     ("POST", "/v1/conversations", AGENT),
     ("POST", "/v1/conversations/x/assign", AGENT),
     ("PATCH", "/v1/conversations/x", AGENT),
@@ -104,6 +111,9 @@ ROUTES = [
     ("GET", "/v1/senders", None, READ),
     ("GET", "/v1/campaigns", None, READ),
     ("GET", "/v1/flows/x", None, READ),
+    ("GET", "/v1/webhook-endpoints", None, READ),
+    ("GET", "/v1/audit/export", None, ADMIN),
+    ("POST", "/v1/webhook-endpoints/x/recover", {}, ADMIN),
     ("GET", "/v1/stats/overview", None, READ),
     ("GET", "/v1/conversations/counts", None, READ),
     ("POST", "/v1/conversations/x/assign", {"user_id": "u"}, AGENT),
@@ -136,7 +146,7 @@ ROUTES = [
 
 async def test_every_route_checks_the_role_and_forwards_the_caller(nats_url, database_url):
     async with echo_server() as upstream, running_gateway(nats_url, database_url, campaigns_url=upstream,
-                                                          flows_url=upstream) as (client, _, orgs):
+                                                          flows_url=upstream, webhooks_url=upstream) as (client, _, orgs):
         org, key = await orgs.create("Acme")
         users = await people(client, {"X-API-Key": key})
         refused = []

@@ -39,10 +39,12 @@ async def wire(host: Host, settings: GatewaySettings) -> None:
     host.closing(conversations, conversations.close, "conversations upstream")
     flows = Upstream("flows", settings.flows_url, secret, timeout=settings.forward_timeout_seconds)
     host.closing(flows, flows.close, "flows upstream")
+    webhooks = Upstream("webhooks", settings.webhooks_url, secret, timeout=settings.forward_timeout_seconds)
+    host.closing(webhooks, webhooks.close, "webhooks upstream")
     outbox = OutboxTable(SCHEMA)  # user.* and team.* events, published after their change commits
     events = host.add(Outbox(engine, bus.publisher, outbox, name="people-outbox"))
     app = create_app(Deps(settings, Organizations(engine), Queries(engine), bus, Sealer(secret), campaigns,
-                          conversations, flows, users=Users(engine, outbox, events.wake),
+                          conversations, flows, webhooks, users=Users(engine, outbox, events.wake),
                           teams=Teams(engine, outbox, events.wake)))
     feed = host.add(LiveFeed(bus.nc, bus.js, client_queue=settings.stream_client_queue,
                              heartbeat_seconds=settings.stream_heartbeat_seconds), name="live feed")

@@ -6,7 +6,8 @@ merged OpenAPI document lists that 403 wherever some role may be refused (`refus
 - agent: reads everything, and works conversations, messages and canned responses;
 - viewer: reads only.
 Everything else — senders, campaigns, broadcast lists, blocklist, flows, executions, auto-replies,
-users, teams, SLA policies, inbox settings, templates, the simulator — is managed by admins only."""
+users, teams, SLA policies, inbox settings, templates, webhook endpoints, the simulator — is managed by
+admins only, and only admins read the audit export (`/v1/audit…`)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ READS = frozenset({"GET", "HEAD"})
 # what an agent may change besides reading: a prefix covers the path itself and everything below it
 AGENT_WRITES = ("/v1/conversations", "/v1/canned-responses")
 AGENT_WRITES_EXACT = frozenset({"/v1/messages", "/v1/messages/bulk"})
+ADMIN_READS = ("/v1/audit",)  # what only admins may read: the organization's whole event history
 
 
 def _normalized(path: str) -> str:
@@ -40,7 +42,7 @@ def may(role: str, method: str, path: str) -> bool:
     if role not in ROLES:
         return False
     if method in READS:
-        return True
+        return not any(_under(_normalized(path), prefix) for prefix in ADMIN_READS)
     if role != "agent":
         return False
     path = _normalized(path)

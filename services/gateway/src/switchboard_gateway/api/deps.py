@@ -36,6 +36,7 @@ class Deps:
     campaigns: Upstream | None = None  # the services the gateway forwards to
     conversations: Upstream | None = None
     flows: Upstream | None = None
+    webhooks: Upstream | None = None
     users: Users | None = None  # people: users and teams (their events through the outbox)
     teams: Teams | None = None
 
