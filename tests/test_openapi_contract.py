@@ -19,6 +19,7 @@ import pytest
 UPSTREAM_PATHS = {  # one path each upstream serves through the gateway
     "campaigns": ["/v1/campaigns", "/v1/campaigns/{campaign_id}", "/v1/broadcast-lists", "/v1/blocklist"],
     "conversations": ["/v1/messages", "/v1/conversations"],
+    "webhooks": ["/v1/webhook-endpoints", "/v1/webhook-endpoints/{endpoint_id}/attempts", "/v1/audit/export"],
 }
 CONFIG = Path(__file__).with_name("schemathesis.toml")  # the operations whose answers the schema cannot tell
 MAX_EXAMPLES = 12  # per operation and phase: the whole run stays well under two minutes on 2 cores

@@ -14,7 +14,7 @@ Url = Annotated[str, Field(min_length=1, max_length=2048, pattern=rf"^[^{SPACE_O
                            examples=["https://erp.example.com/hooks/switchboard"])]
 EventFilter = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^(\*|[a-z][a-z_]*\.(\*|[a-z][a-z_]*))$",
                                    examples=["message.*", "conversation.assigned", "*"])]
-Description = Annotated[str, Field(max_length=500, pattern=rf"^[^\x00]*$")]
+Description = Annotated[str, Field(max_length=500, pattern=r"^[^\x00]*$")]
 AttemptStatus = Literal["succeeded", "failed"]
 
 
