@@ -34,7 +34,7 @@ PLATFORM_MODULES = {
     "tests/test_campaign_imports.py", "tests/test_campaigns.py", "tests/test_end_to_end.py",
     "tests/test_flows_end_to_end.py", "tests/test_inbox_end_to_end.py",
     "tests/test_messages_owner.py", "tests/test_openapi_contract.py", "tests/test_sender_api.py",
-    "tests/test_templates_end_to_end.py",
+    "tests/test_templates_end_to_end.py", "tests/test_webhooks_end_to_end.py",
 }
 PLATFORM_FIXTURES = {"platform", "stoppable_platform"}
 GROUP = "platform"
