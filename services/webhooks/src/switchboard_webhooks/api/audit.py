@@ -15,6 +15,7 @@ from switchboard_contracts.envelope import utcnow
 from switchboard_runtime.http.errors import ApiError
 from switchboard_runtime.http.internal_auth import Caller
 from switchboard_runtime.http.openapi import responses
+from switchboard_runtime.messaging.history import audit_export
 
 from .deps import Deps, caller, deps
 
@@ -33,8 +34,6 @@ async def export(since: AwareDatetime = Query(description="events published from
     end: datetime = until or utcnow()
     if end <= since:
         raise ApiError(422, "validation_error", "until must be after since", {"field": "until"})
-    from switchboard_runtime.messaging.history import audit_export  # TEMP until it lands
-
     lines = audit_export(d.js, who.org, since, end, d.settings.secret_key.get_secret_value())
     return StreamingResponse(lines, media_type=NDJSON, headers={
         "content-disposition": f'attachment; filename="audit-{who.org}-{since:%Y%m%dT%H%M%S}.jsonl"'})

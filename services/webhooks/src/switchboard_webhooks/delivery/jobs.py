@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 from switchboard_contracts import streams
 from switchboard_contracts.envelope import utcnow
+from switchboard_runtime.messaging.history import org_history
 
 from ..attempts import AttemptLog
 from ..domain.schedule import after_failure, retry_after_seconds
@@ -81,8 +82,6 @@ class JobRunner:
                 msg = await self.js.get_msg(streams.EVENTS.name, job.sequence)
                 yield Event.of(job.sequence, msg.data)
             return
-        from switchboard_runtime.messaging.history import org_history  # TEMP until it lands
-
         start = {"from_seq": job.cursor + 1} if job.cursor else {"since": job.since}
         async for seq, _subject, at, raw in org_history(self.js, job.org_id, **start, until=job.until,
                                                         types=None if types == ["*"] else types):
