@@ -156,7 +156,7 @@ async def test_readyz_lists_missing_services_until_they_report(nats_url, databas
         r = await client.get("/readyz")
         assert r.status_code == 503
         assert "service:session-pool" in r.json()["missing"]
-        for name in ("session-pool", "conversations", "webhook-ingest", "campaigns", "flows"):
+        for name in ("session-pool", "conversations", "webhook-ingest", "campaigns", "flows", "webhooks"):
             await Heartbeat(js, name).beat()
         r = await eventually(lambda: client.get("/readyz"), lambda r: r.status_code == 200)
         assert r.json()["ready"] is True
