@@ -98,6 +98,16 @@ DEAD_LETTERS = StreamSpec(
     description="Messages a consumer could not process, with the reason.",
 )
 
+REPLAYS = StreamSpec(
+    name="SWITCHBOARD_REPLAYS",
+    subjects=[subjects.REPLAYS_ALL],
+    retention="workqueue",
+    max_age_seconds=30 * DAY,
+    description="Dead letters an operator gives back (`switchboard events dead-letters replay`), each on "
+                "`sb.replay.<durable>` for the one consumer that dead-lettered it (never republished as a public "
+                "event); every service process reads its consumers' with one `<service>__replays` consumer.",
+)
+
 QUARANTINE = StreamSpec(
     name="SWITCHBOARD_QUARANTINE",
     subjects=[subjects.QUARANTINE_ALL],

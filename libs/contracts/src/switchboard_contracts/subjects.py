@@ -6,6 +6,7 @@ EVENTS_ALL = "sb.evt.>"
 LIVE_ALL = "sb.live.>"  # SWITCHBOARD_EVENTS republished: every stored event, live, at most once
 COMMANDS_ALL = "sb.cmd.>"
 DEAD_LETTER_ALL = "sb.dlq.>"
+REPLAYS_ALL = "sb.replay.>"  # dead letters given back to the one consumer that could not process them
 QUARANTINE_ALL = "sb.quarantine.>"
 INGEST_ALL = "sb.ingest.>"
 SCHEDULES_ALL = "sb.sched.>"
@@ -42,6 +43,11 @@ def any_org_events(entity: str, name: str = "*") -> str:
 def dead_letter_subject(durable: str) -> str:
     """Where a consumer puts what it cannot process: `sb.dlq.<durable>`."""
     return f"sb.dlq.{durable}"
+
+
+def replay_subject(durable: str) -> str:
+    """Where a dead letter is given back to the consumer it came from, and to no other: `sb.replay.<durable>`."""
+    return f"sb.replay.{durable}"
 
 
 def quarantine_subject(provider: str) -> str:

@@ -30,6 +30,7 @@ from .logs import configure_logging, get_logger
 from .messaging.bus import Bus
 from .messaging.consumer import BatchConsumer
 from .messaging.heartbeat import Heartbeat
+from .messaging.replays import ReplayConsumer
 from .relay import EventMapper, Relay, RelayPositions
 from .settings import ServiceSettings
 from .tasks import keep_running
@@ -66,6 +67,7 @@ class Host:
         self._vital: list[Callable[[], Awaitable[object]]] = []  # waits that end the service when they end
         self._bus: Bus | None = None
         self._ready_fields: dict[str, str] = {}  # what the "ready" line names (the API's URL)
+        self._consumers: list[BatchConsumer] = []  # their dead letters come back through one ReplayConsumer
 
     # --- resources: open once built, closed in reverse ------------------------------------------
 
@@ -129,8 +131,10 @@ class Host:
                         name=f"relay {name}")
 
     def consumer(self, spec: ConsumerSpec, handler: Callable, **options: Any) -> BatchConsumer:
-        return self.add(BatchConsumer(self._need_bus().js, spec, handler, **options),
-                        name=f"consumer {spec.durable}")
+        consumer = self.add(BatchConsumer(self._need_bus().js, spec, handler, **options),
+                            name=f"consumer {spec.durable}")
+        self._consumers.append(consumer)
+        return consumer
 
     def http(self, app: Any, host: str, port: int) -> HttpServer:
         """The service's HTTP API; the service ends if it ends (its port taken, say)."""
@@ -157,6 +161,8 @@ class Host:
     async def run(self, stop: asyncio.Event) -> None:
         """Start every part in order, then wait for `stop` (or a vital part ending)."""
         bus = self._need_bus()
+        if self._consumers:  # dead letters an operator gives back, each to its consumer (messaging/replays.py)
+            self.add(ReplayConsumer(bus.js, self.service, self._consumers), name="replays")
         self.add(Heartbeat(bus.js, self.service, self.settings.heartbeat_seconds), name="heartbeat")
         for part in self._parts:
             if not part.started:

@@ -24,6 +24,12 @@ from .pull import PullLoop
 
 log = get_logger(__name__)
 
+# the headers a dead letter carries (and a replay of it, `replays.py`)
+REASON = "Switchboard-Dead-Letter-Reason"
+ORIGINAL_SUBJECT = "Switchboard-Original-Subject"
+ORIGINAL_SEQUENCE = "Switchboard-Original-Sequence"
+CONSUMER = "Switchboard-Consumer"
+
 
 class Delivery:
     """One JetStream message of a batch."""
@@ -53,6 +59,10 @@ class Delivery:
     def num_delivered(self) -> int:
         return self.raw.metadata.num_delivered
 
+    def dead_letter_id(self, durable: str) -> str:
+        """The dead letter's `Nats-Msg-Id`: a repeat of the same failure is dropped as a duplicate."""
+        return f"dlq:{durable}:{self.stream_seq}"
+
     def event(self) -> CloudEvent:
         """The CloudEvent inside (raises BadMessage when it is not one)."""
         if self._event is None:
@@ -61,6 +71,34 @@ class Delivery:
             except (ValidationError, ValueError) as exc:
                 raise BadMessage(f"not a CloudEvents JSON document: {exc}") from exc
         return self._event
+
+
+class ReplayedDelivery(Delivery):
+    """A dead letter an operator gave back (`sb.replay.<durable>`): it reads as the original message
+    (its subject and stream sequence); acks, naks and the delivery count are the replay's own."""
+
+    __slots__ = ("_subject", "_seq")
+
+    def __init__(self, raw: Msg):
+        super().__init__(raw)
+        headers = raw.headers or {}
+        self._subject = headers.get(ORIGINAL_SUBJECT) or raw.subject
+        seq = headers.get(ORIGINAL_SEQUENCE, "")
+        self._seq = int(seq) if seq.isdigit() else 0
+
+    def __repr__(self) -> str:
+        return f"ReplayedDelivery(subject={self._subject!r})"
+
+    @property
+    def subject(self) -> str:
+        return self._subject
+
+    @property
+    def stream_seq(self) -> int:
+        return self._seq
+
+    def dead_letter_id(self, durable: str) -> str:  # failing again is a new dead letter, not a duplicate
+        return f"dlq:{durable}:{self._seq}:replay:{self.raw.metadata.sequence.stream}"
 
 
 class BadMessage(Exception):
@@ -170,6 +208,12 @@ class BatchConsumer:
         self._inflight.discard(task)
         self._slots.release()
 
+    async def consume_replayed(self, deliveries: list[Delivery]) -> None:
+        """Dead letters given back (`replays.py`): handled as a batch of this consumer's, in turn with
+        its own batches (a consumer of concurrency 1 never runs two at once)."""
+        async with self._slots:
+            await self.consume(deliveries)
+
     async def consume(self, deliveries: list[Delivery]) -> None:
         # A fetch returns messages in stream order (redeliveries aside); handlers are idempotent.
         try:
@@ -198,11 +242,11 @@ class BatchConsumer:
 
     async def dead_letter(self, d: Delivery, reason: str) -> None:
         headers = {
-            "Switchboard-Dead-Letter-Reason": reason[:1000].replace("\r", " ").replace("\n", " "),
-            "Switchboard-Original-Subject": d.subject,
-            "Switchboard-Original-Sequence": str(d.stream_seq),
-            "Switchboard-Consumer": self.spec.durable,
-            "Nats-Msg-Id": f"dlq:{self.spec.durable}:{d.stream_seq}",
+            REASON: reason[:1000].replace("\r", " ").replace("\n", " "),
+            ORIGINAL_SUBJECT: d.subject,
+            ORIGINAL_SEQUENCE: str(d.stream_seq),
+            CONSUMER: self.spec.durable,
+            "Nats-Msg-Id": d.dead_letter_id(self.spec.durable),
         }
         await self.js.publish(self.spec.dead_letter_subject, d.data, headers=headers)
         try:
