@@ -113,11 +113,11 @@ async def recover(endpoint_id: ResourceId, body: RecoverRequest, who: Caller = D
     """Re-send what this endpoint should have received from `since` until `until` (default now): the
     organization's events in that range matching its event types, in stream order, exact from the
     stream. Answers the job (`GET …/recoveries` follows it); the attempts log shows each delivery."""
+    endpoint = await d.endpoints.get(who.org, endpoint_id) or _missing()
     if body.until is not None and body.until <= body.since:
         raise ApiError(422, "validation_error", "until must be after since", {"field": "until"})
     if body.since > utcnow():
         raise ApiError(422, "validation_error", "since is in the future", {"field": "since"})
-    endpoint = await d.endpoints.get(who.org, endpoint_id) or _missing()
     _enabled(endpoint)
     return await d.jobs.create(endpoint_id, who.org, "recover", since=body.since, until=body.until)
 

@@ -33,7 +33,7 @@ class Reader:
                                 opt_start_seq=self.after + 1, ack_policy=AckPolicy.NONE,
                                 filter_subjects=self.subjects, mem_storage=True, max_waiting=4)
         await self.js.add_consumer(streams.EVENTS.name, config=config)
-        self.loop = PullLoop(self.js._nc, streams.EVENTS.name, self.name)
+        self.loop = PullLoop(self.js.connection, streams.EVENTS.name, self.name)
         await self.loop.start()
 
     async def next(self, wait: float = 5.0) -> Msg | None:
