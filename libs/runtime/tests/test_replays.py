@@ -88,7 +88,7 @@ async def test_a_dead_letter_goes_back_to_its_consumer_only_and_once(nats_url: s
         stop, ServiceSettings(nats_url=nats_url, log_format="console")))
     try:
         await asyncio.wait_for(ready.wait(), 20)
-        acks = [await js.publish(f"sb.evt.acme.message.received", received(i).to_json_bytes(),
+        acks = [await js.publish("sb.evt.acme.message.received", received(i).to_json_bytes(),
                                  headers={"Nats-Msg-Id": f"ev{i}"}) for i in range(10)]
         seq_of = {f"ev{i}": a.seq for i, a in enumerate(acks)}
         dead = await until(lambda: _when(letters(js), lambda ds: len(ds) == 2))

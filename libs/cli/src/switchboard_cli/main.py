@@ -48,7 +48,7 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")]
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False)
+    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -108,7 +108,7 @@ def replay(org: Org,
     summary = counter.summary("replayed")
     if reshaped:
         summary += f"; {reshaped} held raw newlines and were written as compact JSON"
-    (err if out_file == "-" else out).print(summary, highlight=False)
+    (err if out_file == "-" else out).print(summary, highlight=False, soft_wrap=True)
 
 
 @events.command("export-audit")
@@ -153,7 +153,7 @@ def verify(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, hel
         raise _fail(str(exc), 2) from None
     if not result.ok:
         raise _fail(f"{file}: {result}")
-    out.print(f"{file}: {result}", highlight=False)
+    out.print(f"{file}: {result}", highlight=False, soft_wrap=True)
 
 
 @events.command("audit-key")
