@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from switchboard_runtime.messaging.bus import BusJetStream
-from switchboard_runtime.messaging.history import org_history_batches
+from switchboard_contracts import streams as specs
+from switchboard_runtime.messaging.history import StreamReader, org_history_batches, type_filters
 
 from .progress import Counter, bar
 from .webhook import WebhookSink
@@ -41,15 +42,17 @@ async def replay_to_file(js: BusJetStream, org: str, rng: Range, out: Path | str
     task = progress.add_task(f"replay {org}", total=None, rate="")
     try:
         with progress if show_progress else _Quiet():
-            history = org_history_batches(js, org, since=rng.since, from_seq=rng.from_seq, until=rng.until,
-                                          types=rng.types, on_start=lambda n: progress.update(task, total=n))
+            # the reader's own batches (no StoredEvent, no datetime per event: only the bytes are written)
+            reader = StreamReader(js, specs.EVENTS.name, type_filters(org, rng.types), start_seq=rng.from_seq,
+                                  since=rng.since, until=rng.until, on_start=lambda n: progress.update(task, total=n))
+            history = reader.batches()
             async with aclosing(history):
                 async for events in history:
-                    chunk = b"\n".join([e.data for e in events])
-                    if chunk.count(b"\n") != len(events) - 1:  # some event holds a raw newline
-                        lines = [e.data if b"\n" not in e.data else one_line(e.data) for e in events]
-                        reshaped += sum(1 for e in events if b"\n" in e.data)
-                        chunk = b"\n".join(lines)
+                    datas = [m.data for _, _, m in events]
+                    chunk = b"\n".join(datas)
+                    if chunk.count(b"\n") != len(datas) - 1:  # some event holds a raw newline
+                        reshaped += sum(1 for d in datas if b"\n" in d)
+                        chunk = b"\n".join([d if b"\n" not in d else one_line(d) for d in datas])
                     handle.write(chunk + b"\n")
                     counter.count += len(events)
                     progress.update(task, completed=counter.count, rate=f"{counter.rate:,.0f}/s")

@@ -10,8 +10,9 @@ held when it started (its last sequence, and the count the consumer had pending 
 or when nothing is pending. A message lost on the way (a reconnect) shows as a gap in the consumer
 sequence and ends the read with `HistoryInterrupted`, naming where to resume.
 
-Measured on our 2-core machines (bench/replay.py): about 1.5× nats-py's own ordered consumer
-reading the same messages and doing nothing with them."""
+Measured on our 2-core machines (`make bench-replay`, 150,000 of 200,000 events): the CLI's replay to a
+file ~117,000 events/s, `org_history` one event at a time ~120,000/s, `audit_export` ~90,000/s, where
+nats-py's own ordered consumer reading the same messages and doing nothing with them does ~130,000/s."""
 
 from __future__ import annotations
 
