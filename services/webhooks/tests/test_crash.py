@@ -20,7 +20,7 @@ from switchboard_runtime.settings import ServiceSettings
 
 from .helpers import publish_received
 
-ENDPOINTS, EVENTS = 3, 1500
+ENDPOINTS, EVENTS = 3, 600
 
 
 def _start(nats_url: str, database_url: str, port: int):
