@@ -1,11 +1,14 @@
 """Events for the CLI's tests: CloudEvents of two organizations published to a real JetStream, and the
-`switchboard` console script run as a subprocess."""
+CLI run in this process (`invoke`: most calls) or as the `switchboard` console script (a subprocess,
+once in each test file: it costs a second of start-up each time)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
+from typing import NamedTuple
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,7 +21,12 @@ from switchboard_runtime.messaging.declare import ensure_streams
 from switchboard_runtime.messaging.publisher import Publisher
 from switchboard_runtime.settings import ServiceSettings
 
+from typer.testing import CliRunner
+
+from switchboard_cli.main import app
+
 SCRIPT = str(Path(sys.executable).parent / "switchboard")
+RUNNER = CliRunner()
 ORGS = ("acme", "beta")
 
 
@@ -56,3 +64,18 @@ def publish(nats_url: str, n: int, offset: int = 0) -> dict[str, list[tuple[int,
 def env(**extra: str) -> dict[str, str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
     return {**base, "COLUMNS": "200", **extra}
+
+
+class Ran(NamedTuple):
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def invoke(*args: str, cwd: Path | None = None, **extra: str) -> Ran:
+    """`switchboard events ARGS` in this process, with only the SWITCHBOARD_* variables given (from `cwd`).
+    Not from within a running event loop (the CLI runs its own): an async test calls it in a thread."""
+    variables = {k: None for k in os.environ if k.startswith("SWITCHBOARD_")} | {"COLUMNS": "200"} | extra
+    with contextlib.chdir(cwd) if cwd else contextlib.nullcontext():
+        result = RUNNER.invoke(app, ["events", *args], env=variables)
+    return Ran(result.exit_code, result.stdout, result.stderr)

@@ -1,4 +1,4 @@
-"""`switchboard events export-audit` and `verify`, run as the console script against a real NATS: the
+"""`switchboard events export-audit` and `verify` (the first export as the console script) against a real NATS: the
 file verifies; a changed byte, a removed record, two swapped records, a cut end and a wrong key each
 make `verify` exit non-zero naming what was touched. NATS and the key are found in `.data` too."""
 
@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from switchboard_cli.main import app
 from switchboard_runtime import audit
 
-from .helpers import SCRIPT, env, publish
+from .helpers import SCRIPT, env, invoke, publish
 
 KEY = "cli-audit-test-key"
 runner = CliRunner()
@@ -51,11 +51,11 @@ def test_export_and_verify_and_every_kind_of_tampering(nats_url: str, tmp_path) 
     records = [audit.parse_record(line, i) for i, line in enumerate(lines[1:-1], 1)]
     assert [(r.sequence, r.event) for r in records] == [(s, b) for s, _, b in published["acme"]]
 
-    ok = run("verify", str(path), SWITCHBOARD_SECRET_KEY=KEY)
+    ok = invoke("verify", str(path), SWITCHBOARD_SECRET_KEY=KEY)
     assert ok.returncode == 0 and "ok: 100 records of acme" in ok.stdout, ok.stdout + ok.stderr
-    public = run("audit-key", SWITCHBOARD_SECRET_KEY=KEY).stdout.split()[0]
+    public = invoke("audit-key", SWITCHBOARD_SECRET_KEY=KEY).stdout.split()[0]
     assert public == audit.public_key_of(KEY)
-    assert run("verify", str(path), "--public-key", public).returncode == 0
+    assert invoke("verify", str(path), "--public-key", public).returncode == 0
 
     def tampered(name: str, new_lines: list[bytes], key: str = KEY) -> Verified:
         p = tmp_path / f"{name}.jsonl"
@@ -86,7 +86,7 @@ def test_export_and_verify_and_every_kind_of_tampering(nats_url: str, tmp_path) 
 
     r = tampered("wrong-key", lines, key="another-platform")
     assert r.returncode == 1 and "signature does not verify" in r.stderr
-    assert run("verify", str(path)).returncode == 2  # no key at all: cannot say
+    assert invoke("verify", str(path)).returncode == 2  # no key at all: cannot say
 
 
 def test_nats_and_the_key_are_found_in_the_data_dir(nats_url: str, tmp_path) -> None:
@@ -96,18 +96,18 @@ def test_nats_and_the_key_are_found_in_the_data_dir(nats_url: str, tmp_path) -> 
     (data / "endpoints.json").write_text(json.dumps({"nats": nats_url, "gateway": "http://127.0.0.1:1"}))
     (data / "secret-key").write_text(KEY + "\n")
     path = tmp_path / "a.jsonl"
-    done = run("export-audit", "--org", "beta", "--since", "1h", "--out", str(path), "-q", cwd=tmp_path)
+    done = invoke("export-audit", "--org", "beta", "--since", "1h", "--out", str(path), "-q", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert run("verify", str(path), cwd=tmp_path).returncode == 0
+    assert invoke("verify", str(path), cwd=tmp_path).returncode == 0
     assert audit.verify_lines(path.read_bytes().split(b"\n"), secret_key=KEY).records == 20
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    assert run("verify", str(path), "--data-dir", str(data), cwd=elsewhere).returncode == 0
+    assert invoke("verify", str(path), "--data-dir", str(data), cwd=elsewhere).returncode == 0
     out = tmp_path / "r.jsonl"
     r = runner.invoke(app, ["events", "replay", "--org", "beta", "--out", str(out), "-q", "--data-dir", str(data)],
                       env={"SWITCHBOARD_NATS_URL": ""})
     assert r.exit_code == 0, r.output
     assert out.read_bytes() == b"".join(b + b"\n" for _, _, b in published["beta"])
-    no_key = run("export-audit", "--org", "beta", "--since", "1h", "--out", str(tmp_path / "b.jsonl"),
+    no_key = invoke("export-audit", "--org", "beta", "--since", "1h", "--out", str(tmp_path / "b.jsonl"),
                  SWITCHBOARD_NATS_URL=nats_url, cwd=elsewhere)
     assert no_key.returncode == 2 and "no secret key" in no_key.stderr

@@ -17,7 +17,7 @@ from switchboard_runtime.messaging.bus import BusJetStream
 from switchboard_runtime.messaging.consumer import BatchOutcome, Delivery
 from switchboard_runtime.settings import ServiceSettings
 
-from .helpers import SCRIPT, env, publish_async
+from .helpers import SCRIPT, env, invoke, publish_async
 
 SPEC = ConsumerSpec(stream=specs.EVENTS.name, durable="clitest__statuses", filter_subjects=["sb.evt.*.message.status"],
                     ack_wait_seconds=5)
@@ -41,7 +41,12 @@ class Handler:
         return out
 
 
-async def cli(*args: str, nats_url: str) -> tuple[int, str]:
+async def cli(*args: str, nats_url: str, script: bool = False) -> tuple[int, str]:
+    """`switchboard events dead-letters ARGS`: in this process (in a thread: the CLI runs its own event
+    loop), or as the console script."""
+    if not script:
+        ran = await asyncio.to_thread(invoke, "dead-letters", *args, SWITCHBOARD_NATS_URL=nats_url)
+        return ran.returncode, ran.stdout + ran.stderr
     proc = await asyncio.create_subprocess_exec(SCRIPT, "events", "dead-letters", *args, env=env(
         SWITCHBOARD_NATS_URL=nats_url), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     output, _ = await asyncio.wait_for(proc.communicate(), 120)
@@ -79,7 +84,7 @@ async def test_a_rejected_message_is_listed_then_given_back_and_handled_once(nat
             return len(await dead_letters(js, SPEC.durable)) == len(beta_statuses)
         await eventually(all_dead)
         await eventually(lambda: _true(len(bystander.handled) == 20))
-        code, listing = await cli("list", "--consumer", SPEC.durable, nats_url=nats_url)
+        code, listing = await cli("list", "--consumer", SPEC.durable, nats_url=nats_url, script=True)
         assert code == 0, listing
         assert "10 dead letters of clitest__statuses" in listing and "unknown sender s for beta" in listing
         assert "beta switchboard.message.status.v1" in listing
