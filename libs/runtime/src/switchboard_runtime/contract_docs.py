@@ -14,6 +14,8 @@ from faststream.nats import NatsBroker
 from faststream.specification import AsyncAPI
 
 from switchboard_contracts import catalog
+from switchboard_contracts.envelope import CloudEvent
+from switchboard_contracts.notification import ErpEvent
 
 
 def event_schemas() -> dict[str, dict[str, Any]]:
@@ -111,12 +113,33 @@ def write(directory: Path) -> list[Path]:
     return written
 
 
+LIVE_TITLE = "switchboard.live"
+ERP_TITLE = "erp.events"
+
+
 def _asyncapi_app() -> FastStream:
+    """Every public event (its `data` schema) on `sb.evt.{orgid}.<entity>.<event>` (stream
+    SWITCHBOARD_EVENTS); the live subject `sb.live.{orgid}.<entity>.<event>`, where the stream republishes
+    each stored event (the whole CloudEvent, at most once); and the ERP inbound subject
+    `erp.evt.{orgid}.<entity>.<event>` (stream SWITCHBOARD_ERP), which Switchboard reads."""
     broker = NatsBroker(description="Switchboard public events (CloudEvents 1.0, structured JSON) on "
                                     "the SWITCHBOARD_EVENTS stream.")
     for spec in catalog.EVENTS:
         broker.publisher(f"sb.evt.{{orgid}}.{spec.entity}.{spec.name}", title=spec.type,
                          description=spec.description, schema=spec.model)
+    broker.publisher("sb.live.{orgid}.{entity}.{event}", title=LIVE_TITLE, schema=CloudEvent,
+                     description="The live subject: every event stored in SWITCHBOARD_EVENTS, republished by the "
+                                 "stream as it is stored (the whole CloudEvent; headers Nats-Stream, Nats-Subject, "
+                                 "Nats-Sequence), in stream order, at most once — a plain subscription of "
+                                 "`sb.live.<orgid>.>` follows an organization; resume durably from Nats-Sequence.")
+
+    @broker.subscriber("erp.evt.{orgid}.{entity}.{event}", title=ERP_TITLE,
+                       description="Other teams' ERP events (CloudEvents 1.0; e.g. `erp.evt.<org>.order.shipped`) "
+                                   "on the SWITCHBOARD_ERP stream, published by the ERP with `Nats-Msg-Id` = the "
+                                   "CloudEvent id; notification rules turn them into template messages.")
+    async def erp_event(event: ErpEvent) -> None:  # documented only: the conversations service reads them
+        return None
+
     return FastStream(broker, specification=AsyncAPI(title="Switchboard events", version="1.0.0"))
 
 
