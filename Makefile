@@ -44,6 +44,9 @@ bench-notifications: setup
 bench-webhooks: setup
 	@$(UV) run --frozen python -m bench.webhooks
 
+bench-rebuild: setup
+	@$(UV) run --frozen python -m bench.rebuild
+
 bench-replay: setup
 	@$(UV) run --frozen python -m bench.replay
 

@@ -46,6 +46,19 @@ VERSIONS = SQL("SELECT originator_id, max(originator_version) AS version FROM {s
                "WHERE originator_id = ANY(%s) GROUP BY originator_id")
 
 
+def stored_versions(app: Application, ids: Iterable[UUID]) -> dict[UUID, int]:
+    """Each stored aggregate's version among `ids` (absent ones left out), in one query. Synchronous:
+    run it through `call`."""
+    ids, recorder = list(dict.fromkeys(ids)), app.recorder
+    if not ids:
+        return {}
+    statement = VERSIONS.format(schema=Identifier(recorder.datastore.schema),
+                                table=Identifier(recorder.events_table_name))
+    with recorder.datastore.transaction(commit=False) as curs:
+        curs.execute(statement, [ids])
+        return {row["originator_id"]: row["version"] for row in curs.fetchall()}
+
+
 def get_many(app: Application, ids: Iterable[UUID]) -> dict[UUID, Any]:
     """The aggregates of `ids` (absent ones left out), as `app.repository.get` reads them, with one
     query for all their stored versions: a cached copy still at its stored version is taken as it is

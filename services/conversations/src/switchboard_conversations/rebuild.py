@@ -17,8 +17,8 @@ from sqlalchemy import text
 
 from switchboard_contracts import commands, streams
 from switchboard_contracts.envelope import CloudEvent
-from switchboard_runtime.eventstore import call, postgres_application
-from switchboard_runtime.read_model_rebuild import rebuild as rebuild_tables
+from switchboard_runtime.eventstore import call, postgres_application, stored_versions
+from switchboard_runtime.read_model_rebuild import rebuild as rebuild_tables, trusted_event
 
 from . import inbox_state
 from .application import Changed, ConversationsApp
@@ -54,15 +54,18 @@ async def _from_outbox(engine) -> dict:
 
 
 def _histories(app: ConversationsApp, ids: list[str]) -> list[Changed]:
+    """The conversations among `ids` with a lifecycle beyond `started` (a row's `version` counts from its
+    first change), with their events; one query finds which (most campaign conversations have none)."""
     out = []
+    versions = stored_versions(app, [UUID(cid) for cid in ids])
     for cid in ids:
-        events = list(app.repository.event_store.get(UUID(cid)))
-        if len(events) > 1:  # a lifecycle beyond `started` (a row's `version` counts from its first change)
+        if versions.get(UUID(cid), 0) > 1:
+            events = list(app.repository.event_store.get(UUID(cid)))
             out.append(Changed(app.repository.get(UUID(cid)), events))
     return out
 
 
-async def _lifecycle(engine, settings: ConversationsSettings, batch: int = 500) -> dict:
+async def _lifecycle(engine, settings: ConversationsSettings, batch: int = 5000) -> dict:
     app = postgres_application(ConversationsApp, settings.database(), SCHEMA)
     restored, after = 0, ""
     while True:
@@ -77,12 +80,12 @@ async def _lifecycle(engine, settings: ConversationsSettings, batch: int = 500) 
         restored, after = restored + len(changes), ids[-1]
 
 
-async def rebuild(settings: ConversationsSettings, batch: int = 2000) -> dict:
+async def rebuild(settings: ConversationsSettings, batch: int = 5000) -> dict:
     async def after(engine) -> dict:
         return {**await _from_outbox(engine), **await _lifecycle(engine, settings)}
 
     return await rebuild_tables(settings, MIGRATIONS, SCHEMA, READ_MODEL_TABLES, streams.CONVERSATIONS_HISTORY,
-                                _apply, batch, after=after)
+                                _apply, batch, after=after, parse=trusted_event)  # `collect` validates `data`
 
 
 def main() -> None:
