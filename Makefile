@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 
-.PHONY: setup run test bench bench-ingest bench-senders bench-campaign bench-flows bench-inbox bench-notifications bench-webhooks bench-replay contracts rebuild-projections k8s clean
+.PHONY: setup run test bench bench-ingest bench-senders bench-campaign bench-flows bench-inbox bench-notifications bench-webhooks bench-replay bench-rebuild contracts rebuild-projections k8s clean
 
 # Installs uv (from PyPI, into .tools/) when it is missing, then the locked workspace.
 setup:
