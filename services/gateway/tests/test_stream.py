@@ -113,6 +113,10 @@ async def live_consumers(js) -> list[str]:
     return [c.name for c in await js.consumers_info(STREAM) if c.name.startswith("live-")]
 
 
+async def no_live_consumers(js) -> bool:
+    return await live_consumers(js) == []
+
+
 # --- the filters (pure) ---------------------------------------------------------------------------
 
 def test_types_parse_and_meet_the_role():
@@ -250,7 +254,7 @@ async def test_resume_with_last_event_id_gets_exactly_the_events_after_it(nats_u
                                  headers={**headers, "Last-Event-ID": str(live)}) as r:
             assert sequences([await Events(r).event()]) == [after]
         await eventually(lambda: _gone(feeds[0]))
-        assert await live_consumers(js) == []  # every replay's consumer deleted
+        assert await eventually(lambda: no_live_consumers(js))  # every replay's consumer deleted
 
 
 async def test_resync_when_the_position_is_no_longer_in_the_stream(nats_url, database_url, feeds):
@@ -329,7 +333,9 @@ async def test_live_messages_the_feed_lost_are_read_from_the_stream(nats_url, da
             idle = [await publish(js, org.id, "message.status", n) for n in range(2)]
             feed._sub = await feed.nc.subscribe(subjects.LIVE_ALL, cb=feed._on_msg)
             assert sequences(await events.events(2)) == idle
-        assert await live_consumers(js) == []
+        # each repair deletes its consumer once it has handed the events on (well before the 60 s
+        # inactivity threshold would)
+        assert await eventually(lambda: no_live_consumers(js), timeout=5.0)
 
 
 async def test_resume_while_events_keep_coming(nats_url, database_url, feeds):
