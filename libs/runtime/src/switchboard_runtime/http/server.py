@@ -8,13 +8,16 @@ import uvicorn
 
 
 GRACEFUL_SHUTDOWN_SECONDS = 10  # requests still open this long after a stop are cut (a stop never hangs)
+# An idle connection is kept open longer than its clients keep it (httpx: 5 s; load balancers: 60 s): with
+# uvicorn's 5 s, the server closed a connection just as the gateway sent the next request on it (a 503).
+KEEP_ALIVE_SECONDS = 75
 
 
 class HttpServer:
     def __init__(self, app, host: str, port: int):
         self.url = f"http://{host}:{port}"
         self._server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
-                                                     access_log=False, lifespan="off",
+                                                     access_log=False, lifespan="off", timeout_keep_alive=KEEP_ALIVE_SECONDS,
                                                      timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS))
         self._server.install_signal_handlers = lambda: None  # the process runner owns the signals
         self._task: asyncio.Task | None = None
