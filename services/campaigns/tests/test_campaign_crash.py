@@ -13,6 +13,9 @@ test fails if none did: a kill that hits nothing proves nothing."""
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import signal
 import subprocess
 import time
 from collections import Counter
@@ -57,16 +60,27 @@ def name(i: int) -> str:
 
 class Published:
     """The organization's send commands as the NATS server received them: a core subscription sees
-    every publish, also those JetStream then drops as duplicates."""
+    every publish, also those JetStream then drops as duplicates. `kill_at_next(proc)` SIGKILLs the
+    process as the next command arrives, inside the subscription's callback: a test coroutine woken
+    by it would run only once the callback had drained every message already buffered (the rest of
+    the batch), by when the runner has often committed it."""
 
     def __init__(self) -> None:
         self.times: Counter[str] = Counter()  # message id → how often it was published
         self.arrived = asyncio.Event()
+        self._kill: subprocess.Popen | None = None
+
+    def kill_at_next(self, proc: subprocess.Popen) -> None:
+        self.arrived.clear()
+        self._kill = proc
 
     async def follow(self, nc, org: str) -> None:
         async def seen(msg) -> None:
-            self.times[CloudEvent.from_json_bytes(msg.data).id] += 1
-            self.arrived.set()
+            if self._kill is not None:
+                proc, self._kill = self._kill, None
+                os.killpg(proc.pid, signal.SIGKILL)
+                self.arrived.set()
+            self.times[json.loads(msg.data)["id"]] += 1
 
         await nc.subscribe(f"sb.cmd.{org}.message.send", cb=seen)
 
@@ -170,9 +184,9 @@ async def test_sigkill_campaigns_and_session_pool_mid_run_sends_everyone_once(na
         await until(cid, lambda c: c["stats"]["sent"] >= 3000)
         campaigns_kills = []  # (counts at the kill, commands published whose contacts stayed pending)
         for _ in range(TRIES):
-            published.arrived.clear()
+            published.kill_at_next(campaigns)
             await asyncio.wait_for(published.arrived.wait(), timeout=30)
-            sigkill(campaigns)
+            campaigns.wait(timeout=10)  # killed in the callback; reaped here
             at = counts(cid)
             await asyncio.sleep(0.5)  # what the dead process had written reaches the subscription
             with db.connect() as conn:

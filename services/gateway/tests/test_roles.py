@@ -75,7 +75,7 @@ def echo_app() -> FastAPI:
 
     @app.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     async def echo(request: Request):
-        return {"method": request.method, "path": request.url.path,
+        return {"method": request.method, "path": request.scope["path"],
                 "headers": {k: v for k, v in request.headers.items() if k.startswith("x-switchboard")}}
 
     return app
@@ -169,6 +169,9 @@ async def test_every_route_checks_the_role_and_forwards_the_caller(nats_url, dat
         assert r.status_code == 200 and r.json()["path"] == "/v1/campaigns/c1/pause"
         assert r.json()["headers"]["x-switchboard-role"] == "admin"
         assert r.json()["headers"]["x-switchboard-org"] == org.id
+        # the path as the client sent it (parsing it as a URL would drop a CR or a tab: a 307 to another path)
+        r = await client.get("/v1/campaigns/a%0Db%09", headers=users["admin"]["headers"])
+        assert r.status_code == 200 and r.json()["path"] == "/v1/campaigns/a\rb\t", r.text
         r = await client.get("/v1/flows", headers=agent["headers"])
         seen = r.json()["headers"]
         assert seen == {"x-switchboard-org": org.id, "x-switchboard-actor-type": "user",

@@ -1,6 +1,5 @@
-"""What an outbound message carries beyond text: a template, media or an interactive message, shaped
-like Meta's Cloud API send body (and held to its documented limits), plus the rule that a message's
-`type` names the one content field it has, and a short summary of any content for records."""
+"""What an outbound message carries beyond text: a template, media or an interactive message, shaped like
+Meta's Cloud API send body (held to its limits); a message's `type` names its one content field; summaries."""
 
 from __future__ import annotations
 
@@ -175,6 +174,7 @@ class TemplateComponent(Strict):
 
 ParameterValue = Annotated[str, Field(min_length=1, max_length=1024)]
 ParameterKey = Annotated[str, Field(min_length=1, max_length=80, pattern=r"^(header\.|button\.)?[a-z0-9_]+$")]
+ParameterMap = Annotated[dict[ParameterKey, ParameterValue], Field(json_schema_extra={"additionalProperties": False})]
 
 
 class Template(Strict):
@@ -184,11 +184,11 @@ class Template(Strict):
     name: str = Field(min_length=1, max_length=512, pattern=r"^[a-z0-9_]+$")
     language: str = Field(pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$", examples=["en_US", "de", "pt_BR"])
     components: list[TemplateComponent] = Field(default_factory=list, max_length=13)
-    # The variables' values the short way, for a template Switchboard knows (`/v1/templates`): a list (the
-    # body's, in order) or an object keyed by variable — `"1"` or `"order_id"` (body), `"header.1"` or
-    # `"header.<name>"`, `"button.<index>"` (a URL button). Switchboard turns them into `components`.
-    parameters: list[ParameterValue] | dict[ParameterKey, ParameterValue] | None = Field(
-        default=None, max_length=100, json_schema_extra={"maxProperties": 100})
+    # The variables' values the short way, for a template Switchboard knows (`/v1/templates`): a list (the body's,
+    # in order) or an object keyed by variable (body: `"1"`, `"order_id"`; `"header.1"`, `"header.<name>"`,
+    # `"button.<index>"` for a URL button; no other key). Switchboard turns them into `components`.
+    parameters: list[ParameterValue] | ParameterMap | None = Field(default=None, max_length=100,
+                                                                   json_schema_extra={"maxProperties": 100})
 
     @model_validator(mode="after")
     def _components_fit_together(self):

@@ -12,6 +12,7 @@ from switchboard_contracts import streams
 from switchboard_runtime import process
 from switchboard_runtime.host import Host, hosted
 from switchboard_runtime.messaging.declare import ensure_stream
+from switchboard_runtime.messaging.caught_up import caught_up
 
 from .api.app import Deps, create_app
 from .application import ConversationsApp
@@ -63,7 +64,7 @@ async def wire(host: Host, settings: ConversationsSettings) -> None:
     host.add(DueChanges(engine, lifecycle, timedelta(days=settings.archive_after_days),
                         SlaPlanner(engine, lifecycle, policies), settings.inbox_due_poll_seconds))
     commands = host.add(command_outbox(engine, bus.publisher))
-    directory = Directory(engine)
+    directory = Directory(engine, settled=caught_up(bus.js, streams.CONVERSATIONS_DIRECTORY))
     host.consumer(streams.CONVERSATIONS_DIRECTORY, directory.handle, batch_size=500)
     templates = Templates(engine, app, relay, directory, MetaTemplates(bus.nc))
     template_sync = host.add(TemplateSync(templates, settings.template_sync_hours, directory.meta_organizations))

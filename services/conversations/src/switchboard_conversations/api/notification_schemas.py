@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, ConfigDict, Field, StrictBool, model_validator
 
 from switchboard_contracts.content import ParameterKey
+from switchboard_contracts.numbers import whole
 from switchboard_contracts.sender import Label
 
 from .inbox_schemas import Strict
@@ -20,13 +21,16 @@ Path = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^(data|id|so
                             examples=["data.order_id"])]
 EventName = Annotated[str, Field(min_length=3, max_length=128, pattern=r"^[a-z0-9_]+\.[a-z0-9_]+$",
                                  examples=["order.shipped"])]
+# a dict's keys are checked against a pattern (its schema's `patternProperties`): a key that does not match
+# is refused, so the schema says so too (without it, JSON Schema admits any other key)
+KEYS_MATCH = {"additionalProperties": False}
 Op = Literal["eq", "ne", "in", "not_in", "exists", "gt", "gte", "lt", "lte", "contains"]
 Scalar = str | int | float | bool
 
 
 class RuleTemplate(Strict):
     name: str = Field(min_length=1, max_length=512, pattern=r"^[a-z0-9_]+$")
-    languages: dict[Locale, Language] = Field(default_factory=dict, max_length=50,
+    languages: dict[Locale, Language] = Field(default_factory=dict, max_length=50, json_schema_extra=KEYS_MATCH,
                                               description="the event's `locale` → the template's language")
     fallback: Language
 
@@ -62,13 +66,14 @@ class NotificationRuleRequest(Strict):
         {"required": ["sender_pool"], "properties": {"sender_id": {"type": "null"}}}]})
     event: EventName
     template: RuleTemplate
-    parameters: dict[ParameterKey, Path] = Field(default_factory=dict, max_length=100, description=(
+    parameters: dict[ParameterKey, Path] = Field(default_factory=dict, max_length=100, json_schema_extra=KEYS_MATCH,
+                                                 description=(
         "the template's variables (`\"1\"`, `\"customer_name\"`, `\"header.1\"`, `\"button.0\"`) → where in the "
         "event their values are (`data.order_id`)"))
     sender_id: Annotated[str, Field(min_length=1, max_length=64)] = None
     sender_pool: Label = None
     condition: Condition = None
-    stage: Annotated[int, Field(ge=1, le=1000, strict=True)] = Field(default=None, description=(
+    stage: whole(ge=1, le=1000) = Field(default=None, description=(
         "how far along an order this event is (default: order.confirmed 1, shipped 2, delivered and cancelled 3); "
         "an event for an order already past it is skipped as out_of_order"))
     enabled: StrictBool = True

@@ -54,7 +54,8 @@ class Upstream:
                 f"{request.method} {self.name}", attributes={"switchboard.orgid": org_id}):
             if traceparent := current_traceparent():
                 headers["traceparent"] = traceparent  # the service puts it on the commands it causes
-            upstream = self.http.build_request(request.method, quote(request.url.path, safe=SAFE_PATH),
+            # the path as received (scope), not `request.url.path`: parsing a URL drops a CR, LF or tab from it
+            upstream = self.http.build_request(request.method, quote(request.scope["path"], safe=SAFE_PATH),
                                                params=request.query_params,
                                                headers=headers, content=body)
             try:
