@@ -399,3 +399,30 @@ async def test_agents_and_viewers_get_conversations_and_messages_admins_everythi
             assert sequences(await agent.events(2)) == inbox
             assert sequences(await viewer.events(2)) == inbox
             assert sequences(await admin.events(4)) == sorted(sent.values())
+
+
+async def _following(feed: LiveFeed) -> bool:
+    return feed._sub is not None
+
+
+async def _not_following(feed: LiveFeed) -> bool:
+    return feed._sub is None
+
+
+async def test_the_feed_follows_the_live_subject_only_while_it_has_clients(nats_url, database_url, feeds):
+    """A gateway nobody streams from receives no event; a client that comes later still gets every
+    event stored from its registration on."""
+    async with running_gateway(nats_url, database_url, with_conversations=False) as (client, js, orgs):
+        org, key = await orgs.create("Acme")
+        feed = feeds[0]
+        await publish(js, org.id, "conversation.assigned", 0)
+        assert not await _following(feed) and feed.counts["events"] == 0
+        for round_ in range(2):  # the first client subscribes; after the last has gone, again
+            async with client.stream("GET", "/v1/stream", headers={"X-API-Key": key}) as r:
+                events = await connect(opened(r))
+                assert await _following(feed)
+                sent = [await publish(js, org.id, "conversation.assigned", 10 * round_ + n) for n in range(3)]
+                assert sequences(await events.events(3)) == sent
+            await eventually(lambda: _not_following(feed))  # the audit lets go of it
+            await publish(js, org.id, "message.status", round_)  # reaches no one
+        assert feed.counts["repairs"] == 0  # taking up again is not a hole

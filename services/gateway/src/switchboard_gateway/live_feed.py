@@ -1,6 +1,7 @@
 """The live feed behind `GET /v1/stream`: one core NATS subscription of `sb.live.>` per gateway process
 (SWITCHBOARD_EVENTS republishes every stored event there, with its stream sequence in `Nats-Sequence`),
-fanned out in memory to the SSE clients of each organization.
+fanned out in memory to the SSE clients of each organization. It is held only while the process has
+clients: the first subscribes it at the stream's position, and the audit drops it once none is left.
 
 - Per event: the subject names the organization and the type (`sb.live.<org>.<entity>.<event>`), no
   JSON is decoded, and the SSE frame (`id:` the sequence, `event:` the type, `data:` the CloudEvent) is
@@ -148,10 +149,6 @@ class LiveFeed:
 
     # lifecycle (the host starts it before the API and stops it after)
     async def start(self) -> None:
-        async with self.lock:  # messages that arrive meanwhile wait for the stream's position
-            self._sub = await self.nc.subscribe(subjects.LIVE_ALL, cb=self._on_msg,
-                                                pending_msgs_limit=PENDING_MSGS, pending_bytes_limit=PENDING_BYTES)
-            self.last_seq = (await self.js.stream_info(self.stream)).state.last_seq
         self._audit = asyncio.create_task(self._audit_loop(), name="live feed audit")
         self._ticker = asyncio.create_task(self._tick_loop(), name="live feed keep-alives")
 
@@ -178,10 +175,36 @@ class LiveFeed:
     def clients(self) -> int:
         return sum(len(v) for v in self.listeners.values())
 
+    async def _follow(self) -> None:
+        """Subscribe to `sb.live.>` at the stream's position (the first client's arrival)."""
+        async with self.lock:  # messages that arrive meanwhile wait for the stream's position
+            if self._sub is not None:
+                return
+            sub = await self.nc.subscribe(subjects.LIVE_ALL, cb=self._on_msg,
+                                          pending_msgs_limit=PENDING_MSGS, pending_bytes_limit=PENDING_BYTES)
+            try:
+                self.last_seq = (await self.js.stream_info(self.stream)).state.last_seq
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await sub.unsubscribe()
+                raise
+            self._sub = sub
+
+    async def _unfollow(self) -> None:
+        """Unsubscribe while no client listens (called under the lock): a gateway nobody streams from
+        receives no event at all."""
+        sub, self._sub = self._sub, None
+        if sub is not None:
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+
     # clients
-    def listen(self, org: str, type_filter: TypeFilter) -> Listener:
-        """Register a client: from this moment every event handed on reaches its mailbox."""
-        listener = Listener(org, type_filter, self.client_queue, self.last_seq)
+    async def listen(self, org: str, type_filter: TypeFilter) -> Listener:
+        """Register a client: from this moment every event stored reaches its mailbox. The feed follows
+        the live subject only while it has clients: the first subscribes it (NATS errors propagate)."""
+        if self._sub is None:
+            await self._follow()
+        listener = Listener(org, type_filter, self.client_queue, self.last_seq)  # no await since _follow
         self.listeners.setdefault(org, set()).add(listener)
         return listener
 
@@ -335,6 +358,10 @@ class LiveFeed:
             await asyncio.sleep(self.audit_seconds)
             try:
                 async with self.lock:  # asked under the lock: nothing is handed on meanwhile
+                    if not self.listeners or self._sub is None:  # no one to hand anything on to
+                        await self._unfollow()
+                        suspect = None
+                        continue
                     last = (await self.js.stream_info(self.stream)).state.last_seq
                     if last < self.last_seq:  # the stream was made again: every position is void
                         log.warning("SWITCHBOARD_EVENTS starts again; ending every live stream",

@@ -78,10 +78,12 @@ async def stream(
     if feed is None:
         raise ApiError(503, "unavailable", "the live stream is not available; retry later")
     position = last_event_id_header if last_event_id_header is not None else last_event_id
-    listener = feed.listen(principal.org.id, type_filter)  # first: nothing stored from now on escapes it
+    listener = None
     try:
+        listener = await feed.listen(principal.org.id, type_filter)  # first: nothing stored from now on escapes it
         start = await feed.start_at(listener, position)
     except Exception as exc:  # noqa: BLE001 - NATS away or slow
-        feed.forget(listener)
+        if listener is not None:
+            feed.forget(listener)
         raise ApiError(503, "unavailable", "the event stream is not available; retry later") from exc
     return _EventStream(feed.frames(listener, start), feed, listener)
