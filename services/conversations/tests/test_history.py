@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 
 import nats
+import pytest
 from sqlalchemy import create_engine, text
 
 from switchboard_contracts import message
@@ -85,6 +87,33 @@ async def test_inbound_messages_open_one_conversation(nats_url, database_url):
     assert [r["text"] for r in history] == ["hello 0", "hello 1"]
     assert all(r["direction"] == "inbound" for r in history)
     assert b'"contact_name":"Ann"' in first.data and cid.encode() in first.data
+
+
+async def test_a_conversation_starts_when_the_contact_first_writes(nats_url, database_url):
+    """Outbound messages alone (a campaign's recipient who has not replied) are in the history and the
+    conversations list, but start no Conversation: its `conversation.started` (same id, the time of its
+    first message) comes with the contact's first message."""
+    org, sender, mid = new_id(), new_id(), new_id()
+    cid = conversation_id(org, sender, "+4915112345678")
+    async with running(nats_url, database_url) as js:
+        sub = await js.subscribe(f"sb.evt.{org}.conversation.started", ordered_consumer=True,
+                                 stream="SWITCHBOARD_EVENTS")
+        await publish(js, org, accepted(mid, sender), message.ACCEPTED)
+        await publish(js, org, status(mid, sender, "sent", 1), message.STATUS)
+        await eventually(lambda: rows(database_url, "SELECT * FROM conversations.conversation_messages "
+                                      "WHERE message_id=:m AND status='sent'", m=mid), bool)
+        assert [r["id"] for r in rows(database_url, "SELECT id FROM conversations.conversations WHERE org_id=:o",
+                                      o=org)] == [cid]
+        with pytest.raises(nats.errors.TimeoutError):
+            await sub.next_msg(timeout=1.5)  # the starter polls every second: it would have started it
+        await publish(js, org, message.MessageReceived(
+            message_id=f"in-{org}", provider_message_id="wamid.in", sender_id=sender, **{"from": "+4915112345678"},
+            to="+15550000001", timestamp=T0 + timedelta(minutes=5), type="text", text="hello"), message.RECEIVED)
+        started = json.loads((await sub.next_msg(timeout=5)).data)
+        with pytest.raises(nats.errors.TimeoutError):
+            await sub.next_msg(timeout=1)
+    assert started["subject"] == cid and started["data"]["conversation_id"] == cid
+    assert datetime.fromisoformat(started["data"]["started_at"]) == T0  # when its first (outbound) message was
 
 
 async def test_out_of_order_statuses_end_at_the_furthest(nats_url, database_url):

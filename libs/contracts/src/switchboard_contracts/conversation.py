@@ -45,6 +45,11 @@ def conversation_id(orgid: str, sender_id: str, contact: str) -> str:
 
 
 class ConversationStarted(BaseModel):
+    """A conversation's inbox state begins: at the contact's first message, or at the inbox's first change
+    to it (an assignment, say), whichever comes first; `started_at` is when its first message was (an
+    earlier outbound one, perhaps). Outbound messages alone (a campaign's recipient who never replied)
+    start none: they are in the history and `message.*`."""
+
     conversation_id: str
     sender_id: str
     contact: str

@@ -1,6 +1,6 @@
 """The conversations list (`conversations`: last message, preview, count, since when the contact waits
-for a reply), the conversations a batch opens (`conversations_to_start`, for the starter) and those an
-inbound message reopens (`conversations_to_reopen`, for the reopener), written with the messages that
+for a reply), the conversations a contact's message opens (`conversations_to_start`, for the starter) and
+those an inbound message reopens (`conversations_to_reopen`, for the reopener), written with the messages that
 change them. The upsert takes each conversation's row lock, so a status change (`lifecycle.py`, which
 holds the same lock) is seen either wholly before or wholly after."""
 
@@ -43,7 +43,7 @@ UPSERT = text(f"""
         sla_started_at = COALESCE({C}.sla_started_at, excluded.sla_started_at),
         sla_dirty = {C}.sla_dirty OR excluded.sla_dirty,
         first_inbound_at = LEAST({C}.first_inbound_at, excluded.first_inbound_at)
-    RETURNING id, org_id, status, last_inbound_at""")
+    RETURNING id, org_id, sender_id, contact, contact_name, started_at, status, last_inbound_at""")
 # An inbound message to a resolved, snoozed or archived conversation: the reopener opens it again.
 TO_REOPEN = text(f"""
     INSERT INTO {SCHEMA}.conversations_to_reopen (conversation_id, org_id, at)
@@ -97,23 +97,30 @@ async def record(conn: AsyncConnection, messages: list[NewMessage]) -> Recorded:
     if not changes:
         return Recorded(False, False)
     rows = list(changes.items())
-    upserted = await conn.execute(UPSERT, {
+    upserted = list(await conn.execute(UPSERT, {
         "ids": [cid for cid, _ in rows], "orgs": [c.first.org_id for _, c in rows],
         "sids": [c.first.sender_id for _, c in rows], "contacts": [c.first.contact for _, c in rows],
         "names": [c.contact_name for _, c in rows], "started": [c.first.at for _, c in rows],
         "lasts": [c.last.at for _, c in rows], "previews": [c.last.preview for _, c in rows],
         "counts": [c.count for _, c in rows], "inbound_firsts": [c.first_inbound for _, c in rows],
         "inbound_lasts": [c.last_inbound for _, c in rows],
-        "dirty": [c.last_inbound is not None for _, c in rows]})
+        "dirty": [c.last_inbound is not None for _, c in rows]}))
     inbound = {cid for cid, c in rows if c.last_inbound is not None}
     reopen = [r for r in upserted if r.id in inbound and r.status in REOPENED_BY_INBOUND]
     if reopen:
         await conn.execute(TO_REOPEN, {"cids": [r.id for r in reopen], "orgs": [r.org_id for r in reopen],
                                        "ats": [r.last_inbound_at for r in reopen]})
+    # A conversation's aggregate (and its `conversation.started`) is made when it first needs an inbox
+    # state: the contact's first message, here; the inbox's first change to it, in `lifecycle.py`. Only
+    # outbound messages so far (a campaign's recipient who has not replied) need none.
+    # It starts when its first message was (the row's), which may be an earlier outbound one.
+    starting = [r for r in upserted if r.id in inbound]
+    if not starting:
+        return Recorded(False, bool(reopen))
     result = await conn.execute(TO_START, {
-        "cids": [cid for cid, _ in rows], "orgs": [c.first.org_id for _, c in rows],
-        "sids": [c.first.sender_id for _, c in rows], "contacts": [c.first.contact for _, c in rows],
-        "names": [c.contact_name for _, c in rows], "ats": [c.first.at for _, c in rows]})
+        "cids": [r.id for r in starting], "orgs": [r.org_id for r in starting],
+        "sids": [r.sender_id for r in starting], "contacts": [r.contact for r in starting],
+        "names": [r.contact_name for r in starting], "ats": [r.started_at for r in starting]})
     return Recorded(result.rowcount > 0, bool(reopen))
 
 
