@@ -1,5 +1,6 @@
-"""Starting conversations. The history records, in the same transaction as a conversation's first
-message, that the conversation is to be started (`conversations_to_start`, an outbox); this task
+"""Starting conversations. The history records, in the same transaction as a contact's first message
+to a conversation, that the conversation is to be started (`conversations_to_start`, an outbox; outbound
+messages alone start none, `conversation_table.py`); this task
 starts those Conversation aggregates in batches (their relay publishes `conversation.started`) and
 then clears them. Opening thousands of conversations never holds up the history, and a crash
 anywhere only makes the next pass try again, which the event store's uniqueness makes harmless."""
