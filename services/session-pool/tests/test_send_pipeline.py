@@ -82,8 +82,10 @@ async def test_over_quota_waits_and_is_neither_dropped_nor_failed(nats_url, data
             lambda ev: sum("sent" in statuses_of(ev, c.id) for c in cmds) >= 2)
         await asyncio.sleep(1.0)
         info = await js.consumer_info("SWITCHBOARD_COMMANDS", "session_pool__send")
-        events = await collect_events(js, f"sb.evt.{org}.message.status",
-                                      lambda ev: len(ev) >= 2, timeout=3)
+        subject = f"sb.evt.{org}.message.status"
+        stored = (await js.stream_info("SWITCHBOARD_EVENTS", subjects_filter=subject)).state.subjects[subject]
+        # every status stored by now (each sent message's `sent`, and the simulator's delivered and read)
+        events = await collect_events(js, subject, lambda ev: len(ev) >= stored, timeout=3)
     sent = [c.id for c in cmds if "sent" in statuses_of(events, c.id)]
     assert len(sent) == 2
     third = next(c for c in cmds if c.id not in sent)
