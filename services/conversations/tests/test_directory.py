@@ -50,9 +50,10 @@ async def test_a_sender_lookup_waits_only_while_the_directory_is_behind(nats_url
             ask, asked = counted(_never)
             assert await Directory(engine, ask).meta_sender(org, new_id()) is None
             assert len(asked) > 3 and not any(asked)
-            # a lookup that does not wait asks nothing
+            # a lookup that does not wait, or finds its sender at once, asks nothing
             ask, asked = counted(settled)
             assert await Directory(engine, ask).meta_sender(org, new_id(), wait=False) is None and asked == []
+            assert (await Directory(engine, ask).meta_sender(org, sender_id)).id == sender_id and asked == []
         finally:
             await engine.dispose()
 

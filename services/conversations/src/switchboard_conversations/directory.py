@@ -120,8 +120,8 @@ class Directory:
     async def _find(self, sql: str, org_id: str, key: str, wait: bool, settled=None):
         loop = asyncio.get_running_loop()
         deadline, pause = loop.time() + (WAIT_SECONDS if wait else 0), FIRST_POLL_SECONDS
+        handled = False  # the consumer had caught up before the last query: that query saw everything
         while True:
-            handled = wait and settled is not None and await settled()  # asked before the query: it sees them
             async with self.engine.connect() as conn:
                 row = (await conn.execute(text(sql), {"id": key, "org": org_id})).first()
             if row is not None:
@@ -129,5 +129,7 @@ class Directory:
             left = deadline - loop.time()
             if left <= 0 or handled:
                 return None
-            await asyncio.sleep(min(pause, left))
-            pause = min(pause * 2, LONGEST_POLL_SECONDS)
+            handled = settled is not None and await settled()  # asked only after a miss, before the next query
+            if not handled:
+                await asyncio.sleep(min(pause, left))
+                pause = min(pause * 2, LONGEST_POLL_SECONDS)
