@@ -50,6 +50,9 @@ class SendLanes:
             if pooled:  # the claim names the sender chosen from the pool (replays and stats use it)
                 await self.store.assign(pooled)
             results = list(zip(items, await self.provider.send([w.message for w in items]), strict=True))
+            # health and pauses first: selection reads them, and a message put back to wait before its
+            # sender is paused could be taken and sent again at once
+            await self.outcomes.react([(w.message, r) for w, r in results])
             again = [(w, r) for w, r in results if not r.final]
             for w, r in again:
                 w.attempt += 1
@@ -65,7 +68,6 @@ class SendLanes:
                 await self.outcomes.finish([(w.message, r) for w, r in final], accepted_at=accepted_at,
                                            announced={w.message.message_id for w, _ in final if w.announced},
                                            note=False)
-            await self.outcomes.react([(w.message, r) for w, r in results])  # health first: selection reads it
             if final:
                 ids = [w.message.message_id for w, _ in final]
                 await self.store.published(ids, ids)
