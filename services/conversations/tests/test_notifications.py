@@ -134,3 +134,36 @@ async def test_the_same_over_http_and_bad_input_is_a_422(nats_url, database_url)
         assert (await client.post("/v1/notifications", headers=as_(org), json={"id": "x"})).status_code == 422
         assert (await client.post("/v1/notification-rules", headers=as_(org), json={
             "event": "order.shipped", "template": {"name": "t", "fallback": "de"}})).status_code == 422  # no sender
+
+
+CONDITION = {"all": [{"path": "data.total", "op": "gte", "value": 100},
+                     {"any": [{"path": "data.country", "op": "in", "value": ["DE", "AT"]},
+                              {"path": "data.vip", "op": "exists"}]}]}
+
+
+async def test_a_rule_applies_only_where_its_condition_holds(nats_url, database_url):
+    org, meta = new_id(), new_id()
+    async with running_inbox(nats_url, database_url) as (client, js):
+        await add_sender(js, org, meta, "meta-cloud", waba_id="waba-9")
+        await _approved_template(client, js, org, meta)
+        body = {"event": "order.shipped", "template": {"name": "order_shipped", "fallback": "de"},
+                "parameters": {"1": "data.customer_name", "2": "data.order_id"}, "sender_id": meta}
+        made = await client.post("/v1/notification-rules", headers=as_(org), json={**body, "condition": CONDITION})
+        assert made.status_code == 201 and made.json()["condition"] == CONDITION, made.text
+        for event_id, data, applies in [("c1", {"total": 150, "country": "AT"}, True),
+                                        ("c2", {"total": 150, "country": "FR", "vip": True}, True),
+                                        ("c3", {"total": 150, "country": "FR"}, False),
+                                        ("c4", {"total": 99, "country": "DE"}, False),
+                                        ("c5", {"total": "many", "country": "DE"}, False)]:
+            r = await client.post("/v1/notifications", headers=as_(org),
+                                  json=erp_event("order.shipped", event_id, order_id=event_id, **data))
+            if applies:
+                assert r.status_code == 202 and r.json()["status"] == "sent", (event_id, r.text)
+            else:  # no rule applies: bad input, answered as such
+                assert r.status_code == 422 and r.json()["error"]["code"] == "no_rule", (event_id, r.text)
+        # a condition has one shape: a path with its op and value, or a list under all or any
+        for bad in ({"path": "data.total", "all": [{"path": "data.x"}]}, {"op": "eq", "value": 1}, {"all": []},
+                    {"any": [{"path": "data.x", "op": "near"}]}, {}, {"path": "total"}):
+            r = await client.post("/v1/notification-rules", headers=as_(org), json={**body, "condition": bad})
+            assert r.status_code == 422 and r.json()["error"]["code"] == "validation_error", (bad, r.text)
+            assert all(f["field"].startswith("condition") for f in r.json()["error"]["details"]["fields"]), r.text

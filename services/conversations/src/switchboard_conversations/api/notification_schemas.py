@@ -35,35 +35,37 @@ class RuleTemplate(Strict):
     fallback: Language
 
 
-class Condition(Strict):
-    """`{"path", "op", "value"}`, or `{"all": [...]}` / `{"any": [...]}` of conditions."""
+class PathCondition(Strict):
+    """The value at `path` compared by `op` (default `eq`) with `value`."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": [
-        {"required": ["path"], "properties": {"all": {"type": "null"}, "any": {"type": "null"}}},
-        {"required": ["all"], "properties": {"path": {"type": "null"}, "any": {"type": "null"},
-                                             "op": {"type": "null"}, "value": {"type": "null"}}},
-        {"required": ["any"], "properties": {"path": {"type": "null"}, "all": {"type": "null"},
-                                             "op": {"type": "null"}, "value": {"type": "null"}}}]})
-    path: Path = None
+    path: Path
     op: Op = None
     value: Scalar | list[Scalar] = None
-    all: list[Condition] = Field(default=None, min_length=1, max_length=20)
-    any: list[Condition] = Field(default=None, min_length=1, max_length=20)
 
-    @model_validator(mode="after")
-    def _one_form(self):
-        forms = [n for n in ("path", "all", "any") if getattr(self, n) is not None]
-        if len(forms) != 1:
-            raise ValueError("give exactly one of path, all or any")
-        if self.path is None and (self.op is not None or self.value is not None):
-            raise ValueError("op and value go with path")
-        return self
+
+class AllCondition(Strict):
+    """Every condition of `all` holds."""
+
+    all: list[Condition] = Field(min_length=1, max_length=20)
+
+
+class AnyCondition(Strict):
+    """At least one condition of `any` holds."""
+
+    any: list[Condition] = Field(min_length=1, max_length=20)
+
+
+# three closed shapes, each with its own required key: a document matches one at most, so the schema
+# needs no `oneOf` (whose exactly-one test schemathesis can only meet by drawing and discarding)
+Condition = Annotated[PathCondition | AllCondition | AnyCondition, Field(
+    description='`{"path", "op", "value"}`, or `{"all": [...]}` / `{"any": [...]}` of conditions')]
+AllCondition.model_rebuild()
+AnyCondition.model_rebuild()
 
 
 class NotificationRuleRequest(Strict):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": [
-        {"required": ["sender_id"], "properties": {"sender_pool": {"type": "null"}}},
-        {"required": ["sender_pool"], "properties": {"sender_id": {"type": "null"}}}]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": [  # exactly one of them is given
+        {"required": ["sender_id"]}, {"required": ["sender_pool"]}]})
     event: EventName
     template: RuleTemplate
     parameters: dict[ParameterKey, Path] = Field(default_factory=dict, max_length=100, json_schema_extra=KEYS_MATCH,
