@@ -6,11 +6,9 @@ with the deliveries built as the consumer hands them to `StatusUpdates.handle`."
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from alembic import command
 from nats.aio.msg import Msg
 from sqlalchemy import text
@@ -23,7 +21,7 @@ from switchboard_contracts import message
 from switchboard_contracts.campaign import campaign_message_id
 from switchboard_contracts.envelope import make_envelope
 from switchboard_contracts.ids import new_id
-from switchboard_runtime.database import alembic_config, async_engine, migrate
+from switchboard_runtime.database import alembic_config
 from switchboard_runtime.messaging.consumer import Delivery
 from switchboard_runtime.settings import DatabaseUrl
 
@@ -40,15 +38,6 @@ COUNTS = text(f"""SELECT status, sum(n)::int FROM (
                       SELECT status, n FROM {SCHEMA}.campaign_counts WHERE campaign_id = CAST(:c AS uuid)
                       UNION ALL SELECT status, d FROM {SCHEMA}.count_deltas WHERE campaign_id = CAST(:c AS uuid)) x
                   GROUP BY 1 HAVING sum(n) <> 0 ORDER BY 1""")
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    db = DatabaseUrl.parse(database_url)
-    await migrate(MIGRATIONS, db, SCHEMA)
-    engine = async_engine(db, pool_size=2)
-    yield engine
-    await engine.dispose()
 
 
 class Campaign:

@@ -172,6 +172,28 @@ async def test_garbage_goes_to_the_dead_letter_stream(nats_url, database_url):
     assert "CloudEvents" in dead.headers["Switchboard-Dead-Letter-Reason"]
 
 
+async def test_an_invalid_status_goes_to_the_dead_letter_stream_and_the_valid_ones_are_applied(
+        nats_url, database_url):
+    org, sender, mid = new_id(), new_id(), new_id()
+    bad = make_envelope(id=new_id(), source="test", type=message.STATUS, orgid=org,
+                        data=status(mid, sender, "sent", 1)).model_dump(mode="json")
+    bad["data"]["status"] = "bogus"
+    async with running(nats_url, database_url) as js:
+        await publish(js, org, accepted(mid, sender), message.ACCEPTED)
+        await js.publish(f"sb.evt.{org}.message.status", json.dumps(bad).encode())
+        await js.publish(f"sb.evt.{org}.message.status", b"not json either")
+        await publish(js, org, status(mid, sender, "delivered", 2), message.STATUS)
+        sub = await js.subscribe("sb.dlq.conversations__history", ordered_consumer=True,
+                                 stream="SWITCHBOARD_DEAD_LETTERS")
+        first, second = await sub.next_msg(timeout=10), await sub.next_msg(timeout=10)
+        [row] = await eventually(
+            lambda: rows(database_url, "SELECT status FROM conversations.conversation_messages WHERE message_id=:m",
+                         m=mid), lambda r: r and r[0]["status"] == "delivered")
+    assert json.loads(first.data)["data"]["status"] == "bogus"
+    assert "status" in first.headers["Switchboard-Dead-Letter-Reason"]
+    assert second.data == b"not json either"
+
+
 async def test_statuses_known_only_by_provider_id_wait_for_it(nats_url, database_url):
     """WAHA acks (and Meta statuses without our id) name only the provider message id: delivered
     and read arriving before the session-pool's `sent` (which carries that id) are applied then."""

@@ -30,7 +30,7 @@ ADD = text(f"""
 LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:cid))")
 FAILED_BY_CODE = text(f"""
     SELECT coalesce(error_code, 'unknown') AS code, count(*) AS n FROM {SCHEMA}.contacts
-    WHERE campaign_id = :cid AND status = 'failed' GROUP BY 1""")
+    WHERE campaign_id = :cid AND failed GROUP BY 1  -- the flag the partial index reads""")
 LIST = text(f"""
     SELECT seq, phone, name, status, message_id, sender_id, error_code, error_title, queued_at, sent_at,
            delivered_at, read_at, finished_at

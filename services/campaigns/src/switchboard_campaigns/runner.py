@@ -50,7 +50,7 @@ RUNS = text(f"SELECT campaign_id, org_id, status, spec FROM {SCHEMA}.runs WHERE 
 LOCK_RUN = text(f"SELECT status FROM {SCHEMA}.runs WHERE campaign_id = :cid FOR SHARE")
 TAKE = text(f"""
     WITH picked AS (
-        SELECT seq FROM {SCHEMA}.contacts WHERE campaign_id = :cid AND status = 'pending'
+        SELECT seq FROM {SCHEMA}.contacts WHERE campaign_id = :cid AND pending  -- the flag the partial index reads
         ORDER BY seq LIMIT :n FOR UPDATE SKIP LOCKED)
     SELECT c.seq, c.phone, c.name, c.variables, c.message_id, (b.phone IS NOT NULL) AS blocked
     FROM {SCHEMA}.contacts c JOIN picked USING (seq)
@@ -64,7 +64,7 @@ MARK = text(f"""
                 CAST(:titles AS text[])) AS u(seq, status, code, title)
     WHERE c.campaign_id = :cid AND c.seq = u.seq""")
 EXPIRE = text(f"""UPDATE {SCHEMA}.contacts SET status = 'expired', finished_at = now()
-                  WHERE campaign_id = :cid AND status = 'pending'""")
+                  WHERE campaign_id = :cid AND pending""")
 FOLD_EVERY = 1.0  # seconds between two folds of the count deltas (counts.py)
 
 Transition = Callable[[str, str, str], Awaitable[None]]  # (org, campaign, "begin" | "complete")

@@ -1,0 +1,57 @@
+"""A contact's `delivered` and `read` are heap-only updates (no index holds its status: each used to add
+an entry to every index of the table), and the runner's pending contacts and the statistics' failures are
+still found through their partial indexes. Against real PostgreSQL, with PostgreSQL's own counters."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from switchboard_campaigns.contacts_store import FAILED_BY_CODE
+from switchboard_campaigns.runner import TAKE
+from switchboard_campaigns.status_updates import StatusUpdates
+from switchboard_contracts.ids import new_id
+
+from .test_provider_statuses import Campaign, pool_status, wamid
+
+FLUSH = text("SELECT pg_stat_force_next_flush()")  # this backend's counters, once it is idle again
+UPDATES = text("""SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables
+                  WHERE schemaname = 'campaigns' AND relname = 'contacts'""")
+
+
+async def updated(engine: AsyncEngine) -> tuple[int, int]:
+    """(updates, heap-only updates) of the contacts table so far. Every unit of work here runs one after
+    another on the engine's one connection, so flushing that backend's counters counts them all."""
+    async with engine.connect() as conn:
+        await conn.execute(FLUSH)
+    async with engine.connect() as conn:
+        upd, hot = (await conn.execute(UPDATES)).one()
+        return int(upd), int(hot)
+
+
+async def test_delivered_and_read_update_contacts_in_place(engine):
+    c, sender = await Campaign(engine, 10).create(), new_id()
+    updates = StatusUpdates(engine)
+    await updates.handle([pool_status(m, sender, "sent", 0, wamid(i)) for i, m in enumerate(c.mids)])
+    before = await updated(engine)
+
+    await updates.handle([pool_status(m, sender, "delivered", 1) for m in c.mids])
+    await updates.handle([pool_status(m, sender, "read", 2) for m in c.mids])
+
+    upd, hot = await updated(engine)
+    assert upd - before[0] == 20  # each contact twice
+    assert hot - before[1] == 20, "a delivered or read contact got new index entries"
+    assert (await c.contact(9))["status"] == "read"
+
+
+async def plan(engine: AsyncEngine, statement, params: dict) -> str:
+    async with engine.connect() as conn:
+        await conn.execute(text("SET enable_seqscan = off"))  # a tiny table: the planner would scan it whole
+        explained = await conn.execute(text(f"EXPLAIN {statement.text}"), params)
+        return "\n".join(r[0] for r in explained)
+
+
+async def test_the_runner_and_the_statistics_read_their_partial_indexes(engine):
+    cid = new_id()
+    assert "contacts_pending" in await plan(engine, TAKE, {"cid": cid, "org": "o", "n": 10})
+    assert "contacts_failed" in await plan(engine, FAILED_BY_CODE, {"cid": cid})
