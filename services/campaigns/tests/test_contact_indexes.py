@@ -20,8 +20,9 @@ UPDATES = text("""SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables
 
 
 async def updated(engine: AsyncEngine) -> tuple[int, int]:
-    """(updates, heap-only updates) of the contacts table so far. Every unit of work here runs one after
-    another on the engine's one connection, so flushing that backend's counters counts them all."""
+    """(updates, heap-only updates) of the contacts table so far. The units of work here run one after
+    another, so the pool reuses the one connection it opened: flushing that backend's counters counts
+    them all (a count from another backend would be short, and fail the test, never pass it)."""
     async with engine.connect() as conn:
         await conn.execute(FLUSH)
     async with engine.connect() as conn:

@@ -1,5 +1,6 @@
 """room on each page for an outbound message's later versions, and an index that no outcome changes, so
-its updates (sender assigned, events published, done) are heap-only: no index entry per update
+its outcome (done) and its events' noting (published) can be heap-only updates: no index entry each (a
+pool message's sender assignment changes the indexed sender, and stays a full update)
 
 Revision ID: 0006
 Revises: 0005
