@@ -208,7 +208,10 @@ async def test_statuses_known_only_by_provider_id_wait_for_it(nats_url, database
         await publish(js, org, accepted(mid, sender), message.ACCEPTED)
         await publish(js, org, by_provider("read", 3), message.STATUS)
         await publish(js, org, by_provider("delivered", 2), message.STATUS)
-        await asyncio.sleep(0.5)
+        marker = new_id()
+        await publish(js, org, accepted(marker, sender), message.ACCEPTED)  # applied after the two statuses
+        await eventually(lambda: rows(database_url, "SELECT 1 FROM conversations.conversation_messages "
+                                      "WHERE message_id=:m", m=marker), lambda r: len(r) == 1)
         [row] = rows(database_url, "SELECT * FROM conversations.conversation_messages WHERE message_id=:m", m=mid)
         assert row["status"] == "queued"  # nothing yet ties the provider id to our message
         sent = status(mid, sender, "sent", 1)
