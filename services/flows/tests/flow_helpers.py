@@ -12,8 +12,9 @@ import httpx
 import nats
 
 from switchboard_contracts import message as msg
-from switchboard_contracts.envelope import CloudEvent, make_envelope
+from switchboard_contracts.envelope import CloudEvent, command_type, make_envelope
 from switchboard_contracts.ids import new_id
+from switchboard_contracts.subjects import command_subject
 from switchboard_devkit.testing.plugin import TEST_SECRET_KEY
 from switchboard_devkit.testing.ports import server_ports
 from switchboard_devkit.testing.service import running_service
@@ -22,6 +23,7 @@ from switchboard_flows.settings import FlowsSettings
 from switchboard_runtime.http.internal_auth import ORG_HEADER, TOKEN_HEADER, internal_token
 
 SENDS = "sb.cmd.*.message.send"
+OUTCOMES = ("sent", "failed", "expired")  # the statuses the session-pool sends to `outcome_to`
 
 
 @contextlib.asynccontextmanager
@@ -69,13 +71,18 @@ async def inbound(js, org: str, sender_id: str, contact: str, text: str | None, 
 
 
 async def status(js, org: str, command: dict, status_: str = "sent") -> None:
-    """The session-pool's `message.status` for a send command it took."""
+    """The session-pool's `message.status` for a send command it took, and, for an outcome (`sent`,
+    `failed`, `expired`), the same document as the command the send's `outcome_to` names."""
     data = msg.MessageStatus(message_id=command["message_id"], sender_id=command["sender_id"],
                              recipient=command["to"], status=status_, timestamp=datetime.now(UTC),
                              client_ref=command.get("client_ref"))
     ce = make_envelope(id=msg.status_event_id(command["message_id"], status_), source="test", type=msg.STATUS,
                        orgid=org, data=data)
     await js.publish(f"sb.evt.{org}.message.status", ce.to_json_bytes(), headers={"Nats-Msg-Id": ce.id})
+    if command.get("outcome_to") and status_ in OUTCOMES:
+        entity, name = command["outcome_to"].split(".")
+        outcome = ce.model_copy(update={"type": command_type(entity, name)})
+        await js.publish(command_subject(org, entity, name), outcome.to_json_bytes(), headers={"Nats-Msg-Id": ce.id})
 
 
 class Sends:

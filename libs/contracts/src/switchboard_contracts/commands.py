@@ -21,6 +21,7 @@ REMOVE_SENDER = command_type("sender", "remove")
 CONNECT_SENDER = command_type("sender", "connect")
 SIMULATE_SENDER = command_type("sender", "simulate")
 CONNECTION_ATTEMPT = command_type("connection", "attempt")
+OUTCOME_TO = r"^[a-z][a-z_]{0,39}\.[a-z][a-z_]{0,39}$"  # a command name: `<entity>.<command>`
 
 
 class SenderPool(BaseModel):
@@ -63,6 +64,12 @@ class SendMessage(BaseModel):
     # A template message as the customer reads it (header, body, footer, buttons with the values filled
     # in), set by the service that knows the template: the text the history and message.accepted show.
     rendered: str | None = Field(default=None, max_length=8192)
+    # A command (`<entity>.<command>`) the session-pool also sends this message's outcome to, on
+    # `sb.cmd.<orgid>.<entity>.<command>`: the very `message.status` it publishes for the outcome
+    # (`sent`, `failed` or `expired`; same id and data, type `switchboard.command.<entity>.<command>.v1`).
+    # For a service that needs only its own messages' outcomes (flows' message nodes) without
+    # consuming every status of every message.
+    outcome_to: str | None = Field(default=None, pattern=OUTCOME_TO)
 
     @field_validator("text", "template", "media", "interactive")
     @classmethod

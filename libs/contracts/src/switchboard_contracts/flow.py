@@ -33,6 +33,7 @@ EXECUTION_FAILED = event_type(ENTITY, "execution_failed")
 EXECUTION_CANCELLED = event_type(ENTITY, "execution_cancelled")
 HANDOFF_REQUESTED = event_type(ENTITY, "handoff_requested")
 PERFORM_EFFECT = command_type(ENTITY, "effect")
+SEND_OUTCOME = "flow.send_outcome"  # the `outcome_to` of a flow's send: its outcome comes back as this command
 
 CLIENT_REF_PREFIX = "flow:"  # the client_ref of a message a flow sends: `flow:<execution id>`
 

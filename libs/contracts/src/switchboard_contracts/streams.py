@@ -292,10 +292,20 @@ FLOWS_INBOUND = ConsumerSpec(
     filter_subjects=[subjects.any_org_events("message", "received")],
 )
 
+FLOWS_OUTCOMES = ConsumerSpec(
+    stream=COMMANDS.name,
+    durable="flows__outcomes",
+    ack_wait_seconds=10.0,  # batches take well under a second: a crashed replica's are redelivered soon
+    filter_subjects=[subjects.any_org_command("flow", "send_outcome")],  # SendMessage.outcome_to
+)
+
+# Retired: flows read every message's status to find its own messages' outcomes, which now come as
+# `flow.send_outcome` commands (FLOWS_OUTCOMES). A deployment that has it keeps it while executions
+# that began waiting before FLOWS_OUTCOMES existed may still need it (flows' `legacy_statuses.py`).
 FLOWS_STATUSES = ConsumerSpec(
     stream=EVENTS.name,
     durable="flows__statuses",
-    ack_wait_seconds=10.0,  # batches take well under a second: a crashed replica's are redelivered soon
+    ack_wait_seconds=10.0,
     filter_subjects=[subjects.any_org_events("message", "status")],
 )
 

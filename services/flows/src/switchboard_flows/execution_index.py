@@ -41,6 +41,8 @@ PAGE = text(f"""
 OVERDUE = text(f"""
     SELECT execution_id FROM {SCHEMA}.executions WHERE active AND waiting_until < :before
     ORDER BY waiting_until LIMIT :limit""")
+WAITING_ON_MESSAGE = text(f"""
+    SELECT count(*) FROM {SCHEMA}.executions WHERE active AND waiting_for = 'message' AND updated_at < :before""")
 ACTIVE_OF_FLOW = text(f"SELECT execution_id FROM {SCHEMA}.executions WHERE flow_id = :flow AND active")
 
 
@@ -92,6 +94,11 @@ class ExecutionIndex:
     async def active_of_flow(self, flow_id: str) -> list[str]:
         async with self.engine.connect() as conn:
             return [str(r) for r in (await conn.execute(ACTIVE_OF_FLOW, {"flow": flow_id})).scalars()]
+
+    async def waiting_on_message(self, before: datetime) -> int:
+        """How many active executions wait at a `message` node since before `before`."""
+        async with self.engine.connect() as conn:
+            return (await conn.execute(WAITING_ON_MESSAGE, {"before": before})).scalar_one()
 
 
 def _row(ex: Execution, at: datetime) -> dict[str, Any]:

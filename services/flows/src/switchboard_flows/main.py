@@ -19,7 +19,7 @@ from .blocklist import Blocklist
 from .consumers.effects import Effects
 from .consumers.events import EventTriggers
 from .consumers.inbound import Inbound
-from .consumers.statuses import Statuses
+from .consumers.outcomes import Outcomes
 from .consumers.timers import FiredTimers
 from .effects.email import Mailer
 from .effects.http_call import HttpCaller
@@ -28,6 +28,7 @@ from .events import to_cloudevent
 from .execution_index import ExecutionIndex
 from .flow_commands import FlowCommands
 from .flow_store import FlowStore
+from .legacy_statuses import LegacyStatuses
 from .overdue import OverdueTimers
 from .performer import Performer
 from .settings import FlowsSettings
@@ -67,7 +68,13 @@ async def wire(host: Host, settings: FlowsSettings) -> None:
     host.consumer(streams.FLOWS_TEMPLATES, TemplatesProjection(engine_db).handle, batch_size=500)
     host.consumer(streams.FLOWS_INBOUND, Inbound(engine, index, directory, auto_replies.consider).handle,
                   batch_size=256)
-    host.consumer(streams.FLOWS_STATUSES, Statuses(engine).handle, batch_size=500)
+    outcomes = Outcomes(engine)
+    host.consumer(streams.FLOWS_OUTCOMES, outcomes.handle, batch_size=500)
+    legacy = LegacyStatuses(bus.js, index, settings.flows_legacy_statuses_check_seconds,
+                            settings.flows_legacy_statuses_grace_seconds)
+    if await legacy.present():  # retired; kept while a message sent before the upgrade may need it
+        legacy.consumer = host.consumer(streams.FLOWS_STATUSES, outcomes.handle, batch_size=500)
+        host.task("retire flows__statuses", legacy.run)
     host.consumer(streams.FLOWS_TIMERS, FiredTimers(engine, auto_replies.send).handle, batch_size=1000,
                   concurrency=2)  # a burst due at once: one batch saved while the next is read
     host.consumer(streams.FLOWS_EFFECTS, effects.handle, batch_size=100)

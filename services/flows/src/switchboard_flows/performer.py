@@ -1,5 +1,6 @@
 """Performing an execution's effect (executor.effect_of): a `message` node's send command (its id is
-deterministic, so JetStream and the session-pool drop a repeat), a timer (replaced, never doubled), or
+deterministic, so JetStream and the session-pool drop a repeat; its outcome comes back as a
+`flow.send_outcome` command, consumers/outcomes.py), a timer (replaced, never doubled), or
 a `flow.effect` command for an HTTP call or an e-mail (performed by the effects consumer, which acks
 it once the outcome is recorded: a crash mid-call retries it). A message the content rules refuse
 fails the node at once (its `failed` exit), never the consumer; so does one to a blocklisted
@@ -15,7 +16,7 @@ from pydantic import ValidationError
 
 from switchboard_contracts import commands
 from switchboard_contracts.envelope import make_envelope
-from switchboard_contracts.flow import CLIENT_REF_PREFIX, PERFORM_EFFECT, PerformEffect
+from switchboard_contracts.flow import CLIENT_REF_PREFIX, PERFORM_EFFECT, SEND_OUTCOME, PerformEffect
 from switchboard_runtime.messaging.publisher import Publisher
 
 from .blocklist import Blocklist
@@ -66,7 +67,7 @@ class Performer:
         try:
             cmd = commands.SendMessage(message_id=effect.message_id, sender_id=effect.sender_id, to=ex.contact,
                                        client_ref=f"{CLIENT_REF_PREFIX}{ex.id}", requested_at=datetime.now(UTC),
-                                       rendered=rendered, **content)
+                                       rendered=rendered, outcome_to=SEND_OUTCOME, **content)
         except (ValidationError, TypeError, ValueError) as exc:
             reason = "; ".join(e["msg"] for e in exc.errors()) if isinstance(exc, ValidationError) else str(exc)
             return StatusSeen(input_id=f"refused:{effect.message_id}", message_id=effect.message_id,

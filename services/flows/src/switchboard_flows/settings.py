@@ -25,6 +25,11 @@ class FlowsSettings(ServiceSettings):
     smtp_timeout_seconds: float = 10.0
     flows_overdue_sweep_seconds: float = 60.0  # how often executions with an overdue timer are looked for
     flows_overdue_grace_seconds: float = 120.0  # … overdue: this long past their timer's time
+    # The retired `flows__statuses` consumer, where a deployment still has it: how often it is looked
+    # at, and how long after `flows__outcomes` was created an older replica may still send without
+    # `outcome_to` (legacy_statuses.py)
+    flows_legacy_statuses_check_seconds: float = 60.0
+    flows_legacy_statuses_grace_seconds: float = 600.0
     flows_execution_cache: int = 20_000  # executions kept in memory (the event store is the truth)
     flows_max_body_bytes: int = 8 * 1024 * 1024  # a request body (a flow definition) at most
     default_region: str | None = None  # region for numbers written without + in API starts (e.g. BR)

@@ -5,11 +5,12 @@ provisional one (pool_choice.py); and the message a dead-lettered command still 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 
 from pydantic import ValidationError
 
-from switchboard_contracts.commands import SendMessage
+from switchboard_contracts.commands import OUTCOME_TO, SendMessage
 from switchboard_contracts.content import summary
 from switchboard_runtime.messaging.consumer import BadMessage, BatchOutcome, Delivery
 
@@ -34,7 +35,7 @@ def outbound_message(ce, cmd: SendMessage, sender: Sender | None, ttl_seconds: f
         client_ref=cmd.client_ref, correlationid=ce.correlationid, causationid=ce.id,
         traceparent=ce.traceparent, expires_at=cmd.requested_at.timestamp() + ttl,
         type=cmd.type, template=_dump(cmd.template), media=_dump(cmd.media),
-        interactive=_dump(cmd.interactive), reply_to=cmd.reply_to)
+        interactive=_dump(cmd.interactive), reply_to=cmd.reply_to, outcome_to=cmd.outcome_to)
 
 
 def dead_letter_message(data: bytes) -> OutboundMessage | None:
@@ -46,9 +47,14 @@ def dead_letter_message(data: bytes) -> OutboundMessage | None:
                                sender_id=str(cmd.get("sender_id") or ""), sender_phone="",  # none: a pool
                                to=str(cmd.get("to", "")), text="", client_ref=cmd.get("client_ref"),
                                correlationid=raw.get("correlationid") or raw.get("id", ""),
-                               causationid=raw.get("id", ""))
-    except (ValueError, KeyError, TypeError):
+                               causationid=raw.get("id", ""), outcome_to=_outcome_to(cmd.get("outcome_to")))
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
+
+
+def _outcome_to(value) -> str | None:
+    """A dead-lettered command's `outcome_to`, where it is a valid command name (None otherwise)."""
+    return value if isinstance(value, str) and re.fullmatch(OUTCOME_TO, value) else None
 
 
 class Intake:

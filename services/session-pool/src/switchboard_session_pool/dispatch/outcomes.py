@@ -2,7 +2,8 @@
 published (preceded by its `message.accepted` when it was not announced), then noted as published —
 and what the outcomes teach about each sender (its health; a sender the provider flagged, or that
 failed 10 times in a row, is paused with the reason). Also the events of a finished message a
-redelivered command republishes, and the `failed` of a command that cannot be processed."""
+redelivered command republishes, and the `failed` of a command that cannot be processed. An outcome
+goes with the command its message's `outcome_to` names (statuses.outcome_events)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from ..application import SendersApp
 from ..domain.health import Health
 from ..domain.outbound import OutboundMessage, SendResult
 from ..domain.sender import Sender
-from ..statuses import accepted_event, status_event
+from ..statuses import accepted_event, outcome_events
 from ..stores.outbound_messages import OutboundStore
 from .intake import dead_letter_message
 from .pools import Pools
@@ -36,8 +37,8 @@ def replay_events(m: OutboundMessage, row: dict) -> list:
     error = StatusError(**row["error"]) if row.get("error") else None
     events = [] if row.get("accepted_published") else [accepted_event(m, row["created_at"])]
     if not row.get("outcome_published"):
-        events.append(status_event(m, final, row["updated_at"] or now,
-                                   provider_message_id=row.get("provider_message_id"), error=error))
+        events += outcome_events(m, final, row["updated_at"] or now,
+                                 provider_message_id=row.get("provider_message_id"), error=error)
     return events
 
 
@@ -64,11 +65,11 @@ class Outcomes:
             if accepted_at is not None and m.message_id not in announced:
                 events.append(accepted_event(m, accepted_at))
             if r.ok:
-                events.append(status_event(m, Status.SENT, now, provider_message_id=r.provider_message_id))
+                events += outcome_events(m, Status.SENT, now, provider_message_id=r.provider_message_id)
             elif r.expired:
-                events.append(status_event(m, Status.EXPIRED, now, error=r.error))
+                events += outcome_events(m, Status.EXPIRED, now, error=r.error)
             else:
-                events.append(status_event(m, Status.FAILED, now, error=r.error))
+                events += outcome_events(m, Status.FAILED, now, error=r.error)
         await self.publisher.publish_many(events)
         if note:
             ids = [m.message_id for m, _ in outcomes]
@@ -104,4 +105,4 @@ class Outcomes:
             return  # nothing identifies a message: the dead letter alone records it
         error = StatusError(code="unprocessable_command", title="Command could not be processed",
                             detail=reason[:500])
-        await self.publisher.publish(status_event(m, Status.FAILED, error=error))
+        await self.publisher.publish_many(outcome_events(m, Status.FAILED, error=error))

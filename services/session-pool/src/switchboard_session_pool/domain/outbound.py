@@ -27,6 +27,7 @@ class OutboundMessage:
     media: dict | None = None
     interactive: dict | None = None
     reply_to: str | None = None  # the provider message id (wamid) this message replies to
+    outcome_to: str | None = None  # a command its outcome is also sent to (SendMessage.outcome_to)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
-"""`message.status` → the execution that sent the message (its `client_ref` is `flow:<execution id>`):
-a `message` node takes its `sent` or `failed` exit. Statuses of everyone else's messages are passed
-over on a look at the raw bytes, unparsed. A batch's statuses are delivered together
-(`Engine.deliver_many`)."""
+"""The outcome of a message a `message` node sent — the session-pool's `message.status` (`sent`,
+`failed`, `expired`), sent back as a `flow.send_outcome` command because the send command asked for
+it (`outcome_to`) — → the execution that sent it (its `client_ref` is `flow:<execution id>`): the
+node takes its `sent` or `failed` exit. The same handler reads the retired `flows__statuses`
+consumer's statuses while it lives (`legacy_statuses.py`), passing over everyone else's messages on
+a look at the raw bytes, unparsed. A batch's outcomes are delivered together (`Engine.deliver_many`)."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from ..engine import Engine
 MARK = CLIENT_REF_PREFIX.encode()
 
 
-class Statuses:
+class Outcomes:
     def __init__(self, engine: Engine):
         self.engine = engine
 
