@@ -11,6 +11,7 @@ from importlib.metadata import version
 import nats
 import pytest
 from nats import errors
+from nats.aio.client import Client
 from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
 
 from switchboard_runtime.messaging import nats_internals
@@ -120,3 +121,45 @@ async def test_pending_queue_is_where_the_read_loop_puts_a_subscriptions_message
         assert received[-1] == ("internals.d", b"d")
     finally:
         await nc.close()
+
+
+HEADER_BLOCKS = [
+    b"Nats-Msg-Id: a:b:sent\r\nContent-Type: application/cloudevents+json; charset=utf-8\r\n"
+    b"traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n\r\n",
+    b"K:v\r\nK2:\tv2 \r\n: no name\r\nno colon\r\nBad Name: x\r\nTab\tName: y\r\n Spaced : z\r\n",
+    b"N\xc3\xa4me: non-ascii name\r\nV: caf\xc3\xa9\r\nW: \xff\xfe broken\r\nX: a: b: c\r\nX: again\r\n",
+    b"\x1fUnit: sep\r\nA\x1cB: fs\r\nA\x0bB: vt\r\n\r\n\r\n", b"", b"\r\n",
+]
+
+
+def test_parse_header_lines_reads_every_block_as_nats_py_does():
+    for raw in HEADER_BLOCKS:
+        assert nats_internals.parse_header_lines(raw) == Client._parse_header_lines(raw), \
+            f"nats-py {NATS_PY}: Client._parse_header_lines now reads {raw!r} otherwise"
+
+
+async def test_a_connection_reads_headers_with_parse_header_lines(nats_url: str):
+    calls = []
+
+    class Counting(nats_internals.Connection):
+        @staticmethod
+        def _parse_header_lines(raw: bytes) -> dict[str, str]:
+            calls.append(raw)
+            return nats_internals.parse_header_lines(raw)
+
+    _internal(Client, "_parse_header_lines", "the header lines of every message")
+    nc = Counting()
+    await nc.connect([nats_url])
+    try:
+        sub = await nc.subscribe("internals.headers")
+        await nc.publish("internals.headers", b"x", headers={"Nats-Msg-Id": "m-1", "K": "v"})
+        msg = await sub.next_msg(timeout=5)
+    finally:
+        await nc.close()
+    assert msg.headers == {"Nats-Msg-Id": "m-1", "K": "v"}
+    assert calls, f"nats-py {NATS_PY}: Client._process_headers no longer calls _parse_header_lines"
+    plain = await nats_internals.connect([nats_url])
+    try:
+        assert isinstance(plain, nats_internals.Connection)
+    finally:
+        await plain.close()

@@ -1,6 +1,7 @@
 """A lean JetStream pull loop: one pull request at a time for up to `batch` messages, delivered to
-one inbox subscription whose callback only appends to a buffer. (nats-py's `fetch` waits for each
-message with its own `wait_for`, a new task and a uuid4 — the largest cost of our projections.)"""
+one inbox subscription handed straight to a buffer from nats-py's read loop (`nats_internals.hand_off`:
+no queue, task or coroutine per message). (nats-py's `fetch` waits for each message with its own
+`wait_for`, a new task and a uuid4 — the largest cost of our projections.)"""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from collections import deque
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
+
+from .nats_internals import hand_off
 
 TERMINAL = {"404", "408", "409"}  # no messages / request expired / request closed by the server
 
@@ -25,15 +28,16 @@ class PullLoop:
         self.sub = None
 
     async def start(self) -> None:
-        self.sub = await self.nc.subscribe(self.inbox, cb=self._on_msg, pending_msgs_limit=-1,
-                                           pending_bytes_limit=-1)
+        # No callback: the hand-off takes the queue's place (pending_bytes_limit=0: nothing accumulates)
+        self.sub = await self.nc.subscribe(self.inbox, pending_bytes_limit=0)
+        hand_off(self.sub, self._on_msg)
 
     async def stop(self) -> None:
         if self.sub is not None:
             await self.sub.unsubscribe()
             self.sub = None
 
-    async def _on_msg(self, msg: Msg) -> None:
+    def _on_msg(self, msg: Msg) -> None:  # in nats-py's read loop: quick, never raises
         status = msg.headers.get("Status") if msg.headers else None
         if status is not None and not msg.data:
             if status in TERMINAL:
