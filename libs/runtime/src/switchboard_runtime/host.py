@@ -31,6 +31,7 @@ from .messaging.bus import Bus
 from .messaging.consumer import BatchConsumer
 from .messaging.heartbeat import Heartbeat
 from .messaging.replays import ReplayConsumer
+from . import process
 from .relay import EventMapper, Relay, RelayPositions
 from .settings import ServiceSettings
 from .tasks import keep_running
@@ -168,6 +169,7 @@ class Host:
             if not part.started:
                 await _call(part.start)
                 part.started = True
+        process.started()  # a service's own process settles its heap: start-up built what lives on
         self.log.info(f"{self.service} ready", **self._ready_fields)
         waits = [asyncio.ensure_future(stop.wait())] + [asyncio.ensure_future(w()) for w in self._vital]
         try:

@@ -36,7 +36,6 @@ async def wire(host: Host, settings: IngestSettings) -> None:
         waha=WahaWebhook(routes, ingestor), readiness=host.readiness, max_body_bytes=settings.ingest_max_body_bytes,
         otel_exporter=settings.otel_exporter))
     host.step("routes loaded", lambda: asyncio.wait_for(routes.loaded.wait(), ROUTES_LOAD_TIMEOUT))
-    host.step("heap settled", process.settle_heap)
     host.http(app, settings.ingest_host, settings.ingest_port)
 
 
