@@ -7,8 +7,6 @@ import uuid
 
 # Fixed namespace for every id Switchboard derives; never change it (ids are public).
 SWITCHBOARD_NAMESPACE = uuid.UUID("6f1c3c1e-5b7a-4f0e-9d2a-8a51c0de5b0a")
-
-
 _NAMESPACE_BYTES = SWITCHBOARD_NAMESPACE.bytes
 
 

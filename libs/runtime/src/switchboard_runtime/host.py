@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from switchboard_contracts.streams import ConsumerSpec
 
+from . import process
 from .database import async_engine, migrate
 from .eventstore import App, postgres_application
 from .health import HealthServer
@@ -31,7 +32,6 @@ from .messaging.bus import Bus
 from .messaging.consumer import BatchConsumer
 from .messaging.heartbeat import Heartbeat
 from .messaging.replays import ReplayConsumer
-from . import process
 from .relay import EventMapper, Relay, RelayPositions
 from .settings import ServiceSettings
 from .tasks import keep_running

@@ -32,8 +32,9 @@ path and measured in one process, alternating the two paths, 11 to 15 rounds, on
   each message's header lines (when `fast_mail_parser` is not installed; it is not). `Connection`, the
   client the Bus connects with, overrides it with `parse_header_lines`: the same result (checked
   against nats-py's on tricky input), but its check that a name holds no whitespace is one
-  `str.split` instead of a generator over every character — 0.34-0.55 s against 0.72-0.88 s for 200,000 blocks
-  of our three headers; it was 2-11 % of each consumer's CPU in `make bench-campaign` profiles.
+  `str.split` instead of a generator over every character — 0.34-0.55 s against 0.72-0.88 s for
+  200,000 blocks of our three headers; it was 2-11 % of each consumer's CPU in `make bench-campaign`
+  profiles. The pull loop's deliveries go through `hand_off` too (`pull.py`).
 
 `JetStreamContext._nc` is not used. The Bus's JetStream context names its connection publicly
 (`bus.BusJetStream.connection`). `Client._max_payload` is not used either: the public
