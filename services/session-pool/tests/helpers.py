@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime
 
 import nats
@@ -40,6 +41,14 @@ def send_command(orgid: str, sender_id: str, to: str, text: str = "hello", messa
     cmd = commands.SendMessage(message_id=message_id or new_id(), sender_id=sender_id, to=to, text=text,
                                requested_at=datetime.now(UTC))
     return command(orgid, commands.SEND_MESSAGE, cmd, id_=cmd.message_id)
+
+
+def invalid_send_command(orgid: str, sender_id: str, message_id: str, **extra) -> bytes:
+    """A send command that names its message but cannot be processed (no `requested_at`, no text)."""
+    data = {"message_id": message_id, "sender_id": sender_id, "to": "+4915112345678", **extra}
+    return json.dumps({"specversion": "1.0", "id": message_id, "source": "t",
+                       "type": "switchboard.command.message.send.v1", "orgid": orgid, "correlationid": "c",
+                       "causationid": "c", "data": data}).encode()
 
 
 async def publish_command(js, ce: CloudEvent, msg_id: str | None = None) -> None:

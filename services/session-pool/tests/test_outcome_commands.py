@@ -12,7 +12,8 @@ import nats
 from switchboard_contracts import commands
 from switchboard_contracts.ids import new_id
 
-from .helpers import collect_events, command, publish_command, register_simulator, running_session_pool
+from .helpers import (collect_events, command, invalid_send_command, publish_command, register_simulator,
+                      running_session_pool)
 from .test_send_pipeline import statuses_of
 
 OUTCOME = "switchboard.command.flow.send_outcome.v1"
@@ -74,11 +75,8 @@ async def test_a_command_that_cannot_be_processed_sends_its_failed_outcome(nats_
     async with running_session_pool(nats_url, database_url) as js:
         await register_simulator(js, org, sender)
         mid = new_id()
-        bad = ('{"specversion":"1.0","id":"%s","source":"t","type":"switchboard.command.message.send.v1",'
-               '"orgid":"%s","correlationid":"c","causationid":"c","data":{"message_id":"%s",'
-               '"sender_id":"%s","to":"+4915112345678","outcome_to":"flow.send_outcome"}}'
-               % (mid, org, mid, sender)).encode()
-        await js.publish(f"sb.cmd.{org}.message.send", bad)
+        await js.publish(f"sb.cmd.{org}.message.send",
+                         invalid_send_command(org, sender, mid, outcome_to="flow.send_outcome"))
         [outcome] = await outcomes(js, org, 1)
     assert outcome["type"] == OUTCOME and outcome["data"]["message_id"] == mid
     assert outcome["data"]["status"] == "failed"

@@ -9,8 +9,8 @@ from sqlalchemy import create_engine, text
 
 from switchboard_contracts.ids import new_id
 
-from .helpers import (collect_events, publish_command, register_simulator, running_session_pool,
-                      send_command)
+from .helpers import (collect_events, invalid_send_command, publish_command, register_simulator,
+                      running_session_pool, send_command)
 
 
 def statuses_of(events, message_id):
@@ -98,10 +98,7 @@ async def test_invalid_command_is_dead_lettered_and_its_message_failed(nats_url,
     async with running_session_pool(nats_url, database_url) as js:
         await register_simulator(js, org, sender)
         mid = new_id()
-        bad = ('{"specversion":"1.0","id":"%s","source":"t","type":"switchboard.command.message.send.v1",'
-               '"orgid":"%s","correlationid":"c","causationid":"c","data":{"message_id":"%s",'
-               '"sender_id":"%s","to":"+4915112345678"}}' % (mid, org, mid, sender)).encode()
-        await js.publish(f"sb.cmd.{org}.message.send", bad)
+        await js.publish(f"sb.cmd.{org}.message.send", invalid_send_command(org, sender, mid))
         events = await collect_events(js, f"sb.evt.{org}.message.status",
                                       lambda ev: "failed" in statuses_of(ev, mid))
         dlq = await js.subscribe("sb.dlq.session_pool__send", stream="SWITCHBOARD_DEAD_LETTERS",
