@@ -10,7 +10,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from ..nats_server import NatsServer
+from ..nats_server import NatsServer, PortTaken
 from ..postgres_server import PostgresServer
 from .ports import server_port
 
@@ -62,7 +62,13 @@ class TestInfra:
         """A URL to a NATS JetStream server with empty streams."""
         if self.external_nats:
             return self.external_nats
-        server = NatsServer(self.root / f"nats-{uuid.uuid4().hex[:8]}", port=server_port()).start()
+        for attempt in range(5):  # bounded: a port picked free may be taken before the server binds it
+            try:
+                server = NatsServer(self.root / f"nats-{uuid.uuid4().hex[:8]}", port=server_port()).start()
+                break
+            except PortTaken:
+                if attempt == 4:
+                    raise
         self._nats.append(server)
         return server.url
 
