@@ -47,7 +47,9 @@ async def _publish(js, org: str, count: int, type_: str = msg.RECEIVED) -> list[
     return ids
 
 
-async def _lines(proc, count: int, timeout: float = 20.0) -> list[str]:
+async def _lines(proc, count: int, timeout: float = 60.0) -> list[str]:
+    # Bounded, and long: a fresh interpreter on a loaded 2-core machine, and a message handed to a pull
+    # request of the killed subscriber comes again only after the consumer's ack_wait (30 s).
     out = []
     deadline = time.monotonic() + timeout
     while len(out) < count:
