@@ -37,9 +37,10 @@ def settle_heap() -> None:
     request's, a batch's) pile up a little longer before a collection pass — fewer, cheaper pauses
     on hot paths. Every service's consumers allocate a few objects per delivery, and with Python's
     default thresholds the cyclic collector ran through the whole heap that often: in `make
-    bench-campaign`, settling every service's heap took the session-pool from 0.32/0.27 to 0.25/0.23
-    ms of CPU per message, the conversations service from 0.25/0.23 to 0.19/0.18, campaigns from
-    0.21/0.17 to 0.16/0.15 (alternating runs). Reference counting still frees everything that
+    bench-campaign` (alternating runs, three rounds), settling every service's heap took the
+    session-pool from 0.32/0.37/0.35 to 0.29/0.25/0.31 ms of CPU per message, the conversations
+    service from 0.27/0.30/0.29 to 0.22/0.18/0.24, campaigns from 0.20/0.24/0.22 to 0.19/0.16/0.20
+    (a first two-round trial had shown more: session-pool 0.32/0.27 → 0.25/0.23). Reference counting still frees everything that
     holds no cycle at once; only cyclic garbage waits for the less frequent passes."""
     gc.collect()
     gc.freeze()
