@@ -6,9 +6,11 @@ import time
 
 import httpx
 
+from switchboard_devkit.testing.patience import REPLY
+
 
 def api(platform) -> httpx.Client:
-    return httpx.Client(base_url=platform["base"], headers={"X-API-Key": platform["key"]}, timeout=10)
+    return httpx.Client(base_url=platform["base"], headers={"X-API-Key": platform["key"]}, timeout=REPLY)
 
 
 def poll(fn, predicate, timeout=20.0):

@@ -18,9 +18,10 @@ from switchboard_campaigns.settings import CampaignsSettings
 from switchboard_contracts import message, sender, streams, template
 from switchboard_contracts.envelope import CloudEvent, make_envelope
 from switchboard_contracts.ids import new_id
+from switchboard_devkit.testing.patience import REPLY
 from switchboard_devkit.testing.plugin import TEST_SECRET_KEY
 from switchboard_devkit.testing.ports import server_port
-from switchboard_devkit.testing.service import running_service
+from switchboard_devkit.testing.service import answering, running_service
 from switchboard_runtime.http.internal_auth import TOKEN_HEADER, Caller, internal_token
 
 WABA = "102290129340398"
@@ -39,13 +40,8 @@ async def running_campaigns(nats_url: str, database_url: str):
     settings = CampaignsSettings(nats_url=nats_url, database_url=database_url, log_format="console",
                                  campaigns_port=port, secret_key=TEST_SECRET_KEY, campaign_tick_seconds=0.05)
     async with running_service(serve, settings, streams.EVENTS.name, streams.CAMPAIGNS_TEMPLATES.durable) as js:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
-            for _ in range(200):
-                try:
-                    await http.get("/openapi.json")
-                    break
-                except httpx.HTTPError:
-                    await asyncio.sleep(0.05)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=REPLY) as http:
+            await answering(http, "/openapi.json")
             yield http, js
 
 

@@ -14,9 +14,10 @@ from switchboard_contracts.envelope import make_envelope
 from switchboard_contracts.ids import deterministic_id
 from switchboard_conversations.main import serve
 from switchboard_conversations.settings import ConversationsSettings
+from switchboard_devkit.testing.patience import REPLY
 from switchboard_devkit.testing.plugin import TEST_SECRET_KEY
 from switchboard_devkit.testing.ports import server_port
-from switchboard_devkit.testing.service import running_service
+from switchboard_devkit.testing.service import answering, running_service
 from switchboard_runtime.http.internal_auth import TOKEN_HEADER, Caller, internal_token
 
 
@@ -72,17 +73,12 @@ async def running_inbox(nats_url: str, database_url: str, **overrides):
     settings = ConversationsSettings(nats_url=nats_url, database_url=database_url, log_format="console",
                                      conversations_port=port, secret_key=TEST_SECRET_KEY, **overrides)
     async with running_service(serve, settings, "SWITCHBOARD_EVENTS", "conversations__directory") as js:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
-            for _ in range(200):
-                try:
-                    await client.get("/openapi.json")
-                    break
-                except httpx.HTTPError:
-                    await asyncio.sleep(0.05)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=REPLY) as client:
+            await answering(client, "/openapi.json")
             yield client, js
 
 
-async def eventually(fn, predicate, timeout=10.0):
+async def eventually(fn, predicate, timeout=REPLY):
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         value = await fn()

@@ -16,6 +16,7 @@ from switchboard_contracts.envelope import make_envelope
 from switchboard_contracts.ids import deterministic_id, new_id
 from switchboard_conversations.main import serve
 from switchboard_conversations.settings import ConversationsSettings
+from switchboard_devkit.testing.patience import REPLY
 from switchboard_devkit.testing.ports import server_port
 from switchboard_devkit.testing.service import running_service
 
@@ -53,7 +54,7 @@ def rows(database_url, sql, **params):
     return result
 
 
-async def eventually(fn, predicate, timeout=10.0):
+async def eventually(fn, predicate, timeout=REPLY):
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         value = fn()
@@ -167,7 +168,7 @@ async def test_garbage_goes_to_the_dead_letter_stream(nats_url, database_url):
         await js.publish(f"sb.evt.{org}.message.received", b"this is not json")
         sub = await js.subscribe("sb.dlq.conversations__history", ordered_consumer=True,
                                  stream="SWITCHBOARD_DEAD_LETTERS")
-        dead = await sub.next_msg(timeout=10)
+        dead = await sub.next_msg(timeout=REPLY)
     assert dead.data == b"this is not json"
     assert "CloudEvents" in dead.headers["Switchboard-Dead-Letter-Reason"]
 
@@ -185,7 +186,7 @@ async def test_an_invalid_status_goes_to_the_dead_letter_stream_and_the_valid_on
         await publish(js, org, status(mid, sender, "delivered", 2), message.STATUS)
         sub = await js.subscribe("sb.dlq.conversations__history", ordered_consumer=True,
                                  stream="SWITCHBOARD_DEAD_LETTERS")
-        first, second = await sub.next_msg(timeout=10), await sub.next_msg(timeout=10)
+        first, second = await sub.next_msg(timeout=REPLY), await sub.next_msg(timeout=REPLY)
         [row] = await eventually(
             lambda: rows(database_url, "SELECT status FROM conversations.conversation_messages WHERE message_id=:m",
                          m=mid), lambda r: r and r[0]["status"] == "delivered")

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from switchboard_contracts.conversation import conversation_id
 from switchboard_contracts.ids import new_id
+from switchboard_devkit.testing.patience import REPLY
 
 from .inbox_helpers import add_sender, add_team, add_user, as_, eventually, inbound, meta_reports, running_inbox
 
@@ -23,7 +24,7 @@ async def _conversation(client, js, org, sender, at=None, text="hello, where is 
     return cid
 
 
-async def _events(js, org, cid, count, timeout=10.0):
+async def _events(js, org, cid, count, timeout=REPLY):
     sub = await js.subscribe(f"sb.evt.{org}.conversation.>", ordered_consumer=True, stream="SWITCHBOARD_EVENTS")
     seen = []
     try:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from switchboard_contracts import blocklist
 from switchboard_contracts.ids import new_id
 from switchboard_contracts.notification import notification_message_id
+from switchboard_devkit.testing.patience import REPLY
 
 from .inbox_helpers import add_sender, as_, eventually, meta_reports, publish, running_inbox
 
@@ -24,7 +25,7 @@ def erp_event(event: str, event_id: str, order_id: str = "A-7", **data) -> dict:
                      **data}}
 
 
-async def _outcomes(js, org: str, count: int, timeout: float = 10.0) -> list[dict]:
+async def _outcomes(js, org: str, count: int, timeout: float = REPLY) -> list[dict]:
     sub = await js.subscribe(f"sb.evt.{org}.notification.>", ordered_consumer=True, stream="SWITCHBOARD_EVENTS")
     seen = []
     try:
@@ -36,7 +37,7 @@ async def _outcomes(js, org: str, count: int, timeout: float = 10.0) -> list[dic
     return seen
 
 
-async def _dead_letters(js, count: int, timeout: float = 10.0) -> list[str]:
+async def _dead_letters(js, count: int, timeout: float = REPLY) -> list[str]:
     sub = await js.subscribe("sb.dlq.conversations__notifications", ordered_consumer=True,
                              stream="SWITCHBOARD_DEAD_LETTERS")
     out = []

@@ -15,9 +15,10 @@ from switchboard_contracts import message as msg
 from switchboard_contracts.envelope import CloudEvent, command_type, make_envelope
 from switchboard_contracts.ids import new_id
 from switchboard_contracts.subjects import command_subject
+from switchboard_devkit.testing.patience import REPLY
 from switchboard_devkit.testing.plugin import TEST_SECRET_KEY
 from switchboard_devkit.testing.ports import server_ports
-from switchboard_devkit.testing.service import running_service
+from switchboard_devkit.testing.service import answering, running_service
 from switchboard_flows.main import serve
 from switchboard_flows.settings import FlowsSettings
 from switchboard_runtime.http.internal_auth import ORG_HEADER, TOKEN_HEADER, internal_token
@@ -33,12 +34,8 @@ async def running_flows(nats_url: str, database_url: str, **overrides):
     settings = FlowsSettings(nats_url=nats_url, database_url=database_url, log_format="console",
                              secret_key=TEST_SECRET_KEY, flows_port=port, **overrides)
     async with running_service(serve, settings, "SWITCHBOARD_COMMANDS", "flows__effects") as js:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
-            for _ in range(100):  # bounded: the API listens right after the consumers start
-                with contextlib.suppress(httpx.TransportError):
-                    await http.get("/v1/flows")
-                    break
-                await asyncio.sleep(0.05)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=REPLY) as http:
+            await answering(http, "/v1/flows")
             yield js, http
 
 
@@ -98,7 +95,7 @@ class Sends:
     async def __aexit__(self, *exc) -> None:
         await self.sub.unsubscribe()
 
-    async def take(self, n: int, timeout: float = 10.0) -> list[dict]:
+    async def take(self, n: int, timeout: float = REPLY) -> list[dict]:
         out: list[dict] = []
         deadline = asyncio.get_running_loop().time() + timeout
         while len(out) < n:
@@ -116,7 +113,7 @@ class Sends:
             raise AssertionError(f"unexpected send command: {extra[0].data!r}")
 
 
-async def events(js, org: str, type_suffix: str, predicate, timeout: float = 10.0) -> list[CloudEvent]:
+async def events(js, org: str, type_suffix: str, predicate, timeout: float = REPLY) -> list[CloudEvent]:
     """The organization's public events whose subject ends with `type_suffix`, read from the start
     until predicate(events) holds."""
     sub = await js.subscribe(f"sb.evt.{org}.{type_suffix}", ordered_consumer=True, stream="SWITCHBOARD_EVENTS")

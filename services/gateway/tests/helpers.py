@@ -18,6 +18,7 @@ from switchboard_gateway.main import serve
 from switchboard_gateway.orgs import Organizations
 from switchboard_gateway.settings import GatewaySettings
 from switchboard_runtime.database import async_engine
+from switchboard_devkit.testing.patience import REPLY, STARTUP
 from switchboard_devkit.testing.ports import server_port
 from switchboard_devkit.testing.plugin import TEST_SECRET_KEY
 
@@ -64,9 +65,10 @@ async def running_gateway(nats_url: str, database_url: str, *, with_conversation
         nats_url=nats_url, database_url=database_url, log_format="console", secret_key=TEST_SECRET_KEY,
         conversations_port=conversations_port))) if with_conversations else None
     base = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=base, timeout=REPLY) as client:
         task = None  # started once the conversations service is up (alembic's migrations are not thread-safe)
-        for _ in range(300):
+        deadline = asyncio.get_running_loop().time() + STARTUP
+        while True:
             try:
                 if task is None and (not with_conversations or (
                         await client.get(f"{settings.conversations_url}/openapi.json")).status_code == 200):
@@ -77,9 +79,11 @@ async def running_gateway(nats_url: str, database_url: str, *, with_conversation
                 for started in (task, conversations):
                     if started is not None and started.done():
                         started.result()
+                if asyncio.get_running_loop().time() > deadline:
+                    raise TimeoutError(f"the gateway did not answer within {STARTUP} s") from None
                 await asyncio.sleep(0.05)
         nc = await nats.connect(nats_url)
-        js = nc.jetstream()
+        js = nc.jetstream(timeout=REPLY)
         registered: list[CloudEvent] = []  # the register commands seen, for tests to inspect
         registrar = asyncio.create_task(answer_registrations(js, registered))
         client.registered = registered

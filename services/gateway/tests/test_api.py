@@ -12,6 +12,7 @@ from switchboard_contracts.envelope import CloudEvent
 from switchboard_contracts.ids import new_id
 from switchboard_conversations.rebuild import rebuild as rebuild_conversations
 from switchboard_conversations.settings import ConversationsSettings
+from switchboard_devkit.testing.patience import REPLY
 from switchboard_gateway.cli import rebuild_projections
 from switchboard_gateway.settings import GatewaySettings
 from switchboard_runtime.messaging.heartbeat import Heartbeat
@@ -21,7 +22,7 @@ from .helpers import publish_event, running_gateway
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
-async def eventually(fn, predicate, timeout=10.0):
+async def eventually(fn, predicate, timeout=REPLY):
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         value = await fn()

@@ -11,6 +11,7 @@ import nats
 from switchboard_contracts import commands
 from switchboard_contracts.envelope import CloudEvent, make_envelope
 from switchboard_contracts.ids import new_id
+from switchboard_devkit.testing.patience import REPLY
 from switchboard_session_pool.main import serve
 from switchboard_devkit.testing.plugin import TEST_SECRET_KEY
 from switchboard_devkit.testing.service import running_service
@@ -56,7 +57,7 @@ async def publish_command(js, ce: CloudEvent, msg_id: str | None = None) -> None
     await js.publish(subject, ce.to_json_bytes(), headers={"Nats-Msg-Id": msg_id or ce.id})
 
 
-async def collect_events(js, subject: str, predicate, timeout: float = 10.0) -> list[CloudEvent]:
+async def collect_events(js, subject: str, predicate, timeout: float = REPLY) -> list[CloudEvent]:
     """Read the events stream (from the start) until predicate(events) holds."""
     sub = await js.subscribe(subject, ordered_consumer=True, stream="SWITCHBOARD_EVENTS")
     events: list[CloudEvent] = []

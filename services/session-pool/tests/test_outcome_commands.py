@@ -11,6 +11,7 @@ import nats
 
 from switchboard_contracts import commands
 from switchboard_contracts.ids import new_id
+from switchboard_devkit.testing.patience import REPLY
 
 from .helpers import (collect_events, command, invalid_send_command, publish_command, register_simulator,
                       running_session_pool)
@@ -25,7 +26,7 @@ def send(org: str, sender: str, to: str, outcome_to: str | None = "flow.send_out
     return command(org, commands.SEND_MESSAGE, cmd, id_=cmd.message_id)
 
 
-async def outcomes(js, org: str, n: int, timeout: float = 10.0) -> list[dict]:
+async def outcomes(js, org: str, n: int, timeout: float = REPLY) -> list[dict]:
     """The first `n` outcome commands of the organization, taken from the work queue as flows would."""
     sub = await js.pull_subscribe(f"sb.cmd.{org}.flow.send_outcome", f"outcomes_{org}", stream="SWITCHBOARD_COMMANDS")
     out: list[dict] = []

@@ -9,6 +9,7 @@ import nats
 from switchboard_contracts import commands, streams
 from switchboard_contracts.ids import new_id
 from switchboard_contracts.sender import SenderRoute, route_key
+from switchboard_devkit.testing.patience import REPLY
 from switchboard_runtime.messaging.declare import ensure_key_value
 from switchboard_runtime.sealing import Sealer
 from switchboard_devkit.testing.plugin import TEST_SECRET_KEY
@@ -23,7 +24,7 @@ async def register(js, org, sender_id, provider, config, secrets):
     await js.publish(f"sb.cmd.{org}.sender.register", ce.to_json_bytes(), headers={"Nats-Msg-Id": ce.id})
 
 
-async def route(kv, key, timeout=10.0):
+async def route(kv, key, timeout=REPLY):
     for _ in range(int(timeout / 0.05)):
         try:
             return SenderRoute.model_validate_json((await kv.get(key)).value)

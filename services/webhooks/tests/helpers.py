@@ -12,7 +12,9 @@ import nats
 from switchboard_contracts import message as msg
 from switchboard_contracts.envelope import make_envelope
 from switchboard_contracts.ids import new_id
+from switchboard_devkit.testing.patience import REPLY
 from switchboard_devkit.testing.ports import server_ports
+from switchboard_devkit.testing.service import answering
 from switchboard_runtime.http.internal_auth import ORG_HEADER, ROLE_HEADER, TOKEN_HEADER, internal_token
 from switchboard_runtime.messaging.declare import ensure_streams
 from switchboard_webhooks.main import serve
@@ -33,16 +35,11 @@ async def running_webhooks(nats_url: str, database_url: str, **overrides):
     stop = asyncio.Event()
     task = asyncio.create_task(serve(stop, settings))
     nc = await nats.connect(nats_url)
-    js = nc.jetstream()
+    js = nc.jetstream(timeout=REPLY)
     await ensure_streams(js, settings)
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=15) as http:
-            for _ in range(200):  # bounded: the API listens once the service has started
-                assert not task.done(), task.result()
-                with contextlib.suppress(httpx.TransportError):
-                    await http.get("/v1/webhook-endpoints")
-                    break
-                await asyncio.sleep(0.05)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=REPLY) as http:
+            await answering(http, "/v1/webhook-endpoints", task=task)
             yield js, http
     finally:
         stop.set()
@@ -73,7 +70,7 @@ async def endpoint(http: httpx.AsyncClient, org: str, url: str, **fields) -> dic
     return created.json()
 
 
-async def eventually(check, timeout: float = 10.0, every: float = 0.1):
+async def eventually(check, timeout: float = REPLY, every: float = 0.1):
     """`check()`'s truthy answer, once it gives one (AssertionError after `timeout`)."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:

@@ -10,6 +10,7 @@ import json
 from standardwebhooks.webhooks import Webhook
 
 from switchboard_contracts.ids import new_id
+from switchboard_devkit.testing.patience import REPLY
 from switchboard_devkit.testing.webhook_receiver import Receiver, Reply
 
 from .helpers import as_org, endpoint, eventually, publish_received, running_webhooks
@@ -83,7 +84,7 @@ async def test_410_gone_disables_the_endpoint(nats_url, database_url):
         sub = await js.subscribe(f"sb.evt.{org}.webhook_endpoint.disabled", stream="SWITCHBOARD_EVENTS")
         await publish_received(js, org, 3)
         await receiver.wait_for(1)
-        disabled = json.loads((await sub.next_msg(timeout=10)).data)
+        disabled = json.loads((await sub.next_msg(timeout=REPLY)).data)
         assert disabled["data"]["reason"] == "gone" and disabled["data"]["endpoint_id"] == created["id"]
         assert "secret" not in json.dumps(disabled)
         shown = (await http.get(f"/v1/webhook-endpoints/{created['id']}", headers=as_org(org))).json()

@@ -12,6 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from .patience import REPLY
 from .ports import server_port
 
 MAX_HEAD = 64 * 1024
@@ -72,7 +73,7 @@ class Receiver:
     async def __aexit__(self, *exc) -> None:
         await self.stop()
 
-    async def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
+    async def wait_for(self, count: int, timeout: float = REPLY) -> list[Received]:
         """The first `count` requests, once that many arrived (AssertionError after `timeout`)."""
         deadline = time.monotonic() + timeout
         while len(self.received) < count:
