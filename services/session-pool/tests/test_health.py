@@ -34,6 +34,7 @@ async def test_pair_rate_spaces_messages_to_one_recipient_after_its_burst(nats_u
         await register_simulator(js, org, sid)
         same = [send_command(org, sid, "+4915140001234") for _ in range(5)]
         other = send_command(org, sid, "+4915140005678")
+        published = datetime.now(UTC)  # before the pair's first admission
         for ce in [*same, other]:
             await publish_command(js, ce)
         events = await collect_events(js, f"sb.evt.{org}.message.status", lambda ev: sum(
