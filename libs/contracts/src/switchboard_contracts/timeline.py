@@ -4,6 +4,7 @@ and its timeline lists each status once (pure; no I/O)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from .message import advances
@@ -23,7 +24,7 @@ class MessageState:
         changed = False
         if not any(s["status"] == status for s in self.statuses):
             self.statuses.append({"status": status, "at": at})
-            self.statuses.sort(key=lambda s: s["at"])
+            self.statuses.sort(key=_moment)
             changed = True
         if advances(self.status, status):
             self.status, self.status_at = status, at
@@ -34,6 +35,18 @@ class MessageState:
             self.provider_message_id = provider_message_id
             changed = True
         return changed
+
+
+def _moment(entry: dict[str, Any]) -> tuple[datetime, str]:
+    """When a timeline entry happened. By time, not by text: an RFC 3339 time without a fraction
+    (`12:00:00Z`) sorts as text after one with (`12:00:00.010000Z`). A time without a zone is UTC's;
+    what is no time at all (never written so) sorts first, by its text, rather than failing the batch."""
+    at = str(entry["at"])
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        return datetime.min.replace(tzinfo=UTC), at
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)), at
 
 
 def provider_ref(sender_id: str, provider_message_id: str) -> str:

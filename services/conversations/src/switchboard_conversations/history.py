@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from switchboard_runtime.messaging.consumer import BadMessage, BatchOutcome, Delivery
 
-from . import conversation_table, message_table, status_merge
+from . import conversation_table, first_statuses, message_table, status_merge
 from .conversation_table import Recorded
 from .records import NewMessage, StatusUpdate, collect
 
@@ -17,11 +17,12 @@ from .records import NewMessage, StatusUpdate, collect
 async def record(conn: AsyncConnection, messages: list[NewMessage], statuses: list[StatusUpdate]) -> Recorded:
     """Record messages and statuses in `conn`'s transaction; returns whether conversations are now to
     be started or reopened."""
-    inserted = await message_table.insert(conn, messages)
+    folded = await first_statuses.fold(conn, messages, statuses)
+    inserted = await message_table.insert(conn, messages, folded.states)
     attached = await message_table.attach(conn, [m for m in messages if m.message_id not in inserted])
     counted = [m for m in messages if m.message_id in inserted or m.message_id in attached]
     recorded = await conversation_table.record(conn, counted)
-    await status_merge.apply(conn, inserted, statuses)
+    await status_merge.apply(conn, folded.left_over(inserted))
     return recorded
 
 

@@ -9,7 +9,10 @@ import json
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from .records import NewMessage, iso
+from switchboard_contracts.timeline import MessageState
+
+from .first_statuses import initial_state
+from .records import NewMessage
 from .tables import SCHEMA
 
 T = f"{SCHEMA}.conversation_messages"
@@ -45,22 +48,22 @@ ATTACH = text(f"""
     RETURNING t.message_id, b.unattached""")
 
 
-def _timeline(m: NewMessage) -> str:
-    return json.dumps([{"status": "queued" if m.direction == "outbound" else "received", "at": iso(m.at)}])
-
-
-async def insert(conn: AsyncConnection, messages: list[NewMessage]) -> set[str]:
-    """Insert the messages not recorded yet; returns their ids."""
+async def insert(conn: AsyncConnection, messages: list[NewMessage],
+                 states: dict[str, MessageState] | None = None) -> set[str]:
+    """Insert the messages not recorded yet, each with its state in `states` (the statuses folded into
+    it, `first_statuses`) or as new; returns their ids."""
     if not messages:
         return set()
+    states = states or {}
+    rows = [states.get(m.message_id) or initial_state(m) for m in messages]
     rows = await conn.execute(INSERT, {
         "mids": [m.message_id for m in messages], "orgs": [m.org_id for m in messages],
         "cids": [m.conversation_id for m in messages], "sids": [m.sender_id for m in messages],
         "contacts": [m.contact for m in messages], "dirs": [m.direction for m in messages],
         "types": [m.type for m in messages], "texts": [m.text for m in messages],
-        "refs": [m.client_ref for m in messages], "pmids": [m.provider_message_id for m in messages],
-        "statuses": ["queued" if m.direction == "outbound" else "received" for m in messages],
-        "status_ats": [iso(m.at) for m in messages], "timelines": [_timeline(m) for m in messages],
+        "refs": [m.client_ref for m in messages], "pmids": [r.provider_message_id for r in rows],
+        "statuses": [r.status for r in rows], "status_ats": [r.status_at for r in rows],
+        "timelines": [json.dumps(r.statuses) for r in rows],
         "created": [m.at for m in messages], "froms": [m.from_number for m in messages],
         "tos": [m.to_number for m in messages], "agents": [m.agent_id for m in messages]})
     return {r[0] for r in rows}

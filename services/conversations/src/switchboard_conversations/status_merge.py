@@ -24,12 +24,13 @@ LOCK = text(f"""
     FROM {T} WHERE message_id = ANY(CAST(:ids AS text[])) ORDER BY message_id FOR UPDATE""")
 TAKE_PENDING = text(f"""
     DELETE FROM {P} WHERE message_id = ANY(CAST(:ids AS text[]))
-    RETURNING message_id, status, at, error, provider_message_id""")
+    RETURNING message_id, status, at, error, provider_message_id, sender_id""")
 KEEP_PENDING = text(f"""
-    INSERT INTO {P} (message_id, status, at, error, provider_message_id)
-    SELECT u.mid, u.st, u.at, CAST(u.err AS jsonb), u.pmid
+    INSERT INTO {P} (message_id, status, at, error, provider_message_id, sender_id)
+    SELECT u.mid, u.st, u.at, CAST(u.err AS jsonb), u.pmid, u.sid
     FROM unnest(CAST(:mids AS text[]), CAST(:statuses AS text[]), CAST(:ats AS text[]),
-                CAST(:errors AS text[]), CAST(:pmids AS text[])) AS u(mid, st, at, err, pmid)
+                CAST(:errors AS text[]), CAST(:pmids AS text[]), CAST(:sids AS text[]))
+         AS u(mid, st, at, err, pmid, sid)
     ON CONFLICT (message_id, status) DO NOTHING""")
 RESOLVE_PROVIDER_IDS = text(f"""
     SELECT message_id, sender_id, provider_message_id FROM {T}
@@ -45,13 +46,10 @@ UPDATE = text(f"""
     WHERE t.message_id = u.mid""")
 
 
-async def apply(conn: AsyncConnection, inserted: set[str], statuses: list[StatusUpdate]) -> None:
-    """Apply `statuses`, and those that waited for the messages just `inserted`."""
-    pending: list[StatusUpdate] = []
-    if inserted:
-        taken = await conn.execute(TAKE_PENDING, {"ids": list(inserted)})
-        pending = [StatusUpdate(r.message_id, r.status, r.at, r.error, r.provider_message_id) for r in taken]
-    updates = pending + await _resolve_provider_ids(conn, statuses)
+async def apply(conn: AsyncConnection, statuses: list[StatusUpdate]) -> None:
+    """Apply `statuses` to recorded messages (those that waited for a message just inserted are among
+    them: `first_statuses` took them)."""
+    updates = await _resolve_provider_ids(conn, statuses)
     if not updates:
         return
     current = {r.message_id: r for r in await conn.execute(
@@ -59,6 +57,7 @@ async def apply(conn: AsyncConnection, inserted: set[str], statuses: list[Status
     states: dict[str, MessageState] = {}
     changed: set[str] = set()
     moved: dict[str, str] = {}  # a pool message announced with one sender and sent by another
+    taught: dict[str, str] = {}  # the sender whose status first named the message's provider id
     orphans: list[StatusUpdate] = []
     for u in updates:
         row = current.get(u.message_id)
@@ -69,24 +68,32 @@ async def apply(conn: AsyncConnection, inserted: set[str], statuses: list[Status
             continue
         state = states.setdefault(u.message_id, MessageState(
             row.status, row.status_at, list(row.statuses), row.error, row.provider_message_id))
+        unknown = state.provider_message_id is None
         if state.apply(u.status, u.at, u.error, u.provider_message_id):
             changed.add(u.message_id)
+        if unknown and state.provider_message_id and u.sender_id:
+            taught[u.message_id] = u.sender_id
         if u.status == "sent" and u.sender_id and u.sender_id != row.sender_id:
             moved[u.message_id] = u.sender_id
             changed.add(u.message_id)
-    # Statuses that arrived before we knew which message a provider id belongs to.
-    learned = {provider_ref(moved.get(mid, current[mid].sender_id), states[mid].provider_message_id): mid
+    # Statuses that arrived before we knew which message a provider id belongs to: under the provider
+    # id a message learnt, or already had when it turns out another sender sent it.
+    learned = {provider_ref(moved.get(mid) or taught.get(mid) or current[mid].sender_id,
+                            states[mid].provider_message_id): mid
                for mid in changed
-               if states[mid].provider_message_id and not current[mid].provider_message_id}
+               if states[mid].provider_message_id and (not current[mid].provider_message_id or mid in moved)}
     if learned:
         for r in await conn.execute(TAKE_PENDING, {"ids": list(learned)}):
             states[learned[r.message_id]].apply(r.status, r.at, r.error, r.provider_message_id)
+        for u in [u for u in orphans if u.message_id in learned]:  # … and those of this very batch
+            states[learned[u.message_id]].apply(u.status, u.at, u.error, u.provider_message_id)
+        orphans = [u for u in orphans if u.message_id not in learned]
     if orphans:
         await conn.execute(KEEP_PENDING, {
             "mids": [u.message_id for u in orphans], "statuses": [u.status for u in orphans],
             "ats": [u.at for u in orphans],
             "errors": [json.dumps(u.error) if u.error else None for u in orphans],
-            "pmids": [u.provider_message_id for u in orphans]})
+            "pmids": [u.provider_message_id for u in orphans], "sids": [u.sender_id for u in orphans]})
     if changed:
         ids = sorted(changed)
         await conn.execute(UPDATE, {
