@@ -77,7 +77,7 @@ async def test_inbound_messages_open_one_conversation(nats_url, database_url):
                          "ORDER BY created_at", o=org), lambda r: len(r) == 2)
         sub = await js.subscribe(f"sb.evt.{org}.conversation.started", ordered_consumer=True,
                                  stream="SWITCHBOARD_EVENTS")
-        first = await sub.next_msg(timeout=5)
+        first = await sub.next_msg(timeout=REPLY)
         try:
             await sub.next_msg(timeout=1)
             raise AssertionError("conversation.started published twice")
@@ -110,7 +110,7 @@ async def test_a_conversation_starts_when_the_contact_first_writes(nats_url, dat
         await publish(js, org, message.MessageReceived(
             message_id=f"in-{org}", provider_message_id="wamid.in", sender_id=sender, **{"from": "+4915112345678"},
             to="+15550000001", timestamp=T0 + timedelta(minutes=5), type="text", text="hello"), message.RECEIVED)
-        started = json.loads((await sub.next_msg(timeout=5)).data)
+        started = json.loads((await sub.next_msg(timeout=REPLY)).data)
         with pytest.raises(nats.errors.TimeoutError):
             await sub.next_msg(timeout=1)
     assert started["subject"] == cid and started["data"]["conversation_id"] == cid

@@ -12,6 +12,7 @@ import nats
 from switchboard_contracts import flow
 from switchboard_contracts.conversation import conversation_id
 from switchboard_contracts.ids import new_id
+from switchboard_devkit.testing.patience import REPLY
 
 from .inbox_helpers import add_team, as_, eventually, inbound, publish, running_inbox
 
@@ -99,7 +100,7 @@ async def test_a_flow_handoff_opens_the_conversation_for_its_team(nats_url, data
         assert done.json()["status"] == "open" and done.json()["team"] == {"id": team, "name": "Support"}
         sub = await js.subscribe(f"sb.evt.{org}.conversation.assigned", ordered_consumer=True,
                                  stream="SWITCHBOARD_EVENTS")
-        assigned = json.loads((await sub.next_msg(timeout=5)).data)["data"]
+        assigned = json.loads((await sub.next_msg(timeout=REPLY)).data)["data"]
     assert assigned["actor"] == {"type": "flow", "id": execution} and assigned["execution_id"] == execution
 
 

@@ -63,7 +63,7 @@ async def test_send_publishes_a_normalized_command(nats_url, database_url):
         assert sent.status_code == 202 and sent.json()["status"] == "queued"
         sub = await js.pull_subscribe(f"sb.cmd.{org.id}.message.send", durable="test_send",
                                       stream="SWITCHBOARD_COMMANDS")
-        [raw] = await sub.fetch(1, timeout=5)
+        [raw] = await sub.fetch(1, timeout=REPLY)
         cmd = CloudEvent.from_json_bytes(raw.data)
         assert cmd.type == commands.SEND_MESSAGE and cmd.id == sent.json()["id"]
         assert cmd.data["to"] == "+4915112345678" and cmd.orgid == org.id

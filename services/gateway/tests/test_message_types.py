@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from switchboard_contracts import commands
 from switchboard_contracts.envelope import CloudEvent
+from switchboard_devkit.testing.patience import REPLY
 
 from .helpers import running_gateway
 from .test_api import new_org
@@ -63,7 +64,7 @@ async def test_every_message_type_is_accepted_and_passed_on(nats_url, database_u
                                       stream="SWITCHBOARD_COMMANDS")
         got: dict[str, dict] = {}
         while len(got) < len(ids):
-            for raw in await sub.fetch(len(ids), timeout=5):
+            for raw in await sub.fetch(len(ids), timeout=REPLY):
                 ce = CloudEvent.from_json_bytes(raw.data)
                 assert ce.type == commands.SEND_MESSAGE
                 got[ce.id] = ce.data

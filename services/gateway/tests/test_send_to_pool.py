@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from switchboard_contracts import commands, sender
 from switchboard_contracts.envelope import CloudEvent
 from switchboard_contracts.ids import new_id
+from switchboard_devkit.testing.patience import REPLY
 
 from .helpers import publish_event, running_gateway
 from .test_api import eventually, new_org
@@ -111,7 +112,7 @@ async def test_pool_messages_become_pool_commands(nats_url, database_url):
                                       stream="SWITCHBOARD_COMMANDS")
         cmds = {}
         for _ in range(20):  # bounded: the outbox publishes each send's command just after its 202
-            for m in await sub.fetch(3, timeout=5):
+            for m in await sub.fetch(3, timeout=REPLY):
                 c = CloudEvent.from_json_bytes(m.data)
                 cmds[c.id] = commands.SendMessage.model_validate(c.data)
             if len(cmds) >= 3:

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from switchboard_contracts import user as people
 from switchboard_contracts.envelope import CloudEvent
 from switchboard_contracts.ids import deterministic_id
+from switchboard_devkit.testing.patience import REPLY
 from switchboard_gateway.orgs import Organizations, hash_key
 from switchboard_runtime.database import async_engine
 from switchboard_runtime.settings import DatabaseUrl
@@ -189,7 +190,7 @@ async def events_of(js, org_id: str, n: int) -> list:
     got = []
     try:
         while len(got) < n:
-            got.append(await sub.next_msg(timeout=5))
+            got.append(await sub.next_msg(timeout=REPLY))
         try:  # and nothing more
             extra = await sub.next_msg(timeout=0.5)
             got.append(extra)

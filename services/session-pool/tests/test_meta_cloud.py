@@ -185,9 +185,8 @@ async def test_a_hanging_sender_never_delays_another(nats_url, database_url):
             await publish_command(nc.jetstream(), ce)
         await nc.close()
         async with running_session_pool(nats_url, database_url) as js:
-            started = asyncio.get_running_loop().time()
-            await collect_events(js, f"sb.evt.{org}.message.status", lambda ev: statuses(ev, fast.id), timeout=8)
-            assert asyncio.get_running_loop().time() - started < 4.0
-            events = await collect_events(js, f"sb.evt.{org}.message.status", lambda ev: statuses(ev, slow.id),
-                                          timeout=20)
+            events = await collect_events(js, f"sb.evt.{org}.message.status", lambda ev: statuses(ev, slow.id))
     assert statuses(events, fast.id) == [("sent", None)] and statuses(events, slow.id) == [("sent", None)]
+    # the healthy sender's message went while the other's hung (8 s), though it came second: an order,
+    # not a time limit (one sender's sends after the other's would store the slow one's `sent` first)
+    assert [e.data["message_id"] for e in events] == [fast.id, slow.id]

@@ -154,8 +154,6 @@ async def test_a_hanging_waba_never_delays_another(nats_url, database_url):
         graph.slow = {"4001": 5.0}
         slow = asyncio.create_task(ask(nats_url, sender_rpc.TEMPLATE_LIST, org, stuck))
         await asyncio.sleep(0.3)  # the stuck one is asked first
-        started = asyncio.get_running_loop().time()
         fast = await ask(nats_url, sender_rpc.TEMPLATE_LIST, org, healthy)
-        assert fast.ok and asyncio.get_running_loop().time() - started < 3.0
-        assert not slow.done()
+        assert fast.ok and not slow.done()  # answered while the other hangs (5 s): an order, not a limit
         assert (await slow).ok

@@ -8,6 +8,7 @@ import asyncio
 from sqlalchemy import create_engine, text
 
 from switchboard_contracts.ids import new_id
+from switchboard_devkit.testing.patience import REPLY
 
 from .helpers import (collect_events, invalid_send_command, publish_command, register_simulator,
                       running_session_pool, send_command)
@@ -85,7 +86,7 @@ async def test_over_quota_waits_and_is_neither_dropped_nor_failed(nats_url, data
         subject = f"sb.evt.{org}.message.status"
         stored = (await js.stream_info("SWITCHBOARD_EVENTS", subjects_filter=subject)).state.subjects[subject]
         # every status stored by now (each sent message's `sent`, and the simulator's delivered and read)
-        events = await collect_events(js, subject, lambda ev: len(ev) >= stored, timeout=3)
+        events = await collect_events(js, subject, lambda ev: len(ev) >= stored)
     sent = [c.id for c in cmds if "sent" in statuses_of(events, c.id)]
     assert len(sent) == 2
     third = next(c for c in cmds if c.id not in sent)
@@ -103,7 +104,7 @@ async def test_invalid_command_is_dead_lettered_and_its_message_failed(nats_url,
                                       lambda ev: "failed" in statuses_of(ev, mid))
         dlq = await js.subscribe("sb.dlq.session_pool__send", stream="SWITCHBOARD_DEAD_LETTERS",
                                  ordered_consumer=True)
-        msg = await dlq.next_msg(timeout=5)
+        msg = await dlq.next_msg(timeout=REPLY)
     assert "invalid send command" in msg.headers["Switchboard-Dead-Letter-Reason"]
     failed = [e for e in events if e.data["status"] == "failed"][0]
     assert failed.data["error"]["code"] == "unprocessable_command"

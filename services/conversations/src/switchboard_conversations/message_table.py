@@ -55,15 +55,15 @@ async def insert(conn: AsyncConnection, messages: list[NewMessage],
     if not messages:
         return set()
     states = states or {}
-    rows = [states.get(m.message_id) or initial_state(m) for m in messages]
+    state = [states.get(m.message_id) or initial_state(m) for m in messages]
     rows = await conn.execute(INSERT, {
         "mids": [m.message_id for m in messages], "orgs": [m.org_id for m in messages],
         "cids": [m.conversation_id for m in messages], "sids": [m.sender_id for m in messages],
         "contacts": [m.contact for m in messages], "dirs": [m.direction for m in messages],
         "types": [m.type for m in messages], "texts": [m.text for m in messages],
-        "refs": [m.client_ref for m in messages], "pmids": [r.provider_message_id for r in rows],
-        "statuses": [r.status for r in rows], "status_ats": [r.status_at for r in rows],
-        "timelines": [json.dumps(r.statuses) for r in rows],
+        "refs": [m.client_ref for m in messages], "pmids": [r.provider_message_id for r in state],
+        "statuses": [r.status for r in state], "status_ats": [r.status_at for r in state],
+        "timelines": [json.dumps(r.statuses) for r in state],
         "created": [m.at for m in messages], "froms": [m.from_number for m in messages],
         "tos": [m.to_number for m in messages], "agents": [m.agent_id for m in messages]})
     return {r[0] for r in rows}

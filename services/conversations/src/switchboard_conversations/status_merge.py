@@ -83,11 +83,7 @@ async def apply(conn: AsyncConnection, statuses: list[StatusUpdate]) -> None:
                for mid in changed
                if states[mid].provider_message_id and (not current[mid].provider_message_id or mid in moved)}
     if learned:
-        for r in await conn.execute(TAKE_PENDING, {"ids": list(learned)}):
-            states[learned[r.message_id]].apply(r.status, r.at, r.error, r.provider_message_id)
-        for u in [u for u in orphans if u.message_id in learned]:  # … and those of this very batch
-            states[learned[u.message_id]].apply(u.status, u.at, u.error, u.provider_message_id)
-        orphans = [u for u in orphans if u.message_id not in learned]
+        orphans = await _take_learned(conn, learned, states, orphans)
     if orphans:
         await conn.execute(KEEP_PENDING, {
             "mids": [u.message_id for u in orphans], "statuses": [u.status for u in orphans],
@@ -102,6 +98,18 @@ async def apply(conn: AsyncConnection, statuses: list[StatusUpdate]) -> None:
             "timelines": [json.dumps(states[i].statuses) for i in ids],
             "errors": [json.dumps(states[i].error) if states[i].error else None for i in ids],
             "pmids": [states[i].provider_message_id for i in ids], "sids": [moved.get(i) for i in ids]})
+
+
+async def _take_learned(conn: AsyncConnection, learned: dict[str, str], states: dict[str, MessageState],
+                        orphans: list[StatusUpdate]) -> list[StatusUpdate]:
+    """Apply what waited under the provider refs messages learnt (ref → message id): kept from earlier
+    batches, then those of this very batch; returns the orphans still to keep."""
+    for r in await conn.execute(TAKE_PENDING, {"ids": list(learned)}):
+        states[learned[r.message_id]].apply(r.status, r.at, r.error, r.provider_message_id)
+    for u in orphans:
+        if u.message_id in learned:
+            states[learned[u.message_id]].apply(u.status, u.at, u.error, u.provider_message_id)
+    return [u for u in orphans if u.message_id not in learned]
 
 
 async def _resolve_provider_ids(conn: AsyncConnection, statuses: list[StatusUpdate]) -> list[StatusUpdate]:
