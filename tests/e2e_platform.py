@@ -23,25 +23,30 @@ def poll(fn, predicate, timeout=20.0):
         time.sleep(0.1)
 
 
+async def stored(nats_url: str, subject: str) -> list:
+    """Every message stored on `subject` (wildcards allowed) in the event stream when it is called, in
+    stream order: as many as the stream counts, each waited for up to REPLY (not "until a second passes
+    with nothing", which a busy machine can cut short)."""
+    import nats
+
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream(timeout=REPLY)
+        state = (await js.stream_info("SWITCHBOARD_EVENTS", subjects_filter=subject)).state
+        if not sum((state.subjects or {}).values()):
+            return []
+        sub = await js.subscribe(subject, ordered_consumer=True, stream="SWITCHBOARD_EVENTS")
+        found = [await sub.next_msg(timeout=REPLY)]
+        while found[-1].metadata.num_pending:  # bounded: what was stored when it was delivered
+            found.append(await sub.next_msg(timeout=REPLY))
+        return found
+    finally:
+        await nc.close()
+
+
 def stream_events(platform, subject: str) -> list[dict]:
     """Every event on `subject` (wildcards allowed) in the platform's event stream so far, as dicts."""
     import asyncio
     import json
 
-    import nats
-
-    async def read() -> list[dict]:
-        nc = await nats.connect(platform["endpoints"]["nats"])
-        try:
-            sub = await nc.jetstream().subscribe(subject, ordered_consumer=True, stream="SWITCHBOARD_EVENTS")
-            found = []
-            for _ in range(100_000):  # bounded: stops at the first second with nothing more
-                try:
-                    found.append(json.loads((await sub.next_msg(timeout=1)).data))
-                except nats.errors.TimeoutError:
-                    break
-            return found
-        finally:
-            await nc.close()
-
-    return asyncio.run(read())
+    return [json.loads(m.data) for m in asyncio.run(stored(platform["endpoints"]["nats"], subject))]

@@ -11,11 +11,10 @@ import signal
 import time
 
 import httpx
-import nats
 from cloudevents.v1.http import from_json
 
 
-from .e2e_platform import api, poll
+from .e2e_platform import api, poll, stored
 
 
 def test_endpoints_are_written_and_the_key_works(platform):
@@ -66,20 +65,7 @@ def test_a_message_travels_the_whole_way(platform):
 
     import asyncio
 
-    async def read_org_history() -> list:
-        nc = await nats.connect(platform["endpoints"]["nats"])
-        js = nc.jetstream()
-        sub = await js.subscribe(f"sb.evt.{org}.>", ordered_consumer=True, stream="SWITCHBOARD_EVENTS")
-        events = []
-        while True:
-            try:
-                events.append(await sub.next_msg(timeout=1))
-            except nats.errors.TimeoutError:
-                break
-        await nc.close()
-        return events
-
-    raw = asyncio.run(read_org_history())
+    raw = asyncio.run(stored(platform["endpoints"]["nats"], f"sb.evt.{org}.>"))
     parsed = [from_json(m.data) for m in raw]
     assert all(m.headers["Nats-Msg-Id"] == e["id"] for m, e in zip(raw, parsed, strict=True))
     types = {e["type"] for e in parsed}

@@ -7,7 +7,6 @@ a `skipped` for a late one."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 
@@ -18,6 +17,8 @@ import pytest
 from switchboard_contracts.notification import notification_message_id
 from switchboard_devkit.testing.fake_graph import running_fake_graph
 from switchboard_devkit.testing.meta_webhooks import template_status_delivery
+
+from .e2e_platform import stored
 
 WABA, PNID, SECRET = "102290129349001", "106540352249001", "tpl-app-secret"
 BODY = {"type": "BODY", "text": "Hi {{1}}, your order {{2}} is on its way.", "example": {"body_text": [["Ana", "A-1"]]}}
@@ -116,17 +117,8 @@ async def test_a_paused_template_holds_a_running_campaign_and_approved_resumes_i
     sent = [b["to"] for b in graph.sent if b.get("type") == "template" and b["template"]["name"] == "spring_hello"]
     assert len(sent) == 120 and len(set(sent)) == 120  # every contact, once
     org = (await c.get("/v1/me")).json()["org_id"]
-    nc = await nats.connect(meta["platform"]["endpoints"]["nats"])
-    try:
-        sub = await nc.jetstream().subscribe(f"sb.evt.{org}.campaign.>", ordered_consumer=True, stream="SWITCHBOARD_EVENTS")
-        seen = []
-        with contextlib.suppress(nats.errors.TimeoutError):
-            while True:
-                e = json.loads((await sub.next_msg(timeout=1)).data)
-                if e["subject"] == cid:
-                    seen.append((e["type"].split(".")[2], e["data"].get("reason")))
-    finally:
-        await nc.close()
+    events = [json.loads(m.data) for m in await stored(meta["platform"]["endpoints"]["nats"], f"sb.evt.{org}.campaign.>")]
+    seen = [(e["type"].split(".")[2], e["data"].get("reason")) for e in events if e["subject"] == cid]
     assert ("paused", "template_paused") in seen and ("resumed", "template_approved") in seen, seen
     assert seen.index(("paused", "template_paused")) < seen.index(("resumed", "template_approved"))
 
@@ -190,16 +182,5 @@ async def test_order_events_from_the_erp_send_one_message_each_and_skip_a_late_o
 
 
 async def _statuses(platform, org: str, mid: str) -> dict:
-    nc = await nats.connect(platform["endpoints"]["nats"])
-    try:
-        sub = await nc.jetstream().subscribe(f"sb.evt.{org}.message.status", ordered_consumer=True,
-                                             stream="SWITCHBOARD_EVENTS")
-        out = {}
-        with contextlib.suppress(nats.errors.TimeoutError):
-            while True:
-                e = json.loads((await sub.next_msg(timeout=1)).data)
-                if e["data"]["message_id"] == mid:
-                    out[e["data"]["status"]] = e["correlationid"]
-        return out
-    finally:
-        await nc.close()
+    events = [json.loads(m.data) for m in await stored(platform["endpoints"]["nats"], f"sb.evt.{org}.message.status")]
+    return {e["data"]["status"]: e["correlationid"] for e in events if e["data"]["message_id"] == mid}
