@@ -46,9 +46,6 @@ class SendLanes:
         """Send, record, publish, ack. Messages the provider asks us to bring back later wait (and
         are announced as queued if they were not yet); a failure leaves them un-acked: redelivered."""
         try:
-            pooled = [w.message for w in items if w.message.message_id in self.pools.of]
-            if pooled:  # the claim names the sender chosen from the pool (replays and stats use it)
-                await self.store.assign(pooled)
             results = list(zip(items, await self.provider.send([w.message for w in items]), strict=True))
             # health and pauses first: selection reads them, and a message put back to wait before its
             # sender is paused could be taken and sent again at once

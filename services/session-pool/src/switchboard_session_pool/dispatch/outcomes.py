@@ -56,7 +56,7 @@ class Outcomes:
         """Record the outcomes, then publish them (preceded by `message.accepted` when the message
         was not announced before: `accepted_at` given and not in `announced`), in one pipelined
         publish, then (`note`) note them published."""
-        await self.store.record([r for _, r in outcomes if not r.recorded])
+        await self.store.record([(m, r) for m, r in outcomes if not r.recorded])
         now = datetime.now(UTC)
         events = []
         for m, r in outcomes:

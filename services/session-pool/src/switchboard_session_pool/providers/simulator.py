@@ -76,7 +76,7 @@ class SimulatorProvider:
                     "ids": [m.message_id for m, _ in sent], "orgs": [m.org_id for m, _ in sent],
                     "senders": [m.sender_id for m, _ in sent], "recipients": [m.to for m, _ in sent],
                     "texts": [m.text for m, _ in sent], "wamids": [w for _, w in sent]})
-            final = [r for r in results if r.recorded]
+            final = [(m, r) for m, r in zip(messages, results, strict=True) if r.recorded]
             if final:
                 await record_in(conn, final)
         if sent:

@@ -25,17 +25,14 @@ KNOWN = text(f"""
            accepted_published, outcome_published
     FROM {SCHEMA}.outbound_messages WHERE message_id = ANY(CAST(:ids AS text[]))""")
 
-ASSIGN = text(f"""
-    UPDATE {SCHEMA}.outbound_messages AS t SET sender_id = u.s
-    FROM unnest(CAST(:ids AS text[]), CAST(:senders AS text[])) AS u(m, s)
-    WHERE t.message_id = u.m AND t.state = 'claimed' AND t.sender_id <> u.s""")
-
+# The outcome, with the sender that sent it (a pool message's chosen sender; replays and the sender's
+# counts read it from done rows).
 RECORD = text(f"""
     UPDATE {SCHEMA}.outbound_messages AS t
     SET state = 'done', status = u.st, provider_message_id = u.pmid, error = CAST(u.err AS jsonb),
-        updated_at = now()
+        sender_id = coalesce(u.sid, t.sender_id), updated_at = now()
     FROM unnest(CAST(:ids AS text[]), CAST(:statuses AS text[]), CAST(:pmids AS text[]),
-                CAST(:errors AS text[])) AS u(mid, st, pmid, err)
+                CAST(:errors AS text[]), CAST(:senders AS text[])) AS u(mid, st, pmid, err, sid)
     WHERE t.message_id = u.mid""")
 
 PUBLISHED = text(f"""
@@ -77,24 +74,19 @@ class OutboundStore:
             async with self.engine.begin() as conn:
                 await conn.execute(PUBLISHED, {"ids": ids, "outcomes": [i in done for i in ids]})
 
-    async def assign(self, messages: Sequence[OutboundMessage]) -> None:
-        """Name the sender chosen for pool messages on their claims (before they are sent)."""
-        if messages:
+    async def record(self, outcomes: Sequence[tuple[OutboundMessage, SendResult]]) -> None:
+        if outcomes:
             async with self.engine.begin() as conn:
-                await conn.execute(ASSIGN, {"ids": [m.message_id for m in messages],
-                                            "senders": [m.sender_id for m in messages]})
-
-    async def record(self, results: Sequence[SendResult]) -> None:
-        if results:
-            async with self.engine.begin() as conn:
-                await record_in(conn, results)
+                await record_in(conn, outcomes)
 
 
-async def record_in(conn, results: Sequence[SendResult]) -> None:
+async def record_in(conn, outcomes: Sequence[tuple[OutboundMessage, SendResult]]) -> None:
     """Record outcomes inside the caller's transaction (a provider whose send is itself a database
-    write records both at once: no window in which a send is done but not known)."""
+    write records both at once: no window in which a send is done but not known), each with the sender
+    of its message as sent (a pool message's claim named the pool's first sender until then)."""
     await conn.execute(RECORD, {
-        "ids": [r.message_id for r in results],
-        "statuses": ["sent" if r.ok else "expired" if r.expired else "failed" for r in results],
-        "pmids": [r.provider_message_id for r in results],
-        "errors": [json.dumps(r.error.model_dump()) if r.error else None for r in results]})
+        "ids": [r.message_id for _, r in outcomes],
+        "statuses": ["sent" if r.ok else "expired" if r.expired else "failed" for _, r in outcomes],
+        "pmids": [r.provider_message_id for _, r in outcomes],
+        "errors": [json.dumps(r.error.model_dump()) if r.error else None for _, r in outcomes],
+        "senders": [m.sender_id for m, _ in outcomes]})
