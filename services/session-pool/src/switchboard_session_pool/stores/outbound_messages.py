@@ -83,7 +83,7 @@ class OutboundStore:
 async def record_in(conn, outcomes: Sequence[tuple[OutboundMessage, SendResult]]) -> None:
     """Record outcomes inside the caller's transaction (a provider whose send is itself a database
     write records both at once: no window in which a send is done but not known), each with the sender
-    of its message as sent (a pool message's claim named the pool's first sender until then)."""
+    of its message as sent (a pool message's claim named a provisional sender until then)."""
     await conn.execute(RECORD, {
         "ids": [r.message_id for _, r in outcomes],
         "statuses": ["sent" if r.ok else "expired" if r.expired else "failed" for _, r in outcomes],
