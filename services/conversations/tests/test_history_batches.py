@@ -81,7 +81,7 @@ async def test_any_cut_of_a_stream_into_batches_ends_as_one_event_at_a_time(data
     db = DatabaseUrl.parse(database_url)
     await migrate(MIGRATIONS, db, SCHEMA)
     engine = async_engine(db, pool_size=2)
-    folded_somewhere = 0
+    with_statuses = 0
     try:
         for seed in range(40):
             events = _stream(random.Random(seed), "T")
@@ -92,10 +92,10 @@ async def test_any_cut_of_a_stream_into_batches_ends_as_one_event_at_a_time(data
             expected = await _ended(engine, one_by_one)
             assert await _ended(engine, whole) == expected, seed
             assert await _ended(engine, cut) == expected, seed
-            folded_somewhere += any(r[2] != "queued" for r in expected[0])
+            with_statuses += any(r[2] != "queued" for r in expected[0])
     finally:
         await engine.dispose()
-    assert folded_somewhere > 20  # the streams did carry statuses to fold
+    assert with_statuses > 20  # the streams did carry statuses (that they fold: the next test)
 
 
 def _renamed(e: NewMessage | StatusUpdate, tag: str) -> NewMessage | StatusUpdate:

@@ -16,7 +16,9 @@ import nats.js.errors
 from switchboard_contracts import streams
 from switchboard_contracts.envelope import CloudEvent
 from switchboard_contracts.sender import SenderRoute, route_key
+from switchboard_devkit.testing.patience import REPLY
 from switchboard_devkit.testing.ports import server_port
+from switchboard_devkit.testing.service import answering
 from switchboard_runtime.messaging.declare import ensure_key_value
 from switchboard_runtime.sealing import Sealer
 from switchboard_devkit.testing.plugin import TEST_SECRET_KEY
@@ -56,15 +58,8 @@ async def running_ingest(nats_url: str, **overrides):
                               secret_key=TEST_SECRET_KEY, **overrides)
     stop = asyncio.Event()
     task = asyncio.create_task(serve(stop, settings))
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-        for _ in range(400):
-            try:
-                if (await client.get("/healthz")).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                if task.done():
-                    task.result()
-                await asyncio.sleep(0.05)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=REPLY) as client:
+        await answering(client, "/healthz", task=task)
         try:
             yield client
         finally:
