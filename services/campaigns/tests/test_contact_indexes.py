@@ -1,13 +1,15 @@
 """A contact's `delivered` and `read` are heap-only updates (no index holds its status: each used to add
 an entry to every index of the table), and the runner's pending contacts and the statistics' failures are
-still found through their partial indexes. Against real PostgreSQL, with PostgreSQL's own counters."""
+still found through their partial indexes; an import that grows the table by a tenth or more leaves the
+planner's statistics up to date. Against real PostgreSQL, with PostgreSQL's own counters."""
 
 from __future__ import annotations
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from switchboard_campaigns.contacts_store import FAILED_BY_CODE
+from switchboard_campaigns.contacts_store import ANALYZE_AT, FAILED_BY_CODE, ContactsStore
+from switchboard_campaigns.domain.contacts import Contact
 from switchboard_campaigns.runner import TAKE
 from switchboard_campaigns.status_updates import StatusUpdates
 from switchboard_contracts.ids import new_id
@@ -15,6 +17,9 @@ from switchboard_contracts.ids import new_id
 from .test_provider_statuses import Campaign, pool_status, wamid
 
 FLUSH = text("SELECT pg_stat_force_next_flush()")  # this backend's counters, once it is idle again
+ANALYZED = text("""SELECT analyze_count FROM pg_stat_user_tables
+                   WHERE schemaname = 'campaigns' AND relname = 'contacts'""")
+KNOWN_ROWS = text("SELECT reltuples FROM pg_class WHERE oid = CAST('campaigns.contacts' AS regclass)")
 UPDATES = text("""SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables
                   WHERE schemaname = 'campaigns' AND relname = 'contacts'""")
 
@@ -56,3 +61,25 @@ async def test_the_runner_and_the_statistics_read_their_partial_indexes(engine):
     cid = new_id()
     assert "contacts_pending" in await plan(engine, TAKE, {"cid": cid, "org": "o", "n": 10})
     assert "contacts_failed" in await plan(engine, FAILED_BY_CODE, {"cid": cid})
+
+
+async def imported(engine: AsyncEngine, n: int) -> tuple[int, float]:
+    """Import `n` contacts into a new campaign: (ANALYZEs of the table so far, the rows the planner knows of).
+    `analyze_count` counts ANALYZE commands only, never autovacuum's."""
+    async with ContactsStore(engine).upload("org-analyze", new_id()) as upload:
+        await upload.add([Contact(f"+49151{i:08d}", None, {}) for i in range(n)])
+    async with engine.connect() as conn:
+        return (await conn.execute(ANALYZED)).scalar_one(), (await conn.execute(KNOWN_ROWS)).scalar_one()
+
+
+async def test_an_import_that_grows_the_table_by_a_tenth_leaves_its_statistics_current(engine):
+    before, _ = await imported(engine, 10)  # too few to analyze for
+    async with engine.connect() as conn:
+        present = (await conn.execute(text("SELECT count(*) FROM campaigns.contacts"))).scalar_one()
+    big = max(10 * ANALYZE_AT + 1, present + 1)  # a tenth or more of what is there, whatever other tests added
+    count, known = await imported(engine, big)
+    assert count == before + 1
+    assert known >= present + big  # the import's own rows counted: ANALYZE ran in its transaction
+
+    small, _ = await imported(engine, ANALYZE_AT)  # enough contacts, but under a tenth of the table now
+    assert small == count

@@ -1,6 +1,13 @@
 """A campaign's contacts in `campaigns.contacts`: added in batches (deduplicated by phone across
 imports, blocklisted numbers recorded as `blocked`), listed with cursor pagination, and counted per
-status (`counts.py`, kept exact by triggers)."""
+status (`counts.py`, kept exact by triggers).
+
+An import that grows the table by a tenth or more (at least ANALYZE_AT contacts) ends with ANALYZE,
+in its own transaction (which counts its own rows): a campaign usually starts right after its import,
+and until autovacuum's next round (a minute by default) the planner would plan the runner's and the
+statistics' statements for the table as it was — with 100,000 contacts imported into an empty table,
+a full scan and an on-disk sort of every pending contact for each batch of 500, and a hash join over
+the whole table for each batch of statuses, where the indexes give the rows directly."""
 
 from __future__ import annotations
 
@@ -28,6 +35,9 @@ ADD = text(f"""
     ON CONFLICT (campaign_id, phone) DO NOTHING
     RETURNING status""")
 LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:cid))")
+ROWS_KNOWN = text(f"SELECT reltuples FROM pg_class WHERE oid = CAST('{SCHEMA}.contacts' AS regclass)")
+ANALYZE = text(f"ANALYZE {SCHEMA}.contacts")
+ANALYZE_AT = 1000  # contacts added by one import, at least, for it to end with ANALYZE
 FAILED_BY_CODE = text(f"""
     SELECT coalesce(error_code, 'unknown') AS code, count(*) AS n FROM {SCHEMA}.contacts
     WHERE campaign_id = :cid AND failed GROUP BY 1  -- the flag the partial index reads""")
@@ -56,7 +66,10 @@ class ContactsStore:
         a time), committed when the upload ends well, rolled back when it fails."""
         async with self.engine.begin() as conn:
             await conn.execute(LOCK, {"cid": campaign_id})
-            yield Upload(conn, org_id, campaign_id)
+            upload = Upload(conn, org_id, campaign_id)
+            yield upload
+            if upload.added >= ANALYZE_AT and upload.added >= 0.1 * (await conn.execute(ROWS_KNOWN)).scalar_one():
+                await conn.execute(ANALYZE)  # reltuples is -1 before the first ANALYZE
 
     async def stats(self, campaign_id: str) -> dict:
         async with self.engine.connect() as conn:
