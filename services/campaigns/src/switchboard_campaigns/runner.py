@@ -203,7 +203,7 @@ class Runner:
                     marks.append((r.seq, "failed", "invalid_content", str(exc)[:300]))
                     continue
                 envelopes.append(encode_envelope(id=mid, source=SOURCE, type=commands.SEND_MESSAGE, orgid=org,
-                                                 data=cmd, subject=mid, correlationid=cid))
+                                                 data=cmd, subject=mid, correlationid=cid, time=now))
                 marks.append((r.seq, "queued", None, None))
             if envelopes:
                 await self.publisher.publish_many(envelopes)
