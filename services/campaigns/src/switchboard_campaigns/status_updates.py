@@ -18,12 +18,12 @@ taught; two or three at a sweep."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from time import monotonic
 from uuid import UUID
 
+from pydantic_core import from_json
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -134,8 +134,8 @@ class StatusUpdates:
         merged: dict[str, _Merged] = {}
         orphans: dict[tuple[str, str, str], tuple[datetime, str | None, str | None]] = {}
         for d in deliveries:
-            try:  # a light read (every status of every message passes here): json, not the models
-                data = json.loads(d.data)["data"]
+            try:  # a light read (every status of every message passes here): JSON, not the models
+                data = from_json(d.data)["data"]  # pydantic-core's parser: twice json.loads' speed
                 mid, status = data.get("message_id"), status_rule.counted_as(data["status"])
                 if status not in RANK:
                     continue  # not one we track

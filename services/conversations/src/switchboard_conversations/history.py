@@ -11,7 +11,7 @@ from switchboard_runtime.messaging.consumer import BadMessage, BatchOutcome, Del
 
 from . import conversation_table, first_statuses, message_table, status_merge
 from .conversation_table import Recorded
-from .records import NewMessage, StatusUpdate, collect
+from .records import NewMessage, StatusUpdate, collect_delivery
 
 
 async def record(conn: AsyncConnection, messages: list[NewMessage], statuses: list[StatusUpdate]) -> Recorded:
@@ -38,7 +38,7 @@ class History:
         statuses: list[StatusUpdate] = []
         for d in deliveries:
             try:
-                collect(d.event(), messages, statuses)
+                collect_delivery(d, messages, statuses)
             except (BadMessage, ValidationError, ValueError) as exc:
                 outcome.reject(d, f"not a message event this service understands: {exc}")
         if messages or statuses:

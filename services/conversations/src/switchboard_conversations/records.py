@@ -6,9 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from pydantic import ValidationError
+
 from switchboard_contracts import message
 from switchboard_contracts.conversation import conversation_id
 from switchboard_contracts.envelope import CloudEvent
+from switchboard_runtime.messaging.consumer import Delivery
 
 
 @dataclass
@@ -52,6 +55,36 @@ def iso(dt: datetime) -> str:
     return dt.isoformat().replace("+00:00", "Z")
 
 
+class StatusEvent(CloudEvent):
+    """A `message.status` envelope, its data read straight into the contract model: one pass over the
+    JSON (2 µs of the 7 a status took as a `CloudEvent` and then its model; three per message)."""
+
+    data: message.MessageStatus
+
+
+STATUS_SUBJECT = ".message.status"  # what subject_for gives the type message.STATUS
+
+
+def collect_delivery(d: Delivery, messages: dict[str, NewMessage], statuses: list[StatusUpdate]) -> None:
+    """`collect` of a delivery; a status is read as a `StatusEvent` (the envelope's fields validated as
+    `CloudEvent` does them). Anything that does not read so takes the general way, with its errors."""
+    if d.subject.endswith(STATUS_SUBJECT):
+        try:
+            ev = StatusEvent.model_validate_json(d.data)
+        except ValidationError:
+            ev = None
+        if ev is not None and ev.type == message.STATUS:
+            _add_status(ev.data, statuses)
+            return
+    collect(d.event(), messages, statuses)
+
+
+def _add_status(s: message.MessageStatus, statuses: list[StatusUpdate]) -> None:
+    if s.message_id is not None or s.provider_message_id:
+        statuses.append(StatusUpdate(s.message_id, s.status.value, iso(s.timestamp),
+                                     s.error.model_dump() if s.error else None, s.provider_message_id, s.sender_id))
+
+
 def collect(ce: CloudEvent, messages: dict[str, NewMessage], statuses: list[StatusUpdate]) -> None:
     """Add what one public message event records (raises ValueError / ValidationError when it is not one)."""
     if ce.type == message.RECEIVED:
@@ -65,10 +98,6 @@ def collect(ce: CloudEvent, messages: dict[str, NewMessage], statuses: list[Stat
             m.message_id, ce.orgid, m.sender_id, m.to, "outbound", m.type, m.text, m.client_ref,
             None, m.timestamp, from_number=m.from_, to_number=m.to))
     elif ce.type == message.STATUS:
-        s = message.MessageStatus.model_validate(ce.data)
-        if s.message_id is not None or s.provider_message_id:
-            statuses.append(StatusUpdate(s.message_id, s.status.value, iso(s.timestamp),
-                                         s.error.model_dump() if s.error else None,
-                                         s.provider_message_id, s.sender_id))
+        _add_status(message.MessageStatus.model_validate(ce.data), statuses)
     else:
         raise ValueError(f"unexpected event type {ce.type!r}")
