@@ -4,8 +4,6 @@ and number its `message.accepted` names."""
 
 from __future__ import annotations
 
-import json
-
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -13,7 +11,7 @@ from switchboard_contracts.timeline import MessageState
 
 from .first_statuses import initial_state
 from .records import NewMessage
-from .tables import SCHEMA
+from .tables import SCHEMA, jsonb
 
 T = f"{SCHEMA}.conversation_messages"
 
@@ -63,7 +61,7 @@ async def insert(conn: AsyncConnection, messages: list[NewMessage],
         "types": [m.type for m in messages], "texts": [m.text for m in messages],
         "refs": [m.client_ref for m in messages], "pmids": [r.provider_message_id for r in state],
         "statuses": [r.status for r in state], "status_ats": [r.status_at for r in state],
-        "timelines": [json.dumps(r.statuses) for r in state],
+        "timelines": [jsonb(r.statuses) for r in state],
         "created": [m.at for m in messages], "froms": [m.from_number for m in messages],
         "tos": [m.to_number for m in messages], "agents": [m.agent_id for m in messages]})
     return {r[0] for r in rows}

@@ -6,15 +6,13 @@ A pool message sent by another sender than its `accepted` named shows the sender
 
 from __future__ import annotations
 
-import json
-
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard_contracts.timeline import MessageState, provider_ref
 
 from .records import StatusUpdate
-from .tables import SCHEMA
+from .tables import SCHEMA, jsonb
 
 T = f"{SCHEMA}.conversation_messages"
 P = f"{SCHEMA}.pending_statuses"
@@ -88,15 +86,15 @@ async def apply(conn: AsyncConnection, statuses: list[StatusUpdate]) -> None:
         await conn.execute(KEEP_PENDING, {
             "mids": [u.message_id for u in orphans], "statuses": [u.status for u in orphans],
             "ats": [u.at for u in orphans],
-            "errors": [json.dumps(u.error) if u.error else None for u in orphans],
+            "errors": [jsonb(u.error) if u.error else None for u in orphans],
             "pmids": [u.provider_message_id for u in orphans], "sids": [u.sender_id for u in orphans]})
     if changed:
         ids = sorted(changed)
         await conn.execute(UPDATE, {
             "mids": ids, "statuses": [states[i].status for i in ids],
             "status_ats": [states[i].status_at for i in ids],
-            "timelines": [json.dumps(states[i].statuses) for i in ids],
-            "errors": [json.dumps(states[i].error) if states[i].error else None for i in ids],
+            "timelines": [jsonb(states[i].statuses) for i in ids],
+            "errors": [jsonb(states[i].error) if states[i].error else None for i in ids],
             "pmids": [states[i].provider_message_id for i in ids], "sids": [moved.get(i) for i in ids]})
 
 
