@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from json.encoder import encode_basestring as _quote  # C; as pydantic writes strings (non-ASCII as is)
 
 from switchboard_contracts import message as contract
-from switchboard_contracts.envelope import EncodedEvent, rfc3339, command_type, encode_envelope
+from switchboard_contracts.envelope import EncodedEvent, command_type, encode_envelope, rfc3339
 
 from .domain.outbound import OutboundMessage
 
