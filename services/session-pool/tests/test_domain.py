@@ -230,3 +230,17 @@ def test_warmup_ramps_the_daily_quota_by_age():
     assert granted == 20 and wait > 0  # day one: 20
     uncapped = QuotaLedger({"warmup": {"first_day": 5}}, registered_at=0.0)
     assert not uncapped.unlimited and uncapped.limits_at(3 * day)["per_day"] == 40
+
+
+def test_a_message_from_another_sender_is_the_message_with_that_sender():
+    from dataclasses import fields, replace
+
+    from switchboard_session_pool.domain.outbound import OutboundMessage
+
+    m = OutboundMessage(message_id="m", org_id="o", sender_id="s1", sender_phone="+1", to="+49", text="hi",
+                        client_ref="c", correlationid="k", causationid="e", traceparent="t", expires_at=1.5,
+                        type="template", template={"name": "x"}, reply_to="w", outcome_to="flow.send_outcome")
+    moved = m.from_sender("s2", "+2")
+    assert moved == replace(m, sender_id="s2", sender_phone="+2")
+    assert [f.name for f in fields(OutboundMessage)] == list(vars(moved))  # every field, nothing else
+    assert (m.sender_id, m.sender_phone) == ("s1", "+1")  # the original unchanged

@@ -51,8 +51,20 @@ class StatusUpdate:
     sender_id: str | None = None
 
 
+_last_iso: tuple[datetime | None, str] = (None, "")  # the time written last and its text (swapped whole)
+
+
 def iso(dt: datetime) -> str:
-    return dt.isoformat().replace("+00:00", "Z")
+    """`dt` as the history writes times (UTC as `Z`). The statuses of a batch mostly share their time
+    (the session-pool's batch), each parsed into an equal datetime of its own: the last one's text is
+    kept, for an equal instant at the same offset (equal instants at other offsets read differently)."""
+    global _last_iso
+    last, text = _last_iso
+    if last is not None and last == dt and last.utcoffset() == dt.utcoffset():
+        return text
+    text = dt.isoformat().replace("+00:00", "Z")
+    _last_iso = (dt, text)
+    return text
 
 
 class StatusEvent(CloudEvent):

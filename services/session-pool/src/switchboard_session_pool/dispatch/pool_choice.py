@@ -6,8 +6,6 @@ the pair rate. A provisional sender names the message while it waits."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from switchboard_contracts.commands import SenderPool
 from switchboard_runtime.messaging.consumer import Delivery
 
@@ -37,7 +35,7 @@ class PoolChoice:
         request = await self.pools.resolve(m.org_id, pool)
         if request is None:
             self.pools.of.pop(m.message_id, None)
-            return d, replace(m, sender_id=(pool.sender_ids or [""])[0]), None
+            return d, m.from_sender((pool.sender_ids or [""])[0], m.sender_phone), None
         self.pools.of[m.message_id] = request
         candidates = self.pools.candidates(request)
         first = next(self.pools.rotation.order(request.key, candidates, (m.org_id, m.to),
@@ -107,4 +105,4 @@ class PoolChoice:
         if m.sender_id == sender_id:
             return m
         sender = self.senders.get(sender_id)
-        return replace(m, sender_id=sender_id, sender_phone=(sender.phone_number or "") if sender else "")
+        return m.from_sender(sender_id, (sender.phone_number or "") if sender else "")
