@@ -1,6 +1,6 @@
-"""A contact's `delivered` and `read` are heap-only updates (no index holds its status: each used to add
-an entry to every index of the table), and the runner's pending contacts and the statistics' failures are
-still found through their partial indexes; an import that grows the table by a tenth or more leaves the
+"""A contact's `queued`, `delivered` and `read` are heap-only updates (no index holds its status: each used
+to add an entry to every index of the table); the runner reads the pending contacts from its cursor in
+the primary key's order and the statistics' failures are found through their partial index; an import that grows the table by a tenth or more leaves the
 planner's statistics up to date. Against real PostgreSQL, with PostgreSQL's own counters."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from switchboard_campaigns.contacts_store import ANALYZE_AT, FAILED_BY_CODE, ContactsStore
 from switchboard_campaigns.domain.contacts import Contact
-from switchboard_campaigns.runner import TAKE
+from switchboard_campaigns.runner import MARK, TAKE
 from switchboard_campaigns.status_updates import StatusUpdates
 from switchboard_contracts.ids import new_id
 
@@ -57,10 +57,31 @@ async def plan(engine: AsyncEngine, statement, params: dict) -> str:
         return "\n".join(r[0] for r in explained)
 
 
-async def test_the_runner_and_the_statistics_read_their_partial_indexes(engine):
+async def test_the_runner_reads_the_primary_key_in_order_and_the_statistics_their_partial_index(engine):
     cid = new_id()
-    assert "contacts_pending" in await plan(engine, TAKE, {"cid": cid, "org": "o", "n": 10})
+    take = await plan(engine, TAKE, {"cid": cid, "org": "o", "n": 10, "after": 0})
+    assert "contacts_pkey" in take and "Sort" not in take  # from the cursor on, in seq order
     assert "contacts_failed" in await plan(engine, FAILED_BY_CODE, {"cid": cid})
+
+
+async def mark(engine: AsyncEngine, cid: str, seqs: list[int]) -> int:
+    async with engine.begin() as conn:
+        result = await conn.execute(MARK, {"cid": cid, "seqs": seqs, "statuses": ["queued"] * len(seqs),
+                                           "codes": [None] * len(seqs), "titles": [None] * len(seqs)})
+        return result.rowcount
+
+
+async def test_marking_a_contact_queued_is_a_heap_only_update_of_pending_contacts_only(engine):
+    cid = new_id()
+    async with ContactsStore(engine).upload("org-mark", cid) as upload:
+        await upload.add([Contact(f"+49152{i:08d}", None, {}) for i in range(10)])
+    before = await updated(engine)
+    assert await mark(engine, cid, list(range(1, 11))) == 10
+    upd, hot = await updated(engine)
+    assert (upd - before[0], hot - before[1]) == (10, 10), "the queued mark got new index entries"
+
+    sent = await Campaign(engine, 3).create()  # contacts that left `pending` (queued here) are not marked
+    assert await mark(engine, sent.id, [1, 2, 3]) == 0
 
 
 async def imported(engine: AsyncEngine, n: int) -> tuple[int, float]:

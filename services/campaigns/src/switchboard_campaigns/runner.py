@@ -1,10 +1,16 @@
-"""Sending running campaigns: in each open sending window, take the next pending contacts (locked,
-`SKIP LOCKED`, so replicas share the work), publish one `message.send` command per contact — its
-message id deterministic per (campaign, phone), the Nats-Msg-Id the same — and mark them queued, all
-in one transaction that first locks the campaign's `runs` row. A pause or cancel updates that row, so
-it waits for a batch in progress and no batch starts after it. A crash between publish and commit
-leaves the contacts pending: they are published again with the same ids, which JetStream's duplicate
-window and the session-pool's claims drop — no contact is skipped or sent twice.
+"""Sending running campaigns: in each open sending window, take the next pending contacts, publish one
+`message.send` command per contact — its message id deterministic per (campaign, phone), the Nats-Msg-Id
+the same — and mark them queued, all in one transaction that first locks the campaign's `runs` row
+(`FOR UPDATE SKIP LOCKED`: one replica sends a campaign's batch at a time, the others go on with other
+campaigns). A pause or cancel updates that row, so it waits for a batch in progress and no batch starts
+after it. The next contacts are the pending ones after `runs.taken_through`, the last seq a batch took
+(set in the same transaction): the scan starts where the last batch ended, without an index of pending
+contacts, so marking a contact queued changes no indexed column (a heap-only update). The cursor is only
+where to start: every contact read is checked to be pending, and a contact that left `pending` meanwhile
+(a status of a message published before a crash) is not marked. A crash between publish and commit
+leaves the contacts pending and the cursor where it was: they are published again with the same ids,
+which JetStream's duplicate window and the session-pool's claims drop — no contact is skipped or sent
+twice.
 
 Pacing: about one minute of what its senders may send under their quotas (`SenderDirectory.capacity`,
 at least 20, at most `inflight`) waits in the session-pool at once (queued, no outcome yet), so a
@@ -47,24 +53,24 @@ log = get_logger(__name__)
 SOURCE = "switchboard/campaigns"
 
 RUNS = text(f"SELECT campaign_id, org_id, status, spec FROM {SCHEMA}.runs WHERE status IN ('running', 'scheduled')")
-LOCK_RUN = text(f"SELECT status FROM {SCHEMA}.runs WHERE campaign_id = :cid FOR SHARE")
+LOCK_RUN = text(f"""SELECT status, taken_through FROM {SCHEMA}.runs WHERE campaign_id = :cid
+                     FOR UPDATE SKIP LOCKED""")
 TAKE = text(f"""
-    WITH picked AS (
-        SELECT seq FROM {SCHEMA}.contacts WHERE campaign_id = :cid AND pending  -- the flag the partial index reads
-        ORDER BY seq LIMIT :n FOR UPDATE SKIP LOCKED)
     SELECT c.seq, c.phone, c.name, c.variables, c.message_id, (b.phone IS NOT NULL) AS blocked
-    FROM {SCHEMA}.contacts c JOIN picked USING (seq)
+    FROM {SCHEMA}.contacts c
     LEFT JOIN {SCHEMA}.blocklist b ON b.org_id = :org AND b.phone = c.phone
-    WHERE c.campaign_id = :cid ORDER BY c.seq""")
+    WHERE c.campaign_id = :cid AND c.seq > :after AND c.status = 'pending'  -- the primary key's order
+    ORDER BY c.seq LIMIT :n""")
+TAKEN = text(f"UPDATE {SCHEMA}.runs SET taken_through = :seq WHERE campaign_id = :cid")
 MARK = text(f"""
     UPDATE {SCHEMA}.contacts AS c SET status = u.status, error_code = u.code, error_title = u.title,
         queued_at = CASE WHEN u.status = 'queued' THEN now() END,
         finished_at = CASE WHEN u.status = 'failed' THEN now() END
     FROM unnest(CAST(:seqs AS bigint[]), CAST(:statuses AS text[]), CAST(:codes AS text[]),
                 CAST(:titles AS text[])) AS u(seq, status, code, title)
-    WHERE c.campaign_id = :cid AND c.seq = u.seq""")
+    WHERE c.campaign_id = :cid AND c.seq = u.seq AND c.status = 'pending'""")
 EXPIRE = text(f"""UPDATE {SCHEMA}.contacts SET status = 'expired', finished_at = now()
-                  WHERE campaign_id = :cid AND pending""")
+                  WHERE campaign_id = :cid AND status = 'pending'""")
 FOLD_EVERY = 1.0  # seconds between two folds of the count deltas (counts.py)
 
 Transition = Callable[[str, str, str], Awaitable[None]]  # (org, campaign, "begin" | "complete")
@@ -179,9 +185,10 @@ class Runner:
             content = self.contents[cid] = CampaignContent.from_spec(spec)
         now = datetime.now(UTC)
         async with self.engine.begin() as conn:
-            if (await conn.execute(LOCK_RUN, {"cid": cid})).scalar_one_or_none() != "running":
-                return 0  # paused or cancelled meanwhile
-            rows = list(await conn.execute(TAKE, {"cid": cid, "org": org, "n": n}))
+            run = (await conn.execute(LOCK_RUN, {"cid": cid})).one_or_none()
+            if run is None or run.status != "running":
+                return 0  # paused or cancelled meanwhile, or another replica is sending its batch
+            rows = list(await conn.execute(TAKE, {"cid": cid, "org": org, "n": n, "after": run.taken_through}))
             if not rows:
                 return 0
             definition = await self._definition(org, spec, content, conn)
@@ -210,6 +217,7 @@ class Runner:
             seqs, statuses, codes, titles = (list(x) for x in zip(*marks, strict=True))
             await conn.execute(MARK, {"cid": cid, "seqs": seqs, "statuses": statuses, "codes": codes,
                                       "titles": titles})
+            await conn.execute(TAKEN, {"cid": cid, "seq": rows[-1].seq})
         return len(rows)
 
     async def _definition(self, org: str, spec: dict, content: CampaignContent, conn) -> Definition | None:
