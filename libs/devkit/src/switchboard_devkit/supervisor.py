@@ -65,8 +65,12 @@ class Supervisor:
             nats_url = self.nats.url
             _say(f"NATS JetStream on {nats_url} (data in {self.data_dir / 'nats'})")
             password = _secret_file(self.data_dir / "pg-password")
-            self.postgres = PostgresServer(self.data_dir / "pg", port=pg_port, password=password,
-                                           durable=True).start()
+            try:
+                self.postgres = PostgresServer(self.data_dir / "pg", port=pg_port, password=password,
+                                               durable=True).start()
+            except BaseException:  # PostgreSQL would not start: the NATS server started for it goes too
+                self.stop_infrastructure()
+                raise
             db_url = self.postgres.url
             _say(f"PostgreSQL on 127.0.0.1:{pg_port} (data in {self.data_dir / 'pg'})")
         return {"SWITCHBOARD_NATS_URL": nats_url, "SWITCHBOARD_DATABASE_URL": db_url,
