@@ -83,17 +83,19 @@ def make_envelope(
     )
 
 
-_last_time: tuple[datetime | None, str] = (None, "")  # the time written last and its text (held, so
-# its id is never reused while cached; swapped whole, so threads never see half of it): the events of a
-# batch share one time, written twice in each (the envelope's and the data's) — 0.8 µs each time
+_last_time: tuple[datetime | None, str] = (None, "")  # the time written last and its text (swapped
+# whole, so threads never see half of it)
 
 
 def rfc3339(dt: datetime) -> str:
-    """`dt` as the envelopes write times (UTC as `Z`, as pydantic writes it)."""
+    """`dt` as the envelopes (and the history) write times: UTC as `Z`, as pydantic writes it. The text
+    of the last time is kept, for the same instant at the same offset (equal instants at other offsets
+    read differently): a batch's events share one time, written twice in each (the envelope's and the
+    data's), and a consumer's batch of statuses mostly carries its producer's one time — 0.8 µs a time."""
     global _last_time
-    last = _last_time
-    if last[0] is dt:
-        return last[1]
+    last, text = _last_time
+    if last is dt or (last is not None and last == dt and last.utcoffset() == dt.utcoffset()):
+        return text
     text = dt.isoformat().replace("+00:00", "Z")
     _last_time = (dt, text)
     return text
