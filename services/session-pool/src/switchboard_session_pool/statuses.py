@@ -4,9 +4,10 @@ command asked for them (`outcome_to`).
 
 The data of an `accepted` and of a status without an error, at a UTC time, is written straight to JSON
 (`_accepted_json`, `_status_json`): the document its contract model's `model_dump_json` gives, byte for
-byte (tests/test_status_documents.py checks it against the models), at a third of the cost — building and
-dumping the model was over half of each event's 8–9 µs, four events per message. Anything else (an
-error, another time zone) goes through the model."""
+byte (tests/test_status_documents.py checks it against the models). Building and dumping the model
+was 3.8 of each event's 8.9 µs, four events per message; with the batch's time written once
+(`envelope.rfc3339`) an event takes 3.9 µs. Anything else (an error, another time zone) goes through
+the model."""
 
 from __future__ import annotations
 
