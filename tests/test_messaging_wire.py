@@ -9,9 +9,12 @@ import asyncio
 
 import nats
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from nats import errors
 from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
 
+from switchboard_runtime.messaging import wire
 from switchboard_runtime.messaging.acks import ack_many
 from switchboard_runtime.messaging.wire import write_many
 
@@ -80,3 +83,28 @@ async def test_ack_many_acks_a_jetstream_batch(nats_url: str):
         assert info.delivered.stream_seq == 50 and info.ack_floor.stream_seq == 50
     finally:
         await nc.close()
+
+
+# The checks' shortcuts give the regular expressions' answers (no server needed).
+_TEXT = st.text(st.characters(codec="utf-8"), max_size=40) | st.sampled_from(
+    ["sb.evt.o1.message.status", "a b", "a\tb", "a\u00a0b", "a\u2028b", "a\x1fb", "a\x00b", "", " "])
+
+
+@given(_TEXT)
+@settings(max_examples=400, deadline=None)
+def test_the_subject_check_answers_as_the_expression(subject: str):
+    assert wire.bad_subject(subject) == (not subject or wire._SUBJECT_INVALID.search(subject) is not None)
+
+
+@given(st.text(st.characters(codec="ascii"), min_size=1, max_size=12))
+@settings(max_examples=400, deadline=None)
+def test_the_header_key_check_answers_as_the_expression_twice(key: str):
+    expected = wire._HEADER_KEY.fullmatch(key) is not None
+    assert wire.good_header_key(key) == expected
+    assert wire.good_header_key(key) == expected  # the second time from what it remembered
+
+
+@given(_TEXT)
+@settings(max_examples=400, deadline=None)
+def test_header_values_are_written_as_nats_py_writes_them(value: str):
+    assert wire.header_value(value) == value.strip().translate(wire._VALUE_NEWLINES)
