@@ -4,6 +4,9 @@ its embedded NATS and PostgreSQL, in a temporary directory, on free ports).
 (a) baseline: the raw JetStream pipelined publish+consume rate on the same NATS, now (as `make bench`);
 (b) a 100,000-contact campaign (CSV upload through the gateway, simulator senders with quotas lifted)
     from `start` until every contact is `sent` in the campaign's statistics;
+(b') after (b), until every durable consumer on the platform's streams has caught up (nothing pending
+    or unacked): the history and every other consumer that lags behind the statistics, with the CPU
+    until then — what a message really costs;
 (c) the campaigns service's resident memory with a 1,000,000-contact campaign: imported (streamed CSV)
     and sending for a while, peak RSS (VmHWM) of the process.
 With (b), the CPU time each process spent (bench/cpu.py), per message.
@@ -86,6 +89,22 @@ def campaign(c: httpx.Client, senders: list[str], contacts: int, prefix: int) ->
     return cid, {"import_seconds": round(time.perf_counter() - started, 2)}
 
 
+async def _lagging(nats_url: str) -> dict[str, int]:
+    """durable consumer → messages still pending or unacked, for those that have any."""
+    import nats
+
+    nc = await nats.connect(nats_url)
+    try:
+        js, behind = nc.jetstream(), {}
+        for stream in await js.streams_info():
+            for ci in await js.consumers_info(stream.config.name):
+                if ci.config.durable_name and (ci.num_pending or ci.num_ack_pending):
+                    behind[ci.name] = ci.num_pending + ci.num_ack_pending
+        return behind
+    finally:
+        await nc.close()
+
+
 def _registered(c: httpx.Client, name: str) -> str:
     r = c.post("/v1/senders", json={"name": name, "provider": "simulator"})
     if r.status_code != 201:
@@ -113,6 +132,10 @@ def main() -> None:
                 elapsed = time.perf_counter() - started
                 cpu = spent(cpu_before, cpu_seconds(platform.proc.pid, pg_markers))
                 rate = CONTACTS / elapsed
+                lag = asyncio.run(_lagging(nats_url))
+                until(lambda: asyncio.run(_lagging(nats_url)), lambda behind: not behind, TIMEOUT, 0.5)
+                drained = time.perf_counter() - started
+                cpu_drained = spent(cpu_before, cpu_seconds(platform.proc.pid, pg_markers))
                 _, peak_100k, _ = process_rss("switchboard_campaigns.main")
                 million = {}
                 if MILLION:
@@ -132,7 +155,8 @@ def main() -> None:
     params = {"contacts": CONTACTS, "senders": SENDERS, "provider": "simulator", "quotas": "none",
               "seconds": round(elapsed, 2), "campaign_peak_rss_mb": round(peak_100k, 1),
               "final_stats": {k: stats[k] for k in ("total", "sent", "delivered", "read", "failed")},
-              "cpus": os.cpu_count(), "cpu_seconds": cpu, **extra, **million}
+              "cpus": os.cpu_count(), "cpu_seconds": cpu, "behind_when_sent": lag,
+              "caught_up_seconds": round(drained, 2), "cpu_seconds_caught_up": cpu_drained, **extra, **million}
     result = write_result("campaign", rate, "messages/s", base, params)
     rows = [("baseline: JetStream publish+consume (512 B)", f"{base:,.0f} msg/s"),
             (f"campaign: {CONTACTS:,} contacts, start → all sent", f"{rate:,.0f} msg/s ({elapsed:.1f} s)"),
@@ -141,7 +165,13 @@ def main() -> None:
             (f"campaigns service peak RSS ({CONTACTS:,} contacts)", f"{peak_100k:,.0f} MB"),
             ("CPU per message, all processes", f"{sum(cpu.values()) * 1000 / CONTACTS:.2f} ms"),
             ("  by process", ", ".join(f"{k} {v * 1000 / CONTACTS:.2f}" for k, v in
-                                      sorted(cpu.items(), key=lambda kv: -kv[1])))]
+                                      sorted(cpu.items(), key=lambda kv: -kv[1]))),
+            ("behind when all were sent (pending + unacked)",
+             ", ".join(f"{k} {v:,}" for k, v in sorted(lag.items(), key=lambda kv: -kv[1])) or "none"),
+            ("every consumer caught up", f"{drained:.1f} s ({CONTACTS / drained:,.0f} msg/s)"),
+            ("CPU per message until then, all processes", f"{sum(cpu_drained.values()) * 1000 / CONTACTS:.2f} ms"),
+            ("  by process", ", ".join(f"{k} {v * 1000 / CONTACTS:.2f}" for k, v in
+                                      sorted(cpu_drained.items(), key=lambda kv: -kv[1]) if v >= 0.5))]
     if million:
         rows += [(f"import of {MILLION:,} contacts", f"{million['million_import_seconds']} s"),
                  ("campaigns service peak RSS (1M, imported + 20 s sending)",
