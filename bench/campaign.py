@@ -9,7 +9,9 @@ its embedded NATS and PostgreSQL, in a temporary directory, on free ports).
     until then — what a message really costs;
 (c) the campaigns service's resident memory with a 1,000,000-contact campaign: imported (streamed CSV)
     and sending for a while, peak RSS (VmHWM) of the process.
-With (b) and (b'), the CPU time each process spent (bench/cpu.py), per message.
+With (b) and (b'), the CPU time each process spent (bench/cpu.py), per message; with (a), the CPU
+of one baseline message (the bench's client and nats-server: a store, a delivery and an ack) — and the
+JetStream traffic of a campaign message until (b'): messages stored and deliveries made on every stream.
 
 `BENCH_CAMPAIGN_CONTACTS` (100000), `BENCH_MILLION_CONTACTS` (1000000; 0 skips c),
 `BENCH_CAMPAIGN_SENDERS` (10). Results in bench/results/campaign.json."""
@@ -28,7 +30,7 @@ import nats
 from switchboard_devkit.platform import running_platform
 
 from .cpu import cpu_seconds, spent
-from .pipeline import baseline
+from .pipeline import BASELINE_MESSAGES, baseline
 from .report import print_table, write_result
 
 CONTACTS = int(os.environ.get("BENCH_CAMPAIGN_CONTACTS", "100000"))
@@ -104,6 +106,28 @@ async def _lagging(nats_url: str) -> dict[str, int]:
         await nc.close()
 
 
+async def _traffic(nats_url: str) -> tuple[int, int]:
+    """(messages ever stored, deliveries ever made, redeliveries included) over every stream and
+    consumer so far."""
+    nc = await nats.connect(nats_url)
+    try:
+        js, stored, delivered = nc.jetstream(), 0, 0
+        for stream in await js.streams_info():
+            stored += stream.state.last_seq
+            delivered += sum(ci.delivered.consumer_seq or 0 for ci in await js.consumers_info(stream.config.name))
+        return stored, delivered
+    finally:
+        await nc.close()
+
+
+def _baseline(nats_url: str, root: int) -> tuple[float, float]:
+    """(the baseline's msg/s, its CPU seconds per message: this process as its client + nats-server)."""
+    client, server = time.process_time(), cpu_seconds(root).get("nats", 0.0)
+    rate = asyncio.run(baseline(nats_url))
+    spent_cpu = time.process_time() - client + cpu_seconds(root).get("nats", 0.0) - server
+    return rate, spent_cpu / BASELINE_MESSAGES
+
+
 def _per_message(cpu: dict[str, float]) -> str:
     """CPU seconds by process → "name ms-per-message, …", the largest first."""
     return ", ".join(f"{k} {v * 1000 / CONTACTS:.2f}" for k, v in sorted(cpu.items(), key=lambda kv: -kv[1]))
@@ -116,6 +140,20 @@ def _registered(c: httpx.Client, name: str) -> str:
     return r.json()["id"]
 
 
+def _million(c: httpx.Client, senders: list[str]) -> dict:
+    """(c): a 1,000,000-contact campaign imported, then sending for 20 s; the campaigns service's RSS."""
+    mid, imported = campaign(c, senders, MILLION, 2)
+    _, peak_import, _ = process_rss("switchboard_campaigns.main")
+    c.post(f"/v1/campaigns/{mid}/start")
+    time.sleep(20)
+    rss, peak, _ = process_rss("switchboard_campaigns.main")
+    sent = c.get(f"/v1/campaigns/{mid}").json()["stats"]["sent"]
+    c.post(f"/v1/campaigns/{mid}/cancel")
+    return {"million_import_seconds": imported["import_seconds"],
+            "million_peak_rss_after_import_mb": round(peak_import, 1),
+            "million_rss_mb": round(rss, 1), "million_peak_rss_mb": round(peak, 1), "million_sent_in_20s": sent}
+
+
 def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="switchboard-bench-campaign-"))
     os.chmod(root, 0o755)
@@ -123,11 +161,12 @@ def main() -> None:
         with running_platform(root, {"SWITCHBOARD_LOG_LEVEL": "WARNING"}, timeout=120) as platform:
             base_url, key = platform.base, platform.key
             nats_url = platform.endpoints["nats"]
-            base = asyncio.run(baseline(nats_url))
+            base, base_cpu = _baseline(nats_url, platform.proc.pid)
             pg_markers = (str(platform.data / "pg"), str((platform.data / "pg").resolve()))
             with httpx.Client(base_url=base_url, headers={"X-API-Key": key}, timeout=30) as c:
                 senders = [_registered(c, f"bench{i}") for i in range(SENDERS)]
                 cid, extra = campaign(c, senders, CONTACTS, 1)
+                traffic_before = asyncio.run(_traffic(nats_url))
                 cpu_before = cpu_seconds(platform.proc.pid, pg_markers)
                 started = time.perf_counter()
                 assert c.post(f"/v1/campaigns/{cid}/start").status_code == 200
@@ -135,49 +174,51 @@ def main() -> None:
                               lambda s: s["sent"] >= CONTACTS, TIMEOUT, 0.5)
                 elapsed = time.perf_counter() - started
                 cpu = spent(cpu_before, cpu_seconds(platform.proc.pid, pg_markers))
-                rate = CONTACTS / elapsed
                 lag = asyncio.run(_lagging(nats_url))
                 until(lambda: asyncio.run(_lagging(nats_url)), lambda behind: not behind, TIMEOUT, 0.1)
                 drained = time.perf_counter() - started
                 cpu_drained = spent(cpu_before, cpu_seconds(platform.proc.pid, pg_markers))
+                stored, delivered = (b - a for a, b in zip(traffic_before, asyncio.run(_traffic(nats_url))))
                 _, peak_100k, _ = process_rss("switchboard_campaigns.main")
-                million = {}
-                if MILLION:
-                    mid, imported = campaign(c, senders, MILLION, 2)
-                    _, peak_import, _ = process_rss("switchboard_campaigns.main")
-                    c.post(f"/v1/campaigns/{mid}/start")
-                    time.sleep(20)
-                    rss, peak, _ = process_rss("switchboard_campaigns.main")
-                    sent = c.get(f"/v1/campaigns/{mid}").json()["stats"]["sent"]
-                    c.post(f"/v1/campaigns/{mid}/cancel")
-                    million = {"million_import_seconds": imported["import_seconds"],
-                               "million_peak_rss_after_import_mb": round(peak_import, 1),
-                               "million_rss_mb": round(rss, 1), "million_peak_rss_mb": round(peak, 1),
-                               "million_sent_in_20s": sent}
+                million = _million(c, senders) if MILLION else {}
     finally:
         shutil.rmtree(root, ignore_errors=True)
     params = {"contacts": CONTACTS, "senders": SENDERS, "provider": "simulator", "quotas": "none",
               "seconds": round(elapsed, 2), "campaign_peak_rss_mb": round(peak_100k, 1),
               "final_stats": {k: stats[k] for k in ("total", "sent", "delivered", "read", "failed")},
               "cpus": os.cpu_count(), "cpu_seconds": cpu, "behind_when_sent": lag,
-              "caught_up_seconds": round(drained, 2), "cpu_seconds_caught_up": cpu_drained, **extra, **million}
-    result = write_result("campaign", rate, "messages/s", base, params)
-    rows = [("baseline: JetStream publish+consume (512 B)", f"{base:,.0f} msg/s"),
-            (f"campaign: {CONTACTS:,} contacts, start → all sent", f"{rate:,.0f} msg/s ({elapsed:.1f} s)"),
+              "caught_up_seconds": round(drained, 2), "cpu_seconds_caught_up": cpu_drained,
+              "baseline_cpu_ms_per_message": round(base_cpu * 1000, 4), "jetstream_stored": stored,
+              "jetstream_delivered": delivered, **extra, **million}
+    result = write_result("campaign", CONTACTS / elapsed, "messages/s", base, params)
+    _report(result, params)
+
+
+def _report(result: dict, p: dict) -> None:
+    cpu, drained, cpu_drained = p["cpu_seconds"], p["caught_up_seconds"], p["cpu_seconds_caught_up"]
+    base_cpu = p["baseline_cpu_ms_per_message"] / 1000
+    rows = [("baseline: JetStream publish+consume (512 B)", f"{result['baseline']:,.0f} msg/s"),
+            (f"campaign: {CONTACTS:,} contacts, start → all sent",
+             f"{result['value']:,.0f} msg/s ({p['seconds']:.1f} s)"),
             ("ratio campaign / baseline", f"{result['ratio']:.3f}"),
-            (f"import of {CONTACTS:,} contacts (CSV through the gateway)", f"{extra['import_seconds']} s"),
-            (f"campaigns service peak RSS ({CONTACTS:,} contacts)", f"{peak_100k:,.0f} MB"),
+            (f"import of {CONTACTS:,} contacts (CSV through the gateway)", f"{p['import_seconds']} s"),
+            (f"campaigns service peak RSS ({CONTACTS:,} contacts)", f"{p['campaign_peak_rss_mb']:,.0f} MB"),
             ("CPU per message, all processes", f"{sum(cpu.values()) * 1000 / CONTACTS:.2f} ms"),
             ("  by process", _per_message(cpu)),
-            ("behind when all were sent (pending + unacked)",
-             ", ".join(f"{k} {v:,}" for k, v in sorted(lag.items(), key=lambda kv: -kv[1])) or "none"),
+            ("behind when all were sent (pending + unacked)", ", ".join(
+                f"{k} {v:,}" for k, v in sorted(p["behind_when_sent"].items(), key=lambda kv: -kv[1])) or "none"),
             ("every consumer caught up", f"{drained:.1f} s ({CONTACTS / drained:,.0f} msg/s)"),
             ("CPU per message until then, all processes", f"{sum(cpu_drained.values()) * 1000 / CONTACTS:.2f} ms"),
-            ("  by process", _per_message(cpu_drained))]
-    if million:
-        rows += [(f"import of {MILLION:,} contacts", f"{million['million_import_seconds']} s"),
+            ("  by process", _per_message(cpu_drained)),
+            ("JetStream per campaign message until then", f"{p['jetstream_stored'] / CONTACTS:.2f} stored, "
+                                                          f"{p['jetstream_delivered'] / CONTACTS:.2f} deliveries"),
+            ("CPU of one baseline message (client + nats-server)", f"{base_cpu * 1000:.3f} ms"),
+            ("CPU of a campaign message until caught up, in baseline messages",
+             f"{sum(cpu_drained.values()) / CONTACTS / base_cpu:.1f}")]
+    if "million_import_seconds" in p:
+        rows += [(f"import of {MILLION:,} contacts", f"{p['million_import_seconds']} s"),
                  ("campaigns service peak RSS (1M, imported + 20 s sending)",
-                  f"{million['million_peak_rss_mb']:,.0f} MB (target < 500 MB)")]
+                  f"{p['million_peak_rss_mb']:,.0f} MB (target < 500 MB)")]
     rows += [("target", "≥ 1,000 msg/s end to end"), ("written", "bench/results/campaign.json")]
     print_table(rows)
 
