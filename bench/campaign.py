@@ -25,6 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import asyncpg
 import httpx
 import nats
 from switchboard_devkit.platform import running_platform
@@ -120,6 +121,26 @@ async def _traffic(nats_url: str) -> tuple[int, int]:
         await nc.close()
 
 
+ROW_WRITES = """SELECT schemaname || '.' || relname, n_tup_ins, n_tup_upd, n_tup_hot_upd
+                FROM pg_stat_user_tables"""
+
+
+async def _row_writes(db_url: str) -> dict[str, tuple[int, int, int]]:
+    """table → (rows inserted, rows updated, of them heap-only) so far, from PostgreSQL's statistics."""
+    conn = await asyncpg.connect(db_url.replace("+asyncpg", "", 1))
+    try:
+        return {name: (ins, upd, hot) for name, ins, upd, hot in await conn.fetch(ROW_WRITES)}
+    finally:
+        await conn.close()
+
+
+def _writes_per_message(before: dict, after: dict) -> dict[str, list[float]]:
+    """The tables a campaign message writes to at least once in ten: [inserts, updates, heap-only] each."""
+    spent_rows = {t: [round((a - b) / CONTACTS, 2) for a, b in zip(after[t], before.get(t, (0, 0, 0)))]
+                  for t in after}
+    return {t: v for t, v in sorted(spent_rows.items(), key=lambda kv: -sum(kv[1][:2])) if v[0] + v[1] >= 0.1}
+
+
 def _baseline(nats_url: str, root: int) -> tuple[float, float]:
     """(the baseline's msg/s, its CPU seconds per message: this process as its client + nats-server)."""
     client, server = time.process_time(), cpu_seconds(root).get("nats", 0.0)
@@ -167,6 +188,7 @@ def main() -> None:
                 senders = [_registered(c, f"bench{i}") for i in range(SENDERS)]
                 cid, extra = campaign(c, senders, CONTACTS, 1)
                 traffic_before = asyncio.run(_traffic(nats_url))
+                rows_before = asyncio.run(_row_writes(platform.endpoints["database"]))
                 cpu_before = cpu_seconds(platform.proc.pid, pg_markers)
                 started = time.perf_counter()
                 assert c.post(f"/v1/campaigns/{cid}/start").status_code == 200
@@ -179,6 +201,8 @@ def main() -> None:
                 drained = time.perf_counter() - started
                 cpu_drained = spent(cpu_before, cpu_seconds(platform.proc.pid, pg_markers))
                 stored, delivered = (b - a for a, b in zip(traffic_before, asyncio.run(_traffic(nats_url))))
+                time.sleep(2)  # the backends report their table statistics at most once a second
+                writes = _writes_per_message(rows_before, asyncio.run(_row_writes(platform.endpoints["database"])))
                 _, peak_100k, _ = process_rss("switchboard_campaigns.main")
                 million = _million(c, senders) if MILLION else {}
     finally:
@@ -189,7 +213,7 @@ def main() -> None:
               "cpus": os.cpu_count(), "cpu_seconds": cpu, "behind_when_sent": lag,
               "caught_up_seconds": round(drained, 2), "cpu_seconds_caught_up": cpu_drained,
               "baseline_cpu_ms_per_message": round(base_cpu * 1000, 4), "jetstream_stored": stored,
-              "jetstream_delivered": delivered, **extra, **million}
+              "jetstream_delivered": delivered, "row_writes_per_message": writes, **extra, **million}
     result = write_result("campaign", CONTACTS / elapsed, "messages/s", base, params)
     _report(result, params)
 
@@ -212,6 +236,8 @@ def _report(result: dict, p: dict) -> None:
             ("  by process", _per_message(cpu_drained)),
             ("JetStream per campaign message until then", f"{p['jetstream_stored'] / CONTACTS:.2f} stored, "
                                                           f"{p['jetstream_delivered'] / CONTACTS:.2f} deliveries"),
+            ("rows written per campaign message (inserted / updated, of them heap-only)", "; ".join(
+                f"{t} {i:g} / {u:g} ({h:g})" for t, (i, u, h) in p["row_writes_per_message"].items())),
             ("CPU of one baseline message (client + nats-server)", f"{base_cpu * 1000:.3f} ms"),
             ("CPU of a campaign message until caught up, in baseline messages",
              f"{sum(cpu_drained.values()) / CONTACTS / base_cpu:.1f}")]
