@@ -13,7 +13,7 @@ With (b) and (b'), the CPU time each process spent (bench/cpu.py), per message; 
 of one baseline message (the bench's client and nats-server: a store, a delivery and an ack; read
 around the whole baseline, so its setup — 50,000 payloads drawn, a stream made and deleted — is in it
 too: ~0.12 s of ~4.5 s, ~3 % high); until (b'), a campaign message's JetStream traffic (messages
-stored and deliveries made on every stream) and the rows it writes by table (`pg_stat_user_tables`).
+stored and deliveries made on every stream, in all and by stream and consumer) and the rows it writes by table (`pg_stat_user_tables`).
 
 `BENCH_CAMPAIGN_CONTACTS` (100000), `BENCH_MILLION_CONTACTS` (1000000; 0 skips c),
 `BENCH_CAMPAIGN_SENDERS` (10). Results in bench/results/campaign.json."""
@@ -111,12 +111,19 @@ def _lagging(nats_url: str) -> dict[str, int]:
             for ci in infos if ci.config.durable_name and (ci.num_pending or ci.num_ack_pending)}
 
 
-def _traffic(nats_url: str) -> tuple[int, int]:
-    """(messages ever stored, deliveries ever made, redeliveries included) over every stream and
-    consumer so far."""
+def _traffic(nats_url: str) -> dict[str, int]:
+    """Messages ever stored, by stream, and deliveries ever made (redeliveries included), by
+    "stream/consumer", over every stream and consumer so far."""
     state = asyncio.run(_consumers(nats_url))
-    return (sum(stream.state.last_seq for stream, _ in state),
-            sum(ci.delivered.consumer_seq or 0 for _, infos in state for ci in infos))
+    return {**{stream.config.name: stream.state.last_seq for stream, _ in state},
+            **{f"{stream.config.name}/{ci.name}": ci.delivered.consumer_seq or 0
+               for stream, infos in state for ci in infos}}
+
+
+def _traffic_per_message(before: dict[str, int], after: dict[str, int]) -> dict[str, float]:
+    """What changed, per campaign message, the largest first (the streams and consumers that changed)."""
+    changed = {k: (v - before.get(k, 0)) / CONTACTS for k, v in after.items()}
+    return {k: round(v, 4) for k, v in sorted(changed.items(), key=lambda kv: -kv[1]) if v}
 
 
 STATS_DELAY = 2.0  # seconds: PostgreSQL's backends report their table statistics at most once a second
@@ -151,6 +158,11 @@ def _baseline(nats_url: str, root: int) -> tuple[float, float]:
 def _per_message(cpu: dict[str, float]) -> str:
     """CPU seconds by process → "name ms-per-message, …", the largest first."""
     return ", ".join(f"{k} {v * 1000 / CONTACTS:.2f}" for k, v in sorted(cpu.items(), key=lambda kv: -kv[1]))
+
+
+def _traffic_line(traffic: dict[str, float]) -> str:
+    stored = sum(v for k, v in traffic.items() if "/" not in k)
+    return f"{stored:.2f} stored, {sum(v for k, v in traffic.items() if '/' in k):.2f} deliveries"
 
 
 def _registered(c: httpx.Client, name: str) -> str:
@@ -200,7 +212,7 @@ def main() -> None:
                 until(lambda: _lagging(nats_url), lambda behind: not behind, TIMEOUT, 0.1)
                 drained = time.perf_counter() - started
                 cpu_drained = spent(cpu_before, cpu_seconds(platform.proc.pid, pg_markers))
-                stored, delivered = (b - a for a, b in zip(traffic_before, _traffic(nats_url)))
+                traffic = _traffic_per_message(traffic_before, _traffic(nats_url))
                 time.sleep(STATS_DELAY)
                 writes = _writes_per_message(rows_before, asyncio.run(_row_writes(platform.endpoints["database"])))
                 _, peak_100k, _ = process_rss("switchboard_campaigns.main")
@@ -212,8 +224,8 @@ def main() -> None:
               "final_stats": {k: stats[k] for k in ("total", "sent", "delivered", "read", "failed")},
               "cpus": os.cpu_count(), "cpu_seconds": cpu, "behind_when_sent": lag,
               "caught_up_seconds": round(drained, 2), "cpu_seconds_caught_up": cpu_drained,
-              "baseline_cpu_ms_per_message": round(base_cpu * 1000, 4), "jetstream_stored": stored,
-              "jetstream_delivered": delivered, "row_writes_per_message": writes, **extra, **million}
+              "baseline_cpu_ms_per_message": round(base_cpu * 1000, 4),
+              "jetstream_per_message": traffic, "row_writes_per_message": writes, **extra, **million}
     result = write_result("campaign", CONTACTS / elapsed, "messages/s", base, params)
     _report(result, params)
 
@@ -234,8 +246,11 @@ def _report(result: dict, p: dict) -> None:
             ("every consumer caught up", f"{drained:.1f} s ({CONTACTS / drained:,.0f} msg/s)"),
             ("CPU per message until then, all processes", f"{sum(cpu_drained.values()) * 1000 / CONTACTS:.2f} ms"),
             ("  by process", _per_message(cpu_drained)),
-            ("JetStream per campaign message until then", f"{p['jetstream_stored'] / CONTACTS:.2f} stored, "
-                                                          f"{p['jetstream_delivered'] / CONTACTS:.2f} deliveries"),
+            ("JetStream per campaign message until then", _traffic_line(p["jetstream_per_message"])),
+            ("  stored by stream (at least 0.01)", ", ".join(
+                f"{k} {v:.2f}" for k, v in p["jetstream_per_message"].items() if "/" not in k and v >= 0.01)),
+            ("  delivered by consumer (at least 0.01)", ", ".join(
+                f"{k.split('/', 1)[1]} {v:.2f}" for k, v in p["jetstream_per_message"].items() if "/" in k and v >= 0.01)),
             ("rows written per campaign message (inserted / updated, of them heap-only)", "; ".join(
                 f"{t} {i:g} / {u:g} ({h:g})" for t, (i, u, h) in p["row_writes_per_message"].items())),
             ("CPU of one baseline message (client + nats-server)", f"{base_cpu * 1000:.3f} ms"),
