@@ -13,7 +13,8 @@ With (b) and (b'), the CPU time each process spent (bench/cpu.py), per message; 
 of one baseline message (the bench's client and nats-server: a store, a delivery and an ack; read
 around the whole baseline, so its setup — 50,000 payloads drawn, a stream made and deleted — is in it
 too: ~0.12 s of ~4.5 s, ~3 % high); until (b'), a campaign message's JetStream traffic (messages
-stored and deliveries made on every stream, in all and by stream and consumer) and the rows it writes by table (`pg_stat_user_tables`).
+stored and deliveries made on every stream, in all and by stream and consumer) and the rows it
+writes by table (`pg_stat_user_tables`).
 
 `BENCH_CAMPAIGN_CONTACTS` (100000), `BENCH_MILLION_CONTACTS` (1000000; 0 skips c),
 `BENCH_CAMPAIGN_SENDERS` (10). Results in bench/results/campaign.json."""
